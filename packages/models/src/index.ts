@@ -1,1 +1,137 @@
-export {};
+/**
+ * @bionicpro/models — the entities, marts and report shapes of the BionicPRO
+ * pipeline (SPEC §2–§4) as zod schemas and types, exact money and UTC time
+ * helpers, DDL for PostgreSQL and ClickHouse derived from the same models, and
+ * JSON Schema export. The synthetic-data generator is at `@bionicpro/models/testing`.
+ */
+export {
+  type ModelIssue,
+  ModelValidationError,
+  BatchValidationError,
+  type RejectedRow,
+  formatPath,
+} from './errors.js';
+export {
+  NUMERIC_10_2_MAX_MINOR,
+  DECIMAL_18_2_MAX_MINOR,
+  type MoneyParseFailure,
+  type MoneyParseResult,
+  tryParseMoneyMinor,
+  describeMoneyFailure,
+  moneyToMinor,
+  minorToMoney,
+  parseMoney,
+  sumMoney,
+  multiplyMoney,
+  moneyRatio,
+} from './money.js';
+export {
+  type Month,
+  MIN_TIMESTAMP_MS,
+  MAX_TIMESTAMP_MS,
+  tryParseTimestampMs,
+  parseTimestamp,
+  isCalendarDate,
+  parseMonth,
+  formatMonth,
+  monthRange,
+  monthOf,
+  monthsBetween,
+  daysInMonth,
+  formatCalendarDate,
+} from './timestamp.js';
+export { type ColumnType, columnTypes, withColumnType, columnTypeOf, unwrapColumn } from './column-types.js';
+export {
+  Id,
+  BigId,
+  Int32,
+  Count,
+  Float64,
+  Bool,
+  Text,
+  RequiredText,
+  Email,
+  Uuid,
+  Timestamp,
+  CalendarDate,
+  HourStart,
+  Money,
+  MoneyTotal,
+} from './scalars.js';
+export {
+  DeviceType,
+  SubscriptionType,
+  SUBSCRIPTION_LIST_PRICES,
+  PaymentMethod,
+  PaymentStatus,
+  TicketStatus,
+  ProsthesisType,
+  DeviceEventType,
+  Severity,
+  BatteryHealth,
+  DeviceStatus,
+} from './enums.js';
+export {
+  optionalColumn,
+  IncomingUser,
+  type IncomingUserInput,
+  User,
+  Prosthetic,
+  Subscription,
+  Payment,
+  SupportTicket,
+} from './crm.js';
+export {
+  ChargeLevel,
+  IncomingTelemetryEvent,
+  TelemetryEvent,
+  withEventUuid,
+  DeviceEvent,
+  BatteryMetric,
+} from './telemetry.js';
+export { UserMonthlyMetrics, ProstheticMonthlyMetrics, UserProsthesisHourlyStats } from './marts.js';
+export {
+  UserMonthlyReportQuery,
+  UserMonthlyReportDevice,
+  UserMonthlyReport,
+  ReportDates,
+  ReportSummary,
+  ReportsOverview,
+  HourlyReportRow,
+  DailyReport,
+  TelemetryReportRequest,
+  ProsthesisTypeStats,
+  TelemetryReport,
+} from './reports.js';
+export {
+  VERSION_COLUMN,
+  DELETED_COLUMN,
+  type TableHome,
+  type ClickHouseLayout,
+  type TableDefinition,
+  tables,
+  type Tables,
+  type TableName,
+  type SourceTableName,
+  type MartTableName,
+  type RowOf,
+  sourceTableNames,
+  martTableNames,
+  modelForTable,
+  tableByName,
+} from './tables.js';
+export {
+  InvalidIdentifierError,
+  assertIdentifier,
+  type ColumnDefinition,
+  columnsOf,
+  type PostgresDdlOptions,
+  postgresDdl,
+  type ClickHouseDdlOptions,
+  qualifiedTableName,
+  clickhouseDdl,
+  clickhouseDistributedDdl,
+} from './ddl.js';
+export { toModelIssues, validateRow, type BatchResult, validateBatch, lenientModel } from './validate.js';
+export { toJsonSchema } from './json-schema.js';
+export { type RowParseResult, safeParseRow, createRowParser } from './row-parser.js';

@@ -1,0 +1,75 @@
+/** One problem found in a value: where it is, what kind, and a sentence a person can act on. */
+export interface ModelIssue {
+  /** Path from the validated value to the offending field, e.g. `['amount']` or `[3, 'event_timestamp']`. */
+  readonly path: readonly (string | number)[];
+  /** Machine-readable kind, e.g. `invalid_type`, `invalid_money`, `invalid_timestamp`, `invalid_value`. */
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * A value did not match its model. Carries every issue, not only the first.
+ *
+ * @example
+ * ```ts
+ * import { Payment, ModelValidationError, validateRow } from '@bionicpro/models';
+ * try {
+ *   validateRow(Payment, { amount: 12.5 });
+ * } catch (error) {
+ *   if (error instanceof ModelValidationError) console.log(error.issues[0]?.path);
+ * }
+ * ```
+ */
+export class ModelValidationError extends Error {
+  readonly code = 'model_validation' as const;
+  readonly issues: readonly ModelIssue[];
+  /** Name of the model that rejected the value, when known. */
+  readonly model: string | undefined;
+
+  constructor(issues: readonly ModelIssue[], options: { model?: string; cause?: unknown } = {}) {
+    super(formatIssues(issues, options.model), options.cause === undefined ? {} : { cause: options.cause });
+    this.name = 'ModelValidationError';
+    this.issues = issues;
+    this.model = options.model;
+  }
+}
+
+/** One rejected row of a batch: its index in the input and its issues. */
+export interface RejectedRow {
+  readonly index: number;
+  readonly issues: readonly ModelIssue[];
+}
+
+/**
+ * Some rows of a batch did not match their model. Lists every bad row; the
+ * good rows are available from {@link validateBatch}'s non-throwing result.
+ */
+export class BatchValidationError extends Error {
+  readonly code = 'batch_validation' as const;
+  readonly rejected: readonly RejectedRow[];
+  readonly model: string | undefined;
+
+  constructor(rejected: readonly RejectedRow[], options: { model?: string } = {}) {
+    const shown = rejected
+      .slice(0, 5)
+      .map((row) => `row ${row.index}: ${formatIssues(row.issues)}`)
+      .join('; ');
+    const more = rejected.length > 5 ? `; and ${rejected.length - 5} more rows` : '';
+    super(`${rejected.length} invalid ${options.model ?? ''} row(s): ${shown}${more}`.replace('  ', ' '));
+    this.name = 'BatchValidationError';
+    this.rejected = rejected;
+    this.model = options.model;
+  }
+}
+
+export function formatPath(path: readonly (string | number)[]): string {
+  if (path.length === 0) return '(root)';
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`))
+    .join('');
+}
+
+function formatIssues(issues: readonly ModelIssue[], model?: string): string {
+  const prefix = model ? `${model}: ` : '';
+  return prefix + issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { ModelValidationError, type RejectedRow } from './errors.js';
+import { safeParseRow } from './row-parser.js';
+import { toModelIssues } from './validate-issues.js';
+
+export { toModelIssues };
+
+function modelName(schema: z.ZodType, fallback?: string): string | undefined {
+  return fallback ?? (schema.description || undefined);
+}
+
+/**
+ * Parses one value with a model; throws {@link ModelValidationError} listing every issue.
+ *
+ * @example
+ * ```ts
+ * import { Payment, validateRow } from '@bionicpro/models';
+ * const payment = validateRow(Payment, rowFromPostgres, { model: 'payments' });
+ * ```
+ */
+export function validateRow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  options: { model?: string } = {},
+): z.output<S> {
+  const result = safeParseRow(schema, value);
+  if (result.success) return result.data;
+  const model = modelName(schema, options.model);
+  throw new ModelValidationError(toModelIssues(result.error), model === undefined ? {} : { model });
+}
+
+/** Outcome of {@link validateBatch}: the valid rows, and every rejected row with its index and issues. */
+export interface BatchResult<T> {
+  readonly valid: T[];
+  /** Input index of each valid row, parallel to `valid`. */
+  readonly validIndexes: number[];
+  readonly rejected: RejectedRow[];
+}
+
+/**
+ * Validates every row of a batch and reports all bad rows, not only the first.
+ *
+ * @example
+ * ```ts
+ * import { TelemetryEvent, validateBatch } from '@bionicpro/models';
+ * const { valid, rejected } = validateBatch(TelemetryEvent, rows);
+ * for (const bad of rejected) console.warn(bad.index, bad.issues);
+ * ```
+ */
+export function validateBatch<S extends z.ZodType>(
+  schema: S,
+  rows: readonly unknown[],
+): BatchResult<z.output<S>> {
+  const valid: z.output<S>[] = [];
+  const validIndexes: number[] = [];
+  const rejected: RejectedRow[] = [];
+  for (let index = 0; index < rows.length; index += 1) {
+    const result = safeParseRow(schema, rows[index]);
+    if (result.success) {
+      valid.push(result.data);
+      validIndexes.push(index);
+    } else {
+      rejected.push({ index, issues: toModelIssues(result.error) });
+    }
+  }
+  return { valid, validIndexes, rejected };
+}
+
+type LenientShape<T> = { [K in keyof T]: T[K] extends string ? string : T[K] };
+
+/**
+ * A forward-compatible reader's variant of a model: enum fields accept any
+ * non-empty string (e.g. a device `event_type` a newer firmware introduced),
+ * everything else is validated as usual.
+ *
+ * @example
+ * ```ts
+ * import { DeviceEvent, lenientModel } from '@bionicpro/models';
+ * const LenientDeviceEvent = lenientModel(DeviceEvent);
+ * LenientDeviceEvent.parse({ ...event, event_type: 'self_test' }).event_type; // 'self_test'
+ * ```
+ */
+export function lenientModel<S extends z.ZodObject>(
+  schema: S,
+): z.ZodType<LenientShape<z.output<S>>, z.input<S>> {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    shape[key] = relaxEnum(field);
+  }
+  return z.object(shape) as unknown as z.ZodType<LenientShape<z.output<S>>, z.input<S>>;
+}
+
+function relaxEnum(field: z.ZodType): z.ZodType {
+  if (field instanceof z.ZodEnum) return z.string().min(1);
+  if (field instanceof z.ZodNullable) return relaxEnum(field.unwrap() as z.ZodType).nullable();
+  if (field instanceof z.ZodOptional) return relaxEnum(field.unwrap() as z.ZodType).optional();
+  if (field instanceof z.ZodDefault) {
+    const inner = field.unwrap() as z.ZodType;
+    const relaxed = relaxEnum(inner);
+    return relaxed === inner ? field : relaxed.default(field.def.defaultValue as never);
+  }
+  return field;
+}
