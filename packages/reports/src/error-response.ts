@@ -1,9 +1,14 @@
-import { AccessDeniedError, AuthenticationError, ReportParameterError } from './errors.js';
+import {
+  AccessDeniedError,
+  AuthenticationError,
+  ReportNotFoundError,
+  ReportParameterError,
+} from './errors.js';
 
 /**
  * Maps an error of this package to a Fetch `Response` a service can return
  * as is: 401 with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750)
- * and no detail, 403 with one fixed message, 400 naming the parameter.
+ * and no detail, 403 with one fixed message, 400 naming the parameter, 404.
  * Returns `undefined` for anything else, so the caller decides (500, log).
  *
  * @example
@@ -24,6 +29,9 @@ export function reportErrorResponse(error: unknown, realm = 'bionicpro'): Respon
   }
   if (error instanceof ReportParameterError) {
     return json(400, { error: 'bad_request', parameter: error.parameter, message: error.reason });
+  }
+  if (error instanceof ReportNotFoundError) {
+    return json(404, { error: 'not_found' });
   }
   return undefined;
 }

@@ -87,26 +87,6 @@ export class ReportParameterError extends Error {
 }
 
 /**
- * A configured identifier (database, table, column, cluster) is not a safe
- * ClickHouse identifier. Raised at configuration time, never per request.
- *
- * @example
- * ```ts
- * tableRef({ table: 'users; DROP TABLE x' }); // throws InvalidIdentifierError
- * ```
- */
-export class InvalidIdentifierError extends Error {
-  readonly code = 'invalid_identifier' as const;
-  override readonly name = 'InvalidIdentifierError';
-  constructor(
-    readonly role: string,
-    readonly identifier: unknown,
-  ) {
-    super(`invalid ${role} identifier ${JSON.stringify(identifier)}: expected [A-Za-z_][A-Za-z0-9_]{0,127}`);
-  }
-}
-
-/**
  * A report query was about to run without a subject scope issued by this
  * package. The type system already forbids it; this is the run-time guard for
  * JavaScript callers and casts.
@@ -148,5 +128,24 @@ export class ReportAssemblyError extends Error {
         .join('; ')}${issues.length > 5 ? ` (+${issues.length - 5} more)` : ''}`,
       options,
     );
+  }
+}
+
+/**
+ * The report's subject has no data row that the report cannot do without
+ * (seed 004 needs the user's CRM row) (HTTP 404). Only reachable for a scope
+ * the caller may read, so it reveals nothing about other users.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof ReportNotFoundError) return new Response(null, { status: 404 });
+ * ```
+ */
+export class ReportNotFoundError extends Error {
+  readonly code = 'report_not_found' as const;
+  readonly status = 404 as const;
+  override readonly name = 'ReportNotFoundError';
+  constructor(readonly report: string) {
+    super(`${report}: no such user`);
   }
 }

@@ -1,10 +1,16 @@
+/**
+ * @bionicpro/reports — per-user reports of SPEC §4: user-scoped, parameterised
+ * ClickHouse queries over the marts and raw tables, assembly into the API
+ * shapes validated by @bionicpro/models, Keycloak access control and caching.
+ */
+export { InvalidIdentifierError } from '@bionicpro/models';
 export {
   AccessDeniedError,
   type AccessDenialReason,
   type AuthenticationFailure,
   AuthenticationError,
-  InvalidIdentifierError,
   ReportAssemblyError,
+  ReportNotFoundError,
   ReportParameterError,
   UnscopedQueryError,
 } from './errors.js';
@@ -29,3 +35,73 @@ export {
   type SubjectDirectory,
   trustedReportScope,
 } from './report-scope.js';
+export {
+  type BoundValue,
+  type CompiledQuery,
+  column,
+  compileFragment,
+  isSqlFragment,
+  joinSql,
+  param,
+  type ParamType,
+  type SqlFragment,
+  type SqlValue,
+  sql,
+  tableName,
+} from './sql-fragment.js';
+export {
+  type ReportTable,
+  type ReportTableOptions,
+  type ReportTables,
+  reportTable,
+  reportTables,
+} from './report-table.js';
+export { SCOPE_PARAM, type ScopedQuery, type SelectExpression, scopedQuery } from './scoped-query.js';
+export {
+  dailyReportQuery,
+  dataVersionQuery,
+  dateEquals,
+  dateFrom,
+  parseReportDate,
+  parseReportMonth,
+  parseTimeWindow,
+  reportDatesQuery,
+  reportsOverviewQuery,
+  reportUserQuery,
+  type TimeWindow,
+  telemetryByProsthesisTypeQuery,
+  timeWindow,
+  userMonthlyDevicesQuery,
+  userMonthlyFinancialQuery,
+} from './report-queries.js';
+export {
+  assembleDailyReport,
+  assembleReportDates,
+  assembleReportsOverview,
+  assembleTelemetryReport,
+  assembleUserMonthlyReport,
+  roundMeasure,
+  worstStatus,
+} from './report-assembly.js';
+export {
+  clickhouseSubjectDirectory,
+  createReportService,
+  REPORT_QUERY_SETTINGS,
+  type ReportQueryClient,
+  type ReportService,
+  runQuery,
+  subjectLookupQuery,
+} from './report-service.js';
+export {
+  cachedReport,
+  createMemoryReportCache,
+  dayPeriod,
+  type MemoryReportCache,
+  type MemoryReportCacheOptions,
+  monthPeriod,
+  periodsOverlap,
+  type ReportCache,
+  type ReportCacheKey,
+  type ReportPeriod,
+  reportCacheKey,
+} from './report-cache.js';

@@ -99,7 +99,7 @@ async function sign(
 ): Promise<string> {
   const iat = opts.iat ?? Math.floor(clock / 1000);
   // Claims given by a test override the defaults (and `undefined` removes one).
-  return new SignJWT({
+  const payload: Record<string, unknown> = {
     iss: issuer,
     aud: AUDIENCE,
     sub: SUB,
@@ -110,7 +110,8 @@ async function sign(
     preferred_username: 'ivan.petrov',
     realm_access: { roles: ['default-roles-bionicpro', 'prothetic_user'] },
     ...claims,
-  })
+  };
+  return new SignJWT(payload as JWTPayload)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...header })
     .sign(key.privateKey);
 }
