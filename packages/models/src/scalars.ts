@@ -96,6 +96,7 @@ export const Uuid = withColumnType(
  */
 export const Timestamp = withColumnType(
   z.unknown().transform((value, ctx): Date => {
+    if (value === undefined) return missing(ctx);
     const ms = tryParseTimestampMs(value);
     if (ms === undefined) {
       ctx.addIssue({
@@ -129,6 +130,7 @@ export const HourStart = withColumnType(
 function moneySchema(maxMinor: bigint, pg: string, ch: string) {
   return withColumnType(
     z.unknown().transform((value, ctx): string => {
+      if (value === undefined) return missing(ctx);
       const result = tryParseMoneyMinor(value, maxMinor);
       if (!result.ok) {
         ctx.addIssue({
@@ -158,6 +160,19 @@ export const Money = moneySchema(NUMERIC_10_2_MAX_MINOR, 'numeric(10,2)', 'Decim
 
 /** Money totals in marts (sums and ARR can exceed numeric(10,2)): Decimal(18,2). */
 export const MoneyTotal = moneySchema(DECIMAL_18_2_MAX_MINOR, 'numeric(18,2)', 'Decimal(18, 2)');
+
+/** The issue for a required custom scalar that is absent, worded like zod's own. */
+function missing(ctx: {
+  addIssue(issue: { code: 'custom'; message: string; params: object; input: unknown }): void;
+}) {
+  ctx.addIssue({
+    code: 'custom',
+    message: 'is required',
+    params: { code: 'invalid_type' },
+    input: undefined,
+  });
+  return z.NEVER;
+}
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
