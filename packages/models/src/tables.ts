@@ -44,7 +44,9 @@ export interface TableDefinition<M extends z.ZodObject = z.ZodObject> {
   readonly clickhouse: ClickHouseLayout;
 }
 
-function defineTable<M extends z.ZodObject>(definition: TableDefinition<M>): TableDefinition<M> {
+function defineTable<M extends z.ZodObject, H extends TableHome>(
+  definition: TableDefinition<M> & { readonly home: H },
+): TableDefinition<M> & { readonly home: H } {
   const columns = Object.keys(definition.model.shape);
   const named = [
     ...definition.primaryKey,

@@ -132,7 +132,8 @@ describe('PGlite DDL round trip', () => {
 
 describe('ClickHouse DDL round trip (embedded chDB)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'models-chdb-'));
-  const ch = createClient({ connection: createChdbConnection({ path: dir }) });
+  // chdb bundles its own @clickhouse/client-common typings; the runtime interface is the same.
+  const ch = createClient({ connection: createChdbConnection({ path: dir }) as never });
 
   afterAll(async () => {
     await ch.close();
