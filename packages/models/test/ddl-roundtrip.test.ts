@@ -93,9 +93,8 @@ describe('PostgreSQL DDL round trip', () => {
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${database}`);
     await admin.query(`CREATE DATABASE ${database}`);
-    const url = new URL(
-      admin.connectionParameters ? `postgres://${admin.user}@${admin.host}:${admin.port}/${database}` : '',
-    );
+    const url = new URL(process.env.BIONICPRO_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+    url.pathname = `/${database}`;
     client = new pg.Client({
       connectionString: url.toString(),
       types: {
