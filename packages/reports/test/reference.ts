@@ -246,8 +246,10 @@ export function expectedUserMonthlyReport(
   finance: UserMonthlyMetrics[],
   devices: ProstheticMonthlyMetrics[],
 ) {
-  const f = finance.find((r) => r.user_id === userId);
-  const mine = devices.filter((d) => d.user_id === userId).sort((a, b) => a.prosthetic_id - b.prosthetic_id);
+  const f = finance.find((r) => r.user_id === userId && r.report_date === `${month}-01`);
+  const mine = devices
+    .filter((d) => d.user_id === userId && d.report_date === `${month}-01`)
+    .sort((a, b) => a.prosthetic_id - b.prosthetic_id);
   const rank = { healthy: 0, attention: 1, critical: 2 } as const;
   return {
     period: month,
