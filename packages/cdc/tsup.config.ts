@@ -1,7 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: {"index":"src/index.ts","kafkajs":"src/kafkajs.ts","platformatic":"src/platformatic.ts","cli":"src/cli.ts"},
+  entry: {
+    index: 'src/index.ts',
+    kafkajs: 'src/kafkajs.ts',
+    platformatic: 'src/platformatic.ts',
+    cli: 'src/cli.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

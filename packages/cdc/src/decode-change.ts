@@ -1,0 +1,455 @@
+/**
+ * From a Kafka record to a typed change: parse (losslessly when needed),
+ * classify the envelope, decode column values by their logical types, mark
+ * unchanged-TOAST columns unavailable, and validate the row against the
+ * `@bionicpro/models` schema of its table.
+ */
+import { columnTypeOf, modelForTable, safeParseRow, toModelIssues } from '@bionicpro/models';
+import type { z } from 'zod';
+import {
+  type Envelope,
+  classifyEnvelope,
+  type SourceInfo,
+  type TransactionPosition,
+  unwrapSchema,
+} from './envelope.js';
+import { ChangeValidationError, EnvelopeError } from './errors.js';
+import {
+  type ConnectSchema,
+  type DecodeContext,
+  type RowDecoder,
+  type ValueType,
+  compileRowSchema,
+  compileRowType,
+  decodeRow,
+} from './logical-types.js';
+import { isUnsafeInteger, parseJsonLossless } from './lossless-json.js';
+import { type UnavailableMatcher, unavailableValueMatcher } from './unavailable-value.js';
+
+/** A Kafka record as this package sees it, whatever the client. Offsets are decimal strings. */
+export interface KafkaRecord {
+  readonly topic: string;
+  readonly partition?: number;
+  readonly offset?: string;
+  /** Raw key bytes or text; null when the record has no key. */
+  readonly key: string | Uint8Array | null;
+  /** Raw value bytes or text; null for a tombstone. */
+  readonly value: string | Uint8Array | null;
+}
+
+/** Where a change came from in Kafka. */
+export interface RecordPosition {
+  readonly topic: string;
+  readonly partition: number | null;
+  readonly offset: string | null;
+}
+
+/** An insert, update, delete or snapshot read of one row. */
+export interface RowChange<T = Record<string, unknown>> extends RecordPosition {
+  readonly kind: 'change';
+  /** Source table name (`source.table`, else the last segment of the topic), e.g. `payments`. */
+  readonly table: string;
+  readonly op: 'c' | 'u' | 'd' | 'r';
+  /** Primary key columns from the Kafka key (decoded); null when the record had no key. */
+  readonly key: Record<string, unknown> | null;
+  /** Decoded old row (updates/deletes; under REPLICA IDENTITY DEFAULT only key columns are real). */
+  readonly before: Record<string, unknown> | null;
+  /** Decoded new row: decimals as text, dates `YYYY-MM-DD`, timestamps ISO-8601 UTC with every digit. */
+  readonly after: Record<string, unknown> | null;
+  /**
+   * `after` validated by the table's model (Dates, normalised money...), or the
+   * decoded `after` when the table has no model; null for deletes. Columns in
+   * `unavailable` are absent.
+   */
+  readonly row: T | null;
+  /** Columns of `after` that carried the unchanged-TOAST placeholder: keep their previous value. */
+  readonly unavailable: readonly string[];
+  readonly source: SourceInfo | null;
+  readonly transaction: TransactionPosition | null;
+  readonly ts_ms: number | null;
+  readonly ts_us: number | null;
+  readonly ts_ns: bigint | null;
+  /** True when the record came flattened by ExtractNewRecordState. */
+  readonly unwrapped: boolean;
+}
+
+/** A null-valued record after a delete: log compaction may drop everything for `key`. */
+export interface TombstoneEvent extends RecordPosition {
+  readonly kind: 'tombstone';
+  readonly table: string;
+  readonly key: Record<string, unknown> | null;
+}
+
+/** `op: "t"`: the table was truncated. */
+export interface TruncateEvent extends RecordPosition {
+  readonly kind: 'truncate';
+  readonly table: string;
+  readonly source: SourceInfo | null;
+  readonly ts_ms: number | null;
+}
+
+/** `op: "m"`: a logical-decoding message (`pg_logical_emit_message`). */
+export interface LogicalMessageEvent extends RecordPosition {
+  readonly kind: 'message';
+  readonly prefix: string;
+  /** The message content as base64 (bytes). */
+  readonly content: string | null;
+  readonly source: SourceInfo | null;
+  readonly ts_ms: number | null;
+}
+
+/** BEGIN/END of a transaction (`provide.transaction.metadata=true`). */
+export interface TransactionEvent extends RecordPosition {
+  readonly kind: 'transaction';
+  readonly status: 'BEGIN' | 'END';
+  readonly id: string;
+  readonly event_count: number | null;
+  readonly data_collections:
+    | readonly { readonly data_collection: string; readonly event_count: number }[]
+    | null;
+  readonly ts_ms: number | null;
+}
+
+/** A heartbeat (`heartbeat.interval.ms > 0`): the connector is alive; carries no data. */
+export interface HeartbeatEvent extends RecordPosition {
+  readonly kind: 'heartbeat';
+  readonly ts_ms: number | null;
+}
+
+/** Every event a Debezium record decodes to. */
+export type CdcEvent<T = Record<string, unknown>> =
+  | RowChange<T>
+  | TombstoneEvent
+  | TruncateEvent
+  | LogicalMessageEvent
+  | TransactionEvent
+  | HeartbeatEvent;
+
+/** Options of {@link createChangeDecoder}. */
+export interface ChangeDecoderOptions {
+  /** The connector's `unavailable.value.placeholder` (default `__debezium_unavailable_value`). */
+  readonly unavailablePlaceholder?: string;
+  /**
+   * Column types for messages without schemas, per table then column, e.g.
+   * `{ payments: { amount: { kind: 'decimal', scale: 2 } } }`. They override
+   * what the table's model implies (a model `numeric(10,2)` column implies a
+   * decimal of scale 2, `date` days since epoch, `timestamptz` ISO text).
+   */
+  readonly columns?: Readonly<Record<string, Readonly<Record<string, ValueType>>>>;
+  /** Validate rows against `@bionicpro/models` (default true). */
+  readonly validate?: boolean;
+  /** Models by table name (default `modelForTable` of `@bionicpro/models`); undefined means "no model". */
+  readonly modelFor?: (table: string) => z.ZodObject | undefined;
+  /** Maps a record to its table name (default `source.table`, else the topic's last segment). */
+  readonly tableOf?: (topic: string, source: SourceInfo | null) => string;
+}
+
+/** Decodes Kafka records into {@link CdcEvent}s. Throws EnvelopeError, DecodeError or ChangeValidationError. */
+export interface ChangeDecoder {
+  decode(record: KafkaRecord): CdcEvent;
+}
+
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+function toText(bytes: string | Uint8Array, part: 'key' | 'value'): string {
+  if (typeof bytes === 'string') return bytes;
+  try {
+    return textDecoder.decode(bytes);
+  } catch (cause) {
+    throw new EnvelopeError('not UTF-8 text', [part], { cause });
+  }
+}
+
+function parseText(text: string, part: 'key' | 'value', lossless: boolean): unknown {
+  try {
+    return lossless ? parseJsonLossless(text) : JSON.parse(text);
+  } catch (cause) {
+    throw new EnvelopeError(`not JSON: ${(cause as Error).message}`, [part], { cause });
+  }
+}
+
+function topicTable(topic: string): string {
+  const dot = topic.lastIndexOf('.');
+  return dot < 0 ? topic : topic.slice(dot + 1);
+}
+
+function defaultTableOf(topic: string, source: SourceInfo | null): string {
+  return source?.table ?? topicTable(topic);
+}
+
+/** The {@link ValueType} a model column implies for schema-less messages. */
+export function valueTypeOfModelColumn(schema: z.ZodType): ValueType {
+  const type = columnTypeOf(schema);
+  if (!type) return { kind: 'any' };
+  const pg = type.pg.toLowerCase();
+  const numeric = /^numeric\(\s*\d+\s*,\s*(\d+)\s*\)$/.exec(pg);
+  if (numeric) return { kind: 'decimal', scale: Number(numeric[1]) };
+  if (pg === 'date') return { kind: 'date' };
+  if (pg === 'timestamptz' || pg === 'timestamp with time zone') return { kind: 'zoned-timestamp' };
+  if (pg === 'timestamp' || pg === 'timestamp without time zone') return { kind: 'timestamp', unit: 'us' };
+  if (pg === 'uuid') return { kind: 'uuid' };
+  if (pg === 'bigint') return { kind: 'int64' };
+  if (pg === 'json' || pg === 'jsonb') return { kind: 'json' };
+  return { kind: 'any' };
+}
+
+function sameStruct(a: ConnectSchema, b: ConnectSchema): boolean {
+  const fa = a.fields ?? [];
+  const fb = b.fields ?? [];
+  if (fa.length !== fb.length) return false;
+  for (let i = 0; i < fa.length; i++) {
+    const x = fa[i]!;
+    const y = fb[i]!;
+    if (x.field !== y.field || x.type !== y.type || x.name !== y.name) return false;
+    if (x.parameters?.['scale'] !== y.parameters?.['scale']) return false;
+    if (x.type === 'array' || x.type === 'struct' || x.type === 'map') {
+      if (JSON.stringify(x) !== JSON.stringify(y)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Recovers the exact digits of a top-level integer that `JSON.parse` rounded
+ * (`ts_ns`), without re-parsing: `"key":` can only occur in JSON text as a
+ * real key (a quote inside a string is escaped), and the payload's own
+ * `ts_ns` is its last key. The digits are trusted only if they round to the
+ * parsed value.
+ */
+function recoverInteger(
+  text: string,
+  key: string,
+  rounded: number,
+  before = text.length,
+): { value: bigint; at: number } | undefined {
+  const needle = `"${key}":`;
+  const at = text.lastIndexOf(needle, before);
+  if (at < 0) return undefined;
+  const match = /^\s*(-?\d+)/.exec(text.slice(at + needle.length, at + needle.length + 32));
+  if (!match || Number(match[1]) !== rounded) return undefined;
+  return { value: BigInt(match[1]!), at };
+}
+
+/**
+ * Creates a decoder. It caches compiled column decoders per row schema and
+ * model, so create one per consumer and reuse it.
+ *
+ * @example
+ * ```ts
+ * import { createChangeDecoder } from '@bionicpro/cdc';
+ * const decoder = createChangeDecoder();
+ * const event = decoder.decode({ topic: 'crm.public.payments', key: keyText, value: valueText });
+ * if (event.kind === 'change') console.log(event.op, event.row);
+ * ```
+ */
+export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeDecoder {
+  const isUnavailable: UnavailableMatcher = unavailableValueMatcher(options.unavailablePlaceholder);
+  const validate = options.validate ?? true;
+  const modelFor = options.modelFor ?? modelForTable;
+  const tableOf = options.tableOf ?? defaultTableOf;
+  const schemaDecoders = new Map<string, { schema: ConnectSchema; decoder: RowDecoder }>();
+  const schemalessDecoders = new Map<string, RowDecoder>();
+  const models = new Map<string, z.ZodObject | null>();
+  const partialModels = new Map<string, z.ZodObject>();
+
+  function rowDecoderForSchema(schema: ConnectSchema): RowDecoder {
+    const cacheKey = schema.name ?? '';
+    const cached = schemaDecoders.get(cacheKey);
+    if (cached && (cached.schema === schema || sameStruct(cached.schema, schema))) return cached.decoder;
+    const decoder = compileRowSchema(schema, isUnavailable);
+    if (schemaDecoders.size > 1000) schemaDecoders.clear();
+    schemaDecoders.set(cacheKey, { schema, decoder });
+    return decoder;
+  }
+
+  function modelOf(table: string): z.ZodObject | undefined {
+    let model = models.get(table);
+    if (model === undefined) {
+      model = modelFor(table) ?? null;
+      models.set(table, model);
+    }
+    return model ?? undefined;
+  }
+
+  function rowDecoderWithoutSchema(table: string): RowDecoder {
+    let decoder = schemalessDecoders.get(table);
+    if (!decoder) {
+      const fields: Record<string, ValueType> = {};
+      const model = modelOf(table);
+      if (model) {
+        for (const [column, schema] of Object.entries(model.shape as Record<string, z.ZodType>)) {
+          fields[column] = valueTypeOfModelColumn(schema);
+        }
+      }
+      Object.assign(fields, options.columns?.[table]);
+      decoder = compileRowType(fields, isUnavailable, true);
+      schemalessDecoders.set(table, decoder);
+    }
+    return decoder;
+  }
+
+  function decodeKey(text: string): Record<string, unknown> | null {
+    const parsed = parseText(text, 'key', true);
+    if (parsed === null) return null;
+    const { payload, schema } = unwrapSchema(parsed);
+    if (payload === null) return null;
+    if (typeof payload !== 'object' || Array.isArray(payload)) {
+      throw new EnvelopeError(`expected a key struct, got ${JSON.stringify(payload)}`, ['key']);
+    }
+    const ctx: DecodeContext = { path: ['key'], unsafe: false };
+    const decoder =
+      schema?.type === 'struct' ? rowDecoderForSchema(schema) : compileRowType({}, undefined, true);
+    return decodeRow(decoder, payload as Record<string, unknown>, ctx).row;
+  }
+
+  function validateRowFor(
+    table: string,
+    row: Record<string, unknown>,
+    unavailable: readonly string[],
+    base: readonly (string | number)[],
+  ): unknown {
+    if (!validate) return row;
+    const model = modelOf(table);
+    if (!model) return row;
+    let schema: z.ZodObject = model;
+    if (unavailable.length > 0) {
+      const cacheKey = `${table}\u0000${unavailable.join('\u0000')}`;
+      let partial = partialModels.get(cacheKey);
+      if (!partial) {
+        const mask: Record<string, true> = {};
+        for (const column of unavailable) if (column in model.shape) mask[column] = true;
+        partial = model.omit(mask as never) as unknown as z.ZodObject;
+        partialModels.set(cacheKey, partial);
+      }
+      schema = partial;
+    }
+    const result = safeParseRow(schema, row);
+    if (result.success) return result.data;
+    const issues = toModelIssues(result.error).map((issue) => ({
+      path: [...base, ...issue.path],
+      code: issue.code,
+      message: issue.message,
+    }));
+    throw new ChangeValidationError(table, issues, { cause: result.error });
+  }
+
+  function decodeValue(record: KafkaRecord, text: string, lossless: boolean): CdcEvent {
+    const position: RecordPosition = {
+      topic: record.topic,
+      partition: record.partition ?? null,
+      offset: record.offset ?? null,
+    };
+    const parsed = parseText(text, 'value', lossless);
+    if (parsed === null) {
+      return { kind: 'tombstone', ...position, table: topicTable(record.topic), key: keyOf(record) };
+    }
+    const envelope: Envelope = classifyEnvelope(parsed, { topic: record.topic });
+    switch (envelope.form) {
+      case 'heartbeat':
+        return { kind: 'heartbeat', ...position, ts_ms: envelope.ts_ms };
+      case 'transaction':
+        return {
+          kind: 'transaction',
+          ...position,
+          status: envelope.status,
+          id: envelope.id,
+          event_count: envelope.event_count,
+          data_collections: envelope.data_collections,
+          ts_ms: envelope.ts_ms,
+        };
+      case 'message':
+        return {
+          kind: 'message',
+          ...position,
+          prefix: envelope.prefix,
+          content: envelope.content,
+          source: envelope.source,
+          ts_ms: envelope.ts_ms,
+        };
+      case 'truncate':
+        return {
+          kind: 'truncate',
+          ...position,
+          table: tableOf(record.topic, envelope.source),
+          source: envelope.source,
+          ts_ms: envelope.ts_ms,
+        };
+      case 'change':
+        break;
+    }
+    const table = tableOf(record.topic, envelope.source);
+    const decoder =
+      envelope.rowSchema?.type === 'struct'
+        ? rowDecoderForSchema(envelope.rowSchema)
+        : rowDecoderWithoutSchema(table);
+    const base = envelope.unwrapped ? [] : ['after'];
+    const ctx: DecodeContext = { path: base, unsafe: false };
+    const after = envelope.after === null ? null : decodeRow(decoder, envelope.after, ctx);
+    const beforeCtx: DecodeContext = { path: envelope.unwrapped ? [] : ['before'], unsafe: false };
+    const before = envelope.before === null ? null : decodeRow(decoder, envelope.before, beforeCtx);
+    if (!lossless && (ctx.unsafe || beforeCtx.unsafe)) return decodeValue(record, text, true);
+
+    let source = envelope.source;
+    let ts_ns: bigint | null = null;
+    const payloadObject = (unwrapSchema(parsed).payload ?? {}) as Record<string, unknown>;
+    const rawTsNs = payloadObject['ts_ns'];
+    let topAt = text.length;
+    if (typeof rawTsNs === 'bigint') ts_ns = rawTsNs;
+    else if (typeof rawTsNs === 'number') {
+      if (isUnsafeInteger(rawTsNs)) {
+        const found = recoverInteger(text, 'ts_ns', rawTsNs);
+        if (!found && !lossless) return decodeValue(record, text, true);
+        ts_ns = found ? found.value : BigInt(rawTsNs);
+        if (found) topAt = found.at - 1;
+      } else ts_ns = BigInt(rawTsNs);
+    }
+    const rawSourceTsNs = source?.raw['ts_ns'];
+    if (source && typeof rawSourceTsNs === 'number' && isUnsafeInteger(rawSourceTsNs)) {
+      const found = recoverInteger(text, 'ts_ns', rawSourceTsNs, topAt);
+      if (!found && !lossless) return decodeValue(record, text, true);
+      if (found) source = { ...source, ts_ns: found.value };
+    }
+
+    const afterRow = after?.row ?? null;
+    const unavailable = after?.unavailable ?? before?.unavailable ?? [];
+    const row = afterRow === null ? null : validateRowFor(table, afterRow, unavailable, base);
+    return {
+      kind: 'change',
+      ...position,
+      table,
+      op: envelope.op,
+      key: keyOf(record),
+      before: before?.row ?? null,
+      after: afterRow,
+      row: row as Record<string, unknown> | null,
+      unavailable,
+      source,
+      transaction: envelope.transaction,
+      ts_ms: envelope.ts_ms,
+      ts_us: envelope.ts_us,
+      ts_ns,
+      unwrapped: envelope.unwrapped,
+    };
+  }
+
+  function keyOf(record: KafkaRecord): Record<string, unknown> | null {
+    if (record.key === null) return null;
+    return decodeKey(toText(record.key, 'key'));
+  }
+
+  return {
+    decode(record) {
+      if (record.value === null) {
+        return {
+          kind: 'tombstone',
+          topic: record.topic,
+          partition: record.partition ?? null,
+          offset: record.offset ?? null,
+          table: topicTable(record.topic),
+          key: keyOf(record),
+        };
+      }
+      return decodeValue(record, toText(record.value, 'value'), false);
+    },
+  };
+}

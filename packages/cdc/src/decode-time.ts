@@ -1,0 +1,219 @@
+/**
+ * Debezium temporal types (`time.precision.mode=adaptive`, the default, and
+ * `connect`). Output is text that keeps every fractional digit the type
+ * carries: `Timestamp` → 3 digits, `MicroTimestamp` → 6, `NanoTimestamp` → 9;
+ * `ZonedTimestamp` keeps the digits Debezium wrote. Integer arithmetic only,
+ * so no value is rounded through a double.
+ */
+
+/** The unit of an integer temporal value. */
+export type TimeUnit = 'ms' | 'us' | 'ns';
+
+const PER_SECOND: Record<TimeUnit, number> = { ms: 1_000, us: 1_000_000, ns: 1_000_000_000 };
+const DIGITS: Record<TimeUnit, number> = { ms: 3, us: 6, ns: 9 };
+const SECONDS_PER_DAY = 86_400;
+
+/**
+ * PostgreSQL `infinity`/`-infinity` timestamps arrive as int64 sentinels near
+ * ±9.22e18 (the JDBC driver's `DATE_POSITIVE_INFINITY`, Long.MAX_VALUE, ...).
+ * Any value this far out is no real instant in any unit.
+ */
+const INFINITY_THRESHOLD = 9_000_000_000_000_000_000n;
+/** Dates: Integer.MAX_VALUE / MIN_VALUE stand for ±infinity. */
+const DATE_INFINITY = 2_147_483_647;
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
+}
+
+/**
+ * `YYYY-MM-DD` of a day count since 1970-01-01 (Howard Hinnant's civil-from-days,
+ * exact for the whole int32 range). Years outside 0000–9999 are written with a
+ * sign and at least 4 digits (ISO-8601 expanded form).
+ */
+export function formatEpochDay(days: number): string {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const yearText = year >= 0 && year <= 9999 ? pad(year, 4) : (year < 0 ? '-' : '+') + pad(Math.abs(year), 6);
+  return `${yearText}-${pad(month, 2)}-${pad(day, 2)}`;
+}
+
+/**
+ * Decodes `io.debezium.time.Date` / Connect `Date` (days since epoch).
+ *
+ * @example
+ * ```ts
+ * import { decodeEpochDay } from '@bionicpro/cdc';
+ * decodeEpochDay(19737); // '2024-01-15'
+ * ```
+ */
+export function decodeEpochDay(days: number): string {
+  if (days >= DATE_INFINITY) return 'infinity';
+  if (days <= -DATE_INFINITY) return '-infinity';
+  return formatEpochDay(days);
+}
+
+function splitEpoch(
+  value: number | bigint,
+  unit: TimeUnit,
+): { days: number; secondOfDay: number; fraction: number } {
+  const perSecond = PER_SECOND[unit];
+  if (typeof value === 'number' && Number.isSafeInteger(value)) {
+    const seconds = Math.floor(value / perSecond);
+    const fraction = value - seconds * perSecond;
+    const days = Math.floor(seconds / SECONDS_PER_DAY);
+    return { days, secondOfDay: seconds - days * SECONDS_PER_DAY, fraction };
+  }
+  const big = BigInt(value);
+  const per = BigInt(perSecond);
+  let seconds = big / per;
+  let fraction = big % per;
+  if (fraction < 0n) {
+    fraction += per;
+    seconds -= 1n;
+  }
+  const perDay = BigInt(SECONDS_PER_DAY);
+  let days = seconds / perDay;
+  let secondOfDay = seconds % perDay;
+  if (secondOfDay < 0n) {
+    secondOfDay += perDay;
+    days -= 1n;
+  }
+  return { days: Number(days), secondOfDay: Number(secondOfDay), fraction: Number(fraction) };
+}
+
+/** PgJDBC's DATE_POSITIVE_INFINITY / DATE_NEGATIVE_INFINITY, the closest sentinels to real nanosecond instants. */
+const PG_POSITIVE_INFINITY = 9_223_372_036_825_200_000n;
+const PG_NEGATIVE_INFINITY = -9_223_372_036_832_400_000n;
+
+function isInfinitySentinel(value: number | bigint, unit: TimeUnit): 1 | -1 | 0 {
+  // In ms and µs nothing real lies beyond ±9e18; in ns year 2262 does, so only the sentinels count.
+  const high = unit === 'ns' ? PG_POSITIVE_INFINITY : INFINITY_THRESHOLD;
+  const low = unit === 'ns' ? PG_NEGATIVE_INFINITY : -INFINITY_THRESHOLD;
+  if (typeof value === 'number') {
+    if (value >= Number(high)) return 1;
+    if (value <= Number(low)) return -1;
+    return 0;
+  }
+  if (value >= high) return 1;
+  if (value <= low) return -1;
+  return 0;
+}
+
+function formatTimeOfDay(secondOfDay: number, fraction: number, unit: TimeUnit): string {
+  const hours = Math.floor(secondOfDay / 3600);
+  const minutes = Math.floor((secondOfDay % 3600) / 60);
+  const seconds = secondOfDay % 60;
+  return `${pad(hours, 2)}:${pad(minutes, 2)}:${pad(seconds, 2)}.${pad(fraction, DIGITS[unit])}`;
+}
+
+/**
+ * Decodes an epoch timestamp (`Timestamp` ms, `MicroTimestamp` µs,
+ * `NanoTimestamp` ns; Connect `Timestamp` ms) into ISO-8601 UTC text with the
+ * unit's digits. Infinity sentinels decode to `'infinity'` / `'-infinity'`.
+ *
+ * @example
+ * ```ts
+ * import { decodeEpochTimestamp } from '@bionicpro/cdc';
+ * decodeEpochTimestamp(1705312800123456, 'us'); // '2024-01-15T10:00:00.123456Z'
+ * ```
+ */
+export function decodeEpochTimestamp(value: number | bigint, unit: TimeUnit): string {
+  const infinity = isInfinitySentinel(value, unit);
+  if (infinity !== 0) return infinity > 0 ? 'infinity' : '-infinity';
+  const { days, secondOfDay, fraction } = splitEpoch(value, unit);
+  return `${formatEpochDay(days)}T${formatTimeOfDay(secondOfDay, fraction, unit)}Z`;
+}
+
+/**
+ * Decodes a time of day (`Time` ms, `MicroTime` µs, `NanoTime` ns) into
+ * `HH:MM:SS.fraction`. PostgreSQL's `24:00:00` stays `24:00:00`.
+ *
+ * @example
+ * ```ts
+ * import { decodeTimeOfDay } from '@bionicpro/cdc';
+ * decodeTimeOfDay(45296789000, 'us'); // '12:34:56.789000'
+ * ```
+ */
+export function decodeTimeOfDay(value: number | bigint, unit: TimeUnit): string {
+  const { days, secondOfDay, fraction } = splitEpoch(value, unit);
+  return formatTimeOfDay(secondOfDay + days * SECONDS_PER_DAY, fraction, unit);
+}
+
+const ZONED_TEXT =
+  /^([+-]?\d{4,6})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2}(?::?\d{2})?)$/;
+
+/**
+ * Normalises an `io.debezium.time.ZonedTimestamp` (ISO-8601 text) to UTC
+ * (`Z`), keeping exactly the fraction digits Debezium wrote. `infinity` and
+ * `-infinity` pass through. `undefined` when the text is not ISO-8601.
+ *
+ * @example
+ * ```ts
+ * import { decodeZonedTimestamp } from '@bionicpro/cdc';
+ * decodeZonedTimestamp('2024-01-15T13:00:00.5+03:00'); // '2024-01-15T10:00:00.5Z'
+ * ```
+ */
+export function decodeZonedTimestamp(text: string): string | undefined {
+  if (text === 'infinity' || text === '-infinity') return text;
+  const m = ZONED_TEXT.exec(text);
+  if (!m) return undefined;
+  const zone = m[8]!;
+  if (zone === 'Z') return text;
+  const sign = zone[0] === '-' ? -1 : 1;
+  const digits = zone.slice(1).replaceAll(':', '');
+  const offsetSeconds =
+    sign *
+    (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4)) * 60 + Number(digits.slice(4, 6) || 0));
+  const localSeconds =
+    Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)) /
+    1000;
+  const utcSeconds = localSeconds - offsetSeconds;
+  const days = Math.floor(utcSeconds / SECONDS_PER_DAY);
+  const sod = utcSeconds - days * SECONDS_PER_DAY;
+  const base = `${formatEpochDay(days)}T${pad(Math.floor(sod / 3600), 2)}:${pad(Math.floor((sod % 3600) / 60), 2)}:${pad(sod % 60, 2)}`;
+  return m[7] === undefined ? `${base}Z` : `${base}.${m[7]}Z`;
+}
+
+/**
+ * Decodes `io.debezium.time.MicroDuration` (µs; Debezium counts a month as
+ * 30.4375 days, so the text is exact in µs, not in months) into an ISO-8601
+ * duration with days, hours, minutes and seconds, e.g. `P1DT2H3M4.000005S`.
+ *
+ * @example
+ * ```ts
+ * import { decodeMicroDuration } from '@bionicpro/cdc';
+ * decodeMicroDuration(90061000001); // 'P1DT1H1M1.000001S'
+ * ```
+ */
+export function decodeMicroDuration(value: number | bigint): string {
+  let micros = BigInt(value);
+  const negative = micros < 0n;
+  if (negative) micros = -micros;
+  const fraction = micros % 1_000_000n;
+  let seconds = micros / 1_000_000n;
+  const days = seconds / 86_400n;
+  seconds %= 86_400n;
+  const hours = seconds / 3600n;
+  const minutes = (seconds % 3600n) / 60n;
+  const secs = seconds % 60n;
+  let out = 'P';
+  if (days > 0n) out += `${days}D`;
+  let time = '';
+  if (hours > 0n) time += `${hours}H`;
+  if (minutes > 0n) time += `${minutes}M`;
+  if (secs > 0n || fraction > 0n || (days === 0n && time === '')) {
+    time += fraction > 0n ? `${secs}.${fraction.toString().padStart(6, '0')}S` : `${secs}S`;
+  }
+  if (time !== '') out += `T${time}`;
+  return negative ? `-${out}` : out;
+}

@@ -1,0 +1,411 @@
+/**
+ * The forms of a Debezium record as Kafka carries it, with the JSON converter,
+ * `schemas.enable` true (`{schema, payload}`) or false (the payload alone):
+ * change events (`op` c/u/d/r/t), logical-decoding messages (`op` m),
+ * tombstones (a null value), transaction metadata (BEGIN/END), heartbeats, and
+ * rows flattened by the ExtractNewRecordState SMT (`__op`, `__deleted`, ...).
+ * This module only classifies and checks the envelope; column values are
+ * decoded in `decode-change.ts`.
+ */
+import { EnvelopeError } from './errors.js';
+import type { ConnectSchema } from './logical-types.js';
+
+/** Debezium operation codes. */
+export type DebeziumOp = 'c' | 'u' | 'd' | 'r' | 't' | 'm';
+
+/**
+ * `source.snapshot`. Current Debezium writes a string; older versions a
+ * boolean, normalised here to `'true'`/`'false'`. `null` when absent.
+ */
+export type SnapshotMarker =
+  | 'true'
+  | 'first'
+  | 'first_in_data_collection'
+  | 'last_in_data_collection'
+  | 'last'
+  | 'false'
+  | 'incremental';
+
+const SNAPSHOT_MARKERS = new Set<string>([
+  'true',
+  'first',
+  'first_in_data_collection',
+  'last_in_data_collection',
+  'last',
+  'false',
+  'incremental',
+]);
+
+/** The `source` block, normalised. Unknown fields are kept in `raw`. */
+export interface SourceInfo {
+  readonly connector: string | null;
+  /** `topic.prefix` of the connector. */
+  readonly name: string | null;
+  readonly db: string | null;
+  readonly schema: string | null;
+  readonly table: string | null;
+  /** WAL position of the change; null for incremental-snapshot rows. */
+  readonly lsn: number | bigint | null;
+  readonly txId: number | bigint | null;
+  readonly ts_ms: number | null;
+  readonly ts_us: number | null;
+  readonly ts_ns: bigint | null;
+  readonly snapshot: SnapshotMarker | null;
+  /** `source.sequence` parsed: [commit LSN of the previous transaction, LSN of this change]. */
+  readonly sequence: readonly [string | null, string | null] | null;
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/** The `transaction` block of a change (with `provide.transaction.metadata=true`). */
+export interface TransactionPosition {
+  /** `txId:LSN`. */
+  readonly id: string;
+  readonly total_order: number;
+  readonly data_collection_order: number;
+}
+
+/** A classified, schema-checked Kafka record value. */
+export type Envelope =
+  | {
+      readonly form: 'change';
+      readonly op: 'c' | 'u' | 'd' | 'r';
+      readonly before: Record<string, unknown> | null;
+      readonly after: Record<string, unknown> | null;
+      readonly rowSchema: ConnectSchema | undefined;
+      readonly source: SourceInfo | null;
+      readonly transaction: TransactionPosition | null;
+      readonly ts_ms: number | null;
+      readonly ts_us: number | null;
+      readonly unwrapped: boolean;
+    }
+  | { readonly form: 'truncate'; readonly source: SourceInfo | null; readonly ts_ms: number | null }
+  | {
+      readonly form: 'message';
+      readonly prefix: string;
+      /** base64 content as Debezium writes it (bytes). */
+      readonly content: string | null;
+      readonly source: SourceInfo | null;
+      readonly ts_ms: number | null;
+    }
+  | {
+      readonly form: 'transaction';
+      readonly status: 'BEGIN' | 'END';
+      readonly id: string;
+      readonly event_count: number | null;
+      readonly data_collections:
+        | readonly { readonly data_collection: string; readonly event_count: number }[]
+        | null;
+      readonly ts_ms: number | null;
+    }
+  | { readonly form: 'heartbeat'; readonly ts_ms: number | null };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Splits the JSON converter's `{schema, payload}` wrapper. Returns the payload
+ * and its schema (undefined with `schemas.enable=false`).
+ */
+export function unwrapSchema(value: unknown): { payload: unknown; schema: ConnectSchema | undefined } {
+  if (isObject(value) && 'payload' in value && 'schema' in value) {
+    const keys = Object.keys(value);
+    if (keys.length === 2) {
+      const schema = value['schema'];
+      if (schema === null) return { payload: value['payload'], schema: undefined };
+      if (isObject(schema) && typeof schema['type'] === 'string') {
+        return { payload: value['payload'], schema: schema as unknown as ConnectSchema };
+      }
+    }
+  }
+  return { payload: value, schema: undefined };
+}
+
+function optionalNumber(value: unknown, path: (string | number)[]): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  throw new EnvelopeError(`expected a number, got ${JSON.stringify(value)}`, path);
+}
+
+function optionalInteger(value: unknown, path: (string | number)[]): number | bigint | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  // `__lsn` and friends are numbers, but tolerate the docs' quoted form.
+  if (typeof value === 'string' && /^\d+$/.test(value)) {
+    const n = Number(value);
+    return Number.isSafeInteger(n) ? n : BigInt(value);
+  }
+  throw new EnvelopeError(`expected an integer, got ${JSON.stringify(value)}`, path);
+}
+
+function optionalString(value: unknown, path: (string | number)[]): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return value;
+  throw new EnvelopeError(`expected a string, got ${JSON.stringify(value)}`, path);
+}
+
+/** Normalises `source.snapshot` (string enum, legacy boolean, or absent). */
+export function parseSnapshotMarker(
+  value: unknown,
+  path: (string | number)[] = ['source', 'snapshot'],
+): SnapshotMarker | null {
+  if (value === undefined || value === null) return null;
+  if (value === true) return 'true';
+  if (value === false) return 'false';
+  if (typeof value === 'string' && SNAPSHOT_MARKERS.has(value)) return value as SnapshotMarker;
+  throw new EnvelopeError(
+    `expected one of ${[...SNAPSHOT_MARKERS].join(', ')} (or a boolean), got ${JSON.stringify(value)}`,
+    path,
+  );
+}
+
+/** Parses `source.sequence`, a JSON array serialised as a string. */
+export function parseSequence(
+  value: unknown,
+  path: (string | number)[],
+): readonly [string | null, string | null] | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string')
+    throw new EnvelopeError(`expected a JSON array in a string, got ${JSON.stringify(value)}`, path);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new EnvelopeError(`expected a JSON array in a string, got ${JSON.stringify(value)}`, path);
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 2 ||
+    !parsed.every((v) => v === null || typeof v === 'string')
+  ) {
+    throw new EnvelopeError(`expected ["<last commit LSN>","<LSN>"], got ${value}`, path);
+  }
+  return [parsed[0] as string | null, parsed[1] as string | null];
+}
+
+/** Parses and checks a `source` block. */
+export function parseSource(value: unknown, path: (string | number)[] = ['source']): SourceInfo | null {
+  if (value === undefined || value === null) return null;
+  if (!isObject(value)) throw new EnvelopeError(`expected an object, got ${JSON.stringify(value)}`, path);
+  const tsNs = value['ts_ns'];
+  return {
+    connector: optionalString(value['connector'], [...path, 'connector']),
+    name: optionalString(value['name'], [...path, 'name']),
+    db: optionalString(value['db'], [...path, 'db']),
+    schema: optionalString(value['schema'], [...path, 'schema']),
+    table: optionalString(value['table'], [...path, 'table']),
+    lsn: optionalInteger(value['lsn'], [...path, 'lsn']),
+    txId: optionalInteger(value['txId'], [...path, 'txId']),
+    ts_ms: optionalNumber(value['ts_ms'], [...path, 'ts_ms']),
+    ts_us: optionalNumber(value['ts_us'], [...path, 'ts_us']),
+    ts_ns: tsNs === undefined || tsNs === null ? null : BigInt(optionalInteger(tsNs, [...path, 'ts_ns'])!),
+    snapshot: parseSnapshotMarker(value['snapshot'], [...path, 'snapshot']),
+    sequence: parseSequence(value['sequence'], [...path, 'sequence']),
+    raw: value,
+  };
+}
+
+function parseTransactionPosition(value: unknown, path: (string | number)[]): TransactionPosition | null {
+  if (value === undefined || value === null) return null;
+  if (!isObject(value) || typeof value['id'] !== 'string') {
+    throw new EnvelopeError(
+      `expected {id, total_order, data_collection_order}, got ${JSON.stringify(value)}`,
+      path,
+    );
+  }
+  return {
+    id: value['id'],
+    total_order: optionalNumber(value['total_order'], [...path, 'total_order']) ?? 0,
+    data_collection_order:
+      optionalNumber(value['data_collection_order'], [...path, 'data_collection_order']) ?? 0,
+  };
+}
+
+function fieldSchema(schema: ConnectSchema | undefined, name: string): ConnectSchema | undefined {
+  return schema?.fields?.find((field) => field.field === name);
+}
+
+const CHANGE_OPS = new Set(['c', 'u', 'd', 'r']);
+/** Field names the ExtractNewRecordState SMT adds (`add.fields`, `add.headers` excluded). */
+const UNWRAP_FIELD = /^__/;
+
+/** Options of {@link classifyEnvelope}. */
+export interface ClassifyOptions {
+  /** Kafka topic, used to tell heartbeats (`__debezium-heartbeat.*`) and transaction topics apart. */
+  readonly topic?: string;
+}
+
+/**
+ * Classifies a parsed record value (not null: null values are tombstones) and
+ * checks its envelope. Throws {@link EnvelopeError} naming the bad field.
+ *
+ * @example
+ * ```ts
+ * import { classifyEnvelope } from '@bionicpro/cdc';
+ * classifyEnvelope({ before: null, after: { id: 1 }, op: 'c', ts_ms: 1 }).form; // 'change'
+ * ```
+ */
+export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}): Envelope {
+  const { payload, schema } = unwrapSchema(value);
+  const base = schema === undefined ? [] : ['payload'];
+  if (!isObject(payload)) {
+    throw new EnvelopeError(`expected a JSON object, got ${JSON.stringify(payload)?.slice(0, 60)}`, base);
+  }
+  const op = payload['op'];
+  const ts_ms = optionalNumber(payload['ts_ms'], [...base, 'ts_ms']);
+  if (
+    typeof op === 'string' &&
+    ('source' in payload || 'after' in payload || 'before' in payload || op === 'm')
+  ) {
+    if (CHANGE_OPS.has(op)) {
+      const before = payload['before'] ?? null;
+      const after = payload['after'] ?? null;
+      if (before !== null && !isObject(before))
+        throw new EnvelopeError('expected an object or null', [...base, 'before']);
+      if (after !== null && !isObject(after))
+        throw new EnvelopeError('expected an object or null', [...base, 'after']);
+      if (op === 'd' ? before === null && after !== null : after === null) {
+        throw new EnvelopeError(
+          op === 'd' ? 'a delete carries the old row in before, not after' : `op "${op}" needs an after row`,
+          [...base, op === 'd' ? 'before' : 'after'],
+        );
+      }
+      const rowSchema = fieldSchema(schema, 'after') ?? fieldSchema(schema, 'before');
+      return {
+        form: 'change',
+        op: op as 'c' | 'u' | 'd' | 'r',
+        before,
+        after,
+        rowSchema,
+        source: parseSource(payload['source'], [...base, 'source']),
+        transaction: parseTransactionPosition(payload['transaction'], [...base, 'transaction']),
+        ts_ms,
+        ts_us: optionalNumber(payload['ts_us'], [...base, 'ts_us']),
+        unwrapped: false,
+      };
+    }
+    if (op === 't')
+      return { form: 'truncate', source: parseSource(payload['source'], [...base, 'source']), ts_ms };
+    if (op === 'm') {
+      const message = payload['message'];
+      if (!isObject(message) || typeof message['prefix'] !== 'string') {
+        throw new EnvelopeError('expected {prefix, content}', [...base, 'message']);
+      }
+      return {
+        form: 'message',
+        prefix: message['prefix'],
+        content: optionalString(message['content'], [...base, 'message', 'content']),
+        source: parseSource(payload['source'], [...base, 'source']),
+        ts_ms,
+      };
+    }
+    throw new EnvelopeError(`unknown op ${JSON.stringify(op)} (expected c, u, d, r, t or m)`, [
+      ...base,
+      'op',
+    ]);
+  }
+  const status = payload['status'];
+  if ((status === 'BEGIN' || status === 'END') && typeof payload['id'] === 'string') {
+    const collections = payload['data_collections'];
+    return {
+      form: 'transaction',
+      status,
+      id: payload['id'],
+      event_count: optionalNumber(payload['event_count'], [...base, 'event_count']),
+      data_collections: Array.isArray(collections)
+        ? collections.map((entry, i) => {
+            if (!isObject(entry) || typeof entry['data_collection'] !== 'string') {
+              throw new EnvelopeError('expected {data_collection, event_count}', [
+                ...base,
+                'data_collections',
+                i,
+              ]);
+            }
+            return {
+              data_collection: entry['data_collection'],
+              event_count:
+                optionalNumber(entry['event_count'], [...base, 'data_collections', i, 'event_count']) ?? 0,
+            };
+          })
+        : null,
+      ts_ms,
+    };
+  }
+  const keys = Object.keys(payload);
+  const heartbeatTopic = options.topic?.startsWith('__debezium-heartbeat') ?? false;
+  if (
+    heartbeatTopic ||
+    schema?.name === 'io.debezium.connector.common.Heartbeat' ||
+    (keys.length === 1 && keys[0] === 'ts_ms')
+  ) {
+    return { form: 'heartbeat', ts_ms };
+  }
+  if (typeof op === 'string' && !('__op' in payload)) {
+    throw new EnvelopeError(`op ${JSON.stringify(op)} without before/after/source`, [...base, 'op']);
+  }
+  return classifyUnwrapped(payload, schema, base);
+}
+
+function classifyUnwrapped(
+  payload: Record<string, unknown>,
+  schema: ConnectSchema | undefined,
+  base: (string | number)[],
+): Envelope {
+  const row: Record<string, unknown> = {};
+  for (const key in payload) if (!UNWRAP_FIELD.test(key)) row[key] = payload[key];
+  const deletedText = payload['__deleted'];
+  if (
+    deletedText !== undefined &&
+    deletedText !== 'true' &&
+    deletedText !== 'false' &&
+    typeof deletedText !== 'boolean'
+  ) {
+    throw new EnvelopeError(`expected "true" or "false", got ${JSON.stringify(deletedText)}`, [
+      ...base,
+      '__deleted',
+    ]);
+  }
+  const deleted = deletedText === 'true' || deletedText === true;
+  const rawOp = payload['__op'];
+  if (rawOp !== undefined && rawOp !== null && !(typeof rawOp === 'string' && CHANGE_OPS.has(rawOp))) {
+    throw new EnvelopeError(`expected c, u, d or r, got ${JSON.stringify(rawOp)}`, [...base, '__op']);
+  }
+  // Without add.fields=op the operation is unknown: an upsert, unless rewritten as deleted.
+  const op = (deleted ? 'd' : ((rawOp as string | undefined) ?? 'u')) as 'c' | 'u' | 'd' | 'r';
+  const lsn = optionalInteger(payload['__lsn'], [...base, '__lsn']);
+  const txId = optionalInteger(payload['__txId'] ?? payload['__source_txId'], [...base, '__txId']);
+  const sourceTs = optionalNumber(payload['__source_ts_ms'], [...base, '__source_ts_ms']);
+  const snapshotRaw = payload['__snapshot'] ?? payload['__source_snapshot'];
+  const table = optionalString(payload['__table'] ?? payload['__source_table'], [...base, '__table']);
+  const rawSource: Record<string, unknown> = {};
+  for (const key in payload) if (UNWRAP_FIELD.test(key)) rawSource[key] = payload[key];
+  const source: SourceInfo = {
+    connector: null,
+    name: optionalString(payload['__name'] ?? payload['__source_name'], [...base, '__name']),
+    db: optionalString(payload['__db'] ?? payload['__source_db'], [...base, '__db']),
+    schema: optionalString(payload['__schema'] ?? payload['__source_schema'], [...base, '__schema']),
+    table,
+    lsn,
+    txId,
+    ts_ms: sourceTs,
+    ts_us: null,
+    ts_ns: null,
+    snapshot: parseSnapshotMarker(snapshotRaw, [...base, '__snapshot']),
+    sequence: null,
+    raw: rawSource,
+  };
+  return {
+    form: 'change',
+    op,
+    before: op === 'd' ? row : null,
+    after: op === 'd' ? null : row,
+    rowSchema: schema,
+    source,
+    transaction: null,
+    ts_ms: optionalNumber(payload['__ts_ms'], [...base, '__ts_ms']),
+    ts_us: null,
+    unwrapped: true,
+  };
+}

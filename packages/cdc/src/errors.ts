@@ -1,0 +1,103 @@
+/**
+ * Errors of the CDC package. Each is a small class with a readonly `code` a
+ * program can switch on, the offending `path` where one exists, and `cause`.
+ */
+
+/** Where in a message a problem was found, e.g. `['payload', 'after', 'amount']`. */
+export type CdcPath = readonly (string | number)[];
+
+function renderPath(path: CdcPath): string {
+  if (path.length === 0) return '(root)';
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`))
+    .join('');
+}
+
+/** The Kafka record is not a Debezium message of any known form. */
+export class EnvelopeError extends Error {
+  readonly code = 'invalid_envelope' as const;
+  readonly path: CdcPath;
+  constructor(message: string, path: CdcPath = [], options: { cause?: unknown } = {}) {
+    super(`${renderPath(path)}: ${message}`, options);
+    this.name = 'EnvelopeError';
+    this.path = path;
+  }
+}
+
+/** A column value does not match its Debezium logical type. */
+export class DecodeError extends Error {
+  readonly code = 'decode_failed' as const;
+  readonly path: CdcPath;
+  /** The Connect schema name or type the value was decoded as, e.g. `org.apache.kafka.connect.data.Decimal`. */
+  readonly logicalType: string;
+  constructor(message: string, path: CdcPath, logicalType: string, options: { cause?: unknown } = {}) {
+    super(`${renderPath(path)} (${logicalType}): ${message}`, options);
+    this.name = 'DecodeError';
+    this.path = path;
+    this.logicalType = logicalType;
+  }
+}
+
+/** One problem found while validating a decoded row against its model. */
+export interface ChangeIssue {
+  readonly path: CdcPath;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** A decoded row does not match the `@bionicpro/models` schema of its table. */
+export class ChangeValidationError extends Error {
+  readonly code = 'invalid_row' as const;
+  readonly table: string;
+  readonly issues: readonly ChangeIssue[];
+  constructor(table: string, issues: readonly ChangeIssue[], options: { cause?: unknown } = {}) {
+    super(
+      `${table}: ${issues.map((issue) => `${renderPath(issue.path)}: ${issue.message}`).join('; ')}`,
+      options,
+    );
+    this.name = 'ChangeValidationError';
+    this.table = table;
+    this.issues = issues;
+  }
+}
+
+/** The Kafka Connect REST API answered with an error or the connector did not reach the wanted state. */
+export class ConnectError extends Error {
+  readonly code: 'connect_http' | 'connect_timeout' | 'connect_task_failed';
+  /** HTTP status, when the error came from a response. */
+  readonly status: number | undefined;
+  readonly connector: string | undefined;
+  constructor(
+    code: ConnectError['code'],
+    message: string,
+    options: { status?: number; connector?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.name = 'ConnectError';
+    this.code = code;
+    this.status = options.status;
+    this.connector = options.connector;
+  }
+}
+
+/** The sink could not write a batch (ClickHouse refused it or was unreachable). */
+export class SinkError extends Error {
+  readonly code: 'sink_write_failed' | 'sink_config' | 'sink_stopped';
+  readonly table: string | undefined;
+  constructor(code: SinkError['code'], message: string, options: { table?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.name = 'SinkError';
+    this.code = code;
+    this.table = options.table;
+  }
+}
+
+/** Any error this package raises for a bad message; what a dead-letter record's `reason` is built from. */
+export type MessageError = EnvelopeError | DecodeError | ChangeValidationError;
+
+/** True when the error is one of this package's per-message errors (route to dead letters, go on). */
+export function isMessageError(error: unknown): error is MessageError {
+  return (
+    error instanceof EnvelopeError || error instanceof DecodeError || error instanceof ChangeValidationError
+  );
+}
