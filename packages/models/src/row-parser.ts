@@ -52,7 +52,7 @@ function compileField(schema: z.ZodType): FieldParser {
       return Number.isSafeInteger(n) && n >= 1 ? n : FAIL;
     };
   }
-  if (schema === Uuid) return (v) => (typeof v === 'string' && UUID_PATTERN.test(v) ? v.toLowerCase() : FAIL);
+  if (schema === Uuid) return parseUuid;
   if (schema === Text) return (v) => (typeof v === 'string' ? v : FAIL);
   if (schema === RequiredText) {
     return (v) => {
@@ -114,6 +114,35 @@ function fallbackParser(schema: z.ZodType): FieldParser {
 
 type ObjectParser = (value: unknown) => unknown;
 
+/**
+ * zod's UUID rule (RFC 9562 version 1–8 and variant 10xx, or the nil/max
+ * UUIDs) without a regular expression; lower-cases like the model does.
+ */
+function parseUuid(v: unknown): unknown {
+  if (typeof v !== 'string' || v.length !== 36) return FAIL;
+  let upper = false;
+  for (let i = 0; i < 36; i += 1) {
+    const c = v.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return FAIL;
+    } else if (c >= 48 && c <= 57) {
+      // digit
+    } else if (c >= 97 && c <= 102) {
+      // a-f
+    } else if (c >= 65 && c <= 70) {
+      upper = true;
+    } else {
+      return FAIL;
+    }
+  }
+  const version = v.charCodeAt(14);
+  const variant = v.charCodeAt(19) | 0x20;
+  const standard =
+    version >= 49 && version <= 56 && (variant === 56 || variant === 57 || variant === 97 || variant === 98);
+  if (!standard && !UUID_PATTERN.test(v)) return FAIL;
+  return upper ? v.toLowerCase() : v;
+}
+
 function compileObject(schema: z.ZodObject): ObjectParser | undefined {
   if ((schema.def.checks ?? []).length > 0) return undefined;
   const catchall = schema.def.catchall as z.ZodType | undefined;
@@ -124,6 +153,8 @@ function compileObject(schema: z.ZodObject): ObjectParser | undefined {
   const parsers = keys.map((key) => compileField(shape[key]!));
   const optional = keys.map((key) => shape[key] instanceof z.ZodOptional);
   const keySet = new Set(keys);
+  const generated = generateObjectParser(keys, parsers, optional, strict ? keySet : undefined);
+  if (generated) return generated;
   return (value) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return FAIL;
     const input = value as Record<string, unknown>;
@@ -141,6 +172,40 @@ function compileObject(schema: z.ZodObject): ObjectParser | undefined {
     }
     return out;
   };
+}
+
+/**
+ * Generates a straight-line parser for one object shape: each field gets its
+ * own call site (so V8 can inline the field parser) and the output is one
+ * object literal (one hidden class). Returns undefined where code generation is
+ * not allowed (e.g. a CSP without 'unsafe-eval'); the loop above is used then.
+ */
+function generateObjectParser(
+  keys: readonly string[],
+  parsers: readonly FieldParser[],
+  optional: readonly boolean[],
+  allowed: ReadonlySet<string> | undefined,
+): ObjectParser | undefined {
+  if (!keys.every((key) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(key))) return undefined;
+  const lines = [
+    'return function parseRow(input) {',
+    "  if (typeof input !== 'object' || input === null || Array.isArray(input)) return FAIL;",
+  ];
+  if (allowed) lines.push('  for (const key in input) if (!allowed.has(key)) return FAIL;');
+  keys.forEach((key, i) => {
+    lines.push(`  const v${i} = p${i}(input.${key});`, `  if (v${i} === FAIL) return FAIL;`);
+  });
+  lines.push(`  const out = { ${keys.map((key, i) => `${key}: v${i}`).join(', ')} };`);
+  keys.forEach((key, i) => {
+    if (optional[i]) lines.push(`  if (v${i} === undefined && !('${key}' in input)) delete out.${key};`);
+  });
+  lines.push('  return out;', '};');
+  try {
+    const factory = new Function('FAIL', 'allowed', ...parsers.map((_, i) => `p${i}`), lines.join('\n'));
+    return factory(FAIL, allowed, ...parsers) as ObjectParser;
+  } catch {
+    return undefined;
+  }
 }
 
 const compiled = new WeakMap<z.ZodType, ObjectParser | null>();
