@@ -94,9 +94,24 @@ const TypeRow = z.object({
 
 const UserRow = z.object({ name: z.string(), email: z.string(), ldap_username: optionalText.optional() });
 
-/** Rounds a measurement for display: two decimals, half away from zero. */
+/**
+ * Rounds a measurement for display: two decimals, half away from zero, on the
+ * decimal text of the number (so 1.005 rounds to 1.01 although 1.005 * 100 is 100.4999…).
+ *
+ * @example
+ * ```ts
+ * roundMeasure(1.005); // 1.01
+ * ```
+ */
 export function roundMeasure(value: number): number {
-  return (Math.sign(value) * Math.round(Math.abs(value) * 100 + Number.EPSILON)) / 100;
+  if (!Number.isFinite(value)) return value;
+  const abs = Math.abs(value);
+  // Below 1e-6 or from 1e15 up, String() uses exponents or the cents are gone anyway.
+  if (abs < 1e-6) return 0;
+  if (abs >= 1e15) return value;
+  const shifted = Math.round(Number(`${abs}e2`));
+  const result = Number(`${shifted}e-2`);
+  return value < 0 && result !== 0 ? -result : result;
 }
 
 const STATUS_RANK: Record<DeviceStatus, number> = { healthy: 0, attention: 1, critical: 2 };

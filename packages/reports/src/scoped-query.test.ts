@@ -1,0 +1,155 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { UnscopedQueryError } from './errors.js';
+import {
+  dailyReportQuery,
+  parseReportMonth,
+  parseTimeWindow,
+  reportDatesQuery,
+  telemetryByProsthesisTypeQuery,
+  userMonthlyFinancialQuery,
+} from './report-queries.js';
+import { type ReportScope, trustedReportScope } from './report-scope.js';
+import { reportTables } from './report-table.js';
+import { scopedQuery } from './scoped-query.js';
+import { column, compileFragment, param, sql } from './sql-fragment.js';
+
+const t = reportTables({ database: 'reports' });
+const scope = trustedReportScope(42);
+
+describe('sql fragments', () => {
+  it('binds every interpolated value as a typed parameter and never splices it', () => {
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.integer(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        (s, i, d) => {
+          const compiled = compileFragment(sql`a = ${s} AND b = ${i} AND c = ${d}`);
+          expect(compiled.query).toBe(
+            `a = {p:String} AND b = {p_1:Int64} AND c = {p_2:${Number.isInteger(d) ? 'Int64' : 'Float64'}}`,
+          );
+          expect(compiled.query_params).toEqual({ p: s, p_1: i, p_2: d });
+        },
+      ),
+    );
+  });
+
+  it('formats dates for their ClickHouse type in UTC', () => {
+    const at = new Date('2024-01-31T23:30:00.123+03:00');
+    expect(compileFragment(sql`${param("DateTime64(3, 'UTC')", at, 'at')}`).query_params).toEqual({
+      at: '2024-01-31 20:30:00.123',
+    });
+    expect(compileFragment(sql`${param('Date', at, 'd')}`).query_params).toEqual({ d: '2024-01-31' });
+  });
+
+  it('refuses identifiers that are not plain names', () => {
+    for (const bad of ['a b', 'x;DROP', 'users--', '1col', '', 'a.b']) {
+      expect(() => column(bad)).toThrow(/invalid column/);
+    }
+    expect(() => reportTables({ database: 'reports; DROP DATABASE x' })).toThrow(/invalid database/);
+    expect(() => param('String; DROP' as never, 'x')).toThrow(/unsupported parameter type/);
+  });
+});
+
+describe('scopedQuery', () => {
+  it('cannot be built without a scope: a type error, and an UnscopedQueryError at run time', () => {
+    // @ts-expect-error a report query needs a ReportScope
+    expect(() => scopedQuery(t.userMonthly)).toThrow(UnscopedQueryError);
+    // @ts-expect-error a plain object is not a ReportScope
+    expect(() => scopedQuery(t.userMonthly, { userId: 1 })).toThrow(UnscopedQueryError);
+    const forged = { userId: 1, grantedBy: 'self' } as unknown as ReportScope;
+    expect(() => scopedQuery(t.userMonthly, forged)).toThrow(UnscopedQueryError);
+    expect(() => trustedReportScope(0)).toThrow(/user_id/);
+  });
+
+  it('starts WHERE with the user column, the primary-key prefix, and binds the user id', () => {
+    const q = userMonthlyFinancialQuery(t, scope, '2024-01').compile();
+    expect(q.query).toContain(
+      'FROM reports.report_user_monthly_metrics WHERE user_id = {scope_user_id:Int32} AND (report_date = {month_start:Date})',
+    );
+    expect(q.query_params).toEqual({ scope_user_id: 42, month_start: '2024-01-01' });
+    expect(q.query).toMatch(/SETTINGS prefer_column_name_to_alias = 1$/);
+  });
+
+  it('reads ReplacingMergeTree tables with FINAL and skips deleted rows', () => {
+    const q = telemetryByProsthesisTypeQuery(t, scope).compile();
+    expect(q.query).toContain(
+      'FROM reports.telemetry_events FINAL WHERE user_id = {scope_user_id:Int32} AND _is_deleted = 0',
+    );
+    expect(userMonthlyFinancialQuery(t, scope, '2024-01').compile().query).not.toContain('FINAL');
+  });
+
+  it('is immutable and extendable: another metric, a narrower range, another grouping', () => {
+    const base = dailyReportQuery(t, scope, '2024-01-15');
+    const extended = base
+      .select({ error_rate: 'error_rate' })
+      .where(sql`${column('movements_count')} > ${param('UInt32', 0, 'min_moves')}`);
+    expect(base.compile().query).not.toContain('error_rate');
+    const q = extended.compile();
+    expect(q.query).toContain('error_rate');
+    expect(q.query).toContain('(movements_count > {min_moves:UInt32})');
+    expect(q.query_params).toMatchObject({ scope_user_id: 42, date: '2024-01-15', min_moves: 0 });
+    const byModel = scopedQuery(t.hourly, scope)
+      .select({ prosthesis_model: 'prosthesis_model', movements: sql`sum(${column('movements_count')})` })
+      .groupBy('prosthesis_model')
+      .orderBy('prosthesis_model')
+      .compile();
+    expect(byModel.query).toMatch(/GROUP BY prosthesis_model ORDER BY prosthesis_model ASC/);
+  });
+
+  it('rejects unknown columns, bad aliases and raw strings in place of fragments', () => {
+    expect(() => scopedQuery(t.hourly, scope).select({ x: 'no_such_column' })).toThrow(/no column/);
+    expect(() => scopedQuery(t.hourly, scope).select({ 'x; DROP': 'date' })).toThrow(/invalid alias/);
+    expect(() => scopedQuery(t.hourly, scope).where('1=1' as never)).toThrow(/fragment/);
+    expect(() => scopedQuery(t.hourly, scope).limit(0)).toThrow(/positive/);
+    expect(() => scopedQuery(t.hourly, scope).compile()).toThrow(/output column/);
+  });
+
+  it('limits the dates list to 30 and counts all dates with a window over the groups', () => {
+    const q = reportDatesQuery(t, scope).compile();
+    expect(q.query).toContain('count() OVER () AS total');
+    expect(q.query).toContain('GROUP BY date ORDER BY date DESC LIMIT 30');
+  });
+});
+
+describe('request parameters', () => {
+  it('accepts only real months and dates', () => {
+    expect(parseReportMonth('2024-02')).toMatchObject({
+      month: '2024-02',
+      firstDay: '2024-02-01',
+      lastDay: '2024-02-29',
+    });
+    for (const bad of [
+      '2024-13',
+      '2024-00',
+      '24-01',
+      '2024-1',
+      '2024-01-01',
+      ' 2024-01',
+      '2024-01\n',
+      2024,
+    ]) {
+      expect(() => parseReportMonth(bad)).toThrow(/month/);
+    }
+    expect(() => dailyReportQuery(t, scope, '2024-02-30')).toThrow(/date/);
+  });
+
+  it('parses the seed-004 window: no offset means UTC, start must not follow end', () => {
+    const w = parseTimeWindow({ start_ts: '2026-01-01T00:00:00', end_ts: '2026-03-01T23:59:59' });
+    expect(w.start?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    expect(w.end?.toISOString()).toBe('2026-03-01T23:59:59.000Z');
+    expect(parseTimeWindow({})).toEqual({ start: undefined, end: undefined });
+    expect(() =>
+      parseTimeWindow({ start_ts: '2026-02-01T00:00:00Z', end_ts: '2026-01-01T00:00:00Z' }),
+    ).toThrow(/end_ts/);
+    const q = telemetryByProsthesisTypeQuery(t, scope, w).compile();
+    expect(q.query_params).toMatchObject({
+      start_ts: '2026-01-01 00:00:00.000',
+      end_ts: '2026-03-01 23:59:59.000',
+    });
+    expect(q.query).toContain(
+      "event_timestamp >= {start_ts:DateTime64(3, 'UTC')} AND event_timestamp <= {end_ts:DateTime64(3, 'UTC')}",
+    );
+  });
+});
