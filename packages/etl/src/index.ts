@@ -1,1 +1,51 @@
-export {};
+/**
+ * @bionicpro/etl — the batch side of the BionicPRO pipeline (SPEC §3): pure KPI
+ * transforms, the same KPIs as ClickHouse SQL, extract from PostgreSQL,
+ * idempotent load into ClickHouse, jobs and a CLI.
+ */
+export {
+  UnsortedInputError,
+  InvalidPeriodError,
+  type EtlStep,
+  EtlStepError,
+  InputFileError,
+} from './errors.js';
+export { type MonthPeriod, monthPeriod, type TimeWindow, timeWindow, monthWindow } from './period.js';
+export { type RowSource, type InputOrder, collectRows } from './row-source.js';
+export type {
+  UserRow,
+  ProstheticRow,
+  SubscriptionRow,
+  PaymentRow,
+  DeviceEventRow,
+  BatteryMetricRow,
+  TelemetryEventRow,
+} from './kpi-inputs.js';
+export { ProstheticMonthState } from './prosthetic-month-state.js';
+export {
+  DEVICE_EVENT_ORDER,
+  BATTERY_METRIC_ORDER,
+  type MonthlyTransformOptions,
+  type ProstheticMonthlyInput,
+  prostheticMonthlyMetrics,
+  prostheticMonthlyMetricsAsync,
+} from './prosthetic-monthly-metrics.js';
+export {
+  type UserMonthlyInput,
+  userMonthlyMetrics,
+  userMonthlyMetricsAsync,
+} from './user-monthly-metrics.js';
+export {
+  TELEMETRY_EVENT_ORDER,
+  type HourlyStatsInput,
+  HourlyStatsAccumulator,
+  userProsthesisHourlyStats,
+  userProsthesisHourlyStatsAsync,
+} from './user-prosthesis-hourly-stats.js';
+export {
+  type ReportWindow,
+  type UserTelemetryReport,
+  TelemetryReportAccumulator,
+  telemetryReports,
+  telemetryReportsAsync,
+} from './telemetry-report.js';
