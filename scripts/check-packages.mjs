@@ -13,10 +13,14 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const packagesDir = join(root, 'packages');
 const packages = readdirSync(packagesDir)
-  .map((name) => ({ dir: join(packagesDir, name), manifest: JSON.parse(readFileSync(join(packagesDir, name, 'package.json'), 'utf8')) }))
+  .map((name) => ({
+    dir: join(packagesDir, name),
+    manifest: JSON.parse(readFileSync(join(packagesDir, name, 'package.json'), 'utf8')),
+  }))
   .filter((p) => !p.manifest.private);
 
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 const failures = [];
 
 for (const { dir, manifest } of packages) {
@@ -48,7 +52,7 @@ try {
   };
   const consumer = join(scratch, 'consumer');
   mkdirSync(consumer);
-  const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const _rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const deps = Object.fromEntries(packages.map(({ manifest }) => [manifest.name, tarballOf(manifest.name)]));
   // Peer dependencies the consumer is expected to bring, pinned to the workspace's versions.
   const peers = {};
@@ -60,7 +64,11 @@ try {
   }
   writeFileSync(
     join(consumer, 'package.json'),
-    JSON.stringify({ name: 'pack-consumer', private: true, version: '0.0.0', dependencies: { ...deps, ...peers } }, null, 2),
+    JSON.stringify(
+      { name: 'pack-consumer', private: true, version: '0.0.0', dependencies: { ...deps, ...peers } },
+      null,
+      2,
+    ),
   );
   // The tarballs reference each other by version (`workspace:^` → `^0.1.0`), so point those at the tarballs too.
   writeFileSync(join(consumer, '.npmrc'), 'manage-package-manager-versions=false\n');
@@ -68,16 +76,42 @@ try {
     join(consumer, 'pnpm-workspace.yaml'),
     `packages: []\noverrides:\n${packages.map(({ manifest }) => `  "${manifest.name}": "${tarballOf(manifest.name)}"`).join('\n')}\n`,
   );
-  run('pnpm', ['install', '--no-frozen-lockfile', '--ignore-scripts', `--store-dir=${join(root, 'node_modules', '.pnpm-store-pack')}`, '--prefer-offline'], consumer);
+  run(
+    'pnpm',
+    [
+      'install',
+      '--no-frozen-lockfile',
+      '--ignore-scripts',
+      `--store-dir=${join(root, 'node_modules', '.pnpm-store-pack')}`,
+      '--prefer-offline',
+    ],
+    consumer,
+  );
   const specifiers = packages.flatMap(({ manifest }) =>
     Object.keys(manifest.exports)
       .filter((key) => key !== './package.json')
       .map((key) => (key === '.' ? manifest.name : `${manifest.name}/${key.slice(2)}`)),
   );
-  const esm = specifiers.map((s, i) => `import * as m${i} from '${s}';\nif (Object.keys(m${i}).length === 0) throw new Error('${s}: no ESM exports');`).join('\n');
-  const cjs = specifiers.map((s) => `{ const m = require('${s}'); if (Object.keys(m).length === 0) throw new Error('${s}: no CJS exports'); }`).join('\n');
-  writeFileSync(join(consumer, 'check.mjs'), `${esm}\nconsole.log('esm ok: ${specifiers.length} entry points');\n`);
-  writeFileSync(join(consumer, 'check.cjs'), `${cjs}\nconsole.log('cjs ok: ${specifiers.length} entry points');\n`);
+  const esm = specifiers
+    .map(
+      (s, i) =>
+        `import * as m${i} from '${s}';\nif (Object.keys(m${i}).length === 0) throw new Error('${s}: no ESM exports');`,
+    )
+    .join('\n');
+  const cjs = specifiers
+    .map(
+      (s) =>
+        `{ const m = require('${s}'); if (Object.keys(m).length === 0) throw new Error('${s}: no CJS exports'); }`,
+    )
+    .join('\n');
+  writeFileSync(
+    join(consumer, 'check.mjs'),
+    `${esm}\nconsole.log('esm ok: ${specifiers.length} entry points');\n`,
+  );
+  writeFileSync(
+    join(consumer, 'check.cjs'),
+    `${cjs}\nconsole.log('cjs ok: ${specifiers.length} entry points');\n`,
+  );
   for (const file of ['check.mjs', 'check.cjs']) {
     try {
       process.stdout.write(run('node', [file], consumer));
