@@ -52,7 +52,6 @@ try {
   };
   const consumer = join(scratch, 'consumer');
   mkdirSync(consumer);
-  const _rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const deps = Object.fromEntries(packages.map(({ manifest }) => [manifest.name, tarballOf(manifest.name)]));
   // Peer dependencies the consumer is expected to bring, pinned to the workspace's versions.
   const peers = {};
