@@ -56,7 +56,13 @@ export {
   reportTable,
   reportTables,
 } from './report-table.js';
-export { SCOPE_PARAM, type ScopedQuery, type SelectExpression, scopedQuery } from './scoped-query.js';
+export {
+  SCOPE_PARAM,
+  type ScopedQuery,
+  type SelectExpression,
+  scopedQuery,
+  unionAll,
+} from './scoped-query.js';
 export {
   dailyReportQuery,
   dataVersionQuery,

@@ -160,7 +160,9 @@ export function assembleUserMonthlyReport(input: {
     input.financial[0] === undefined
       ? undefined
       : decode(FinancialRow, input.financial[0], report, 'financial');
-  const devices = input.devices.map((row, i) => decode(DeviceRow, row, report, `devices.${i}`));
+  const devices = input.devices
+    .map((row, i) => decode(DeviceRow, row, report, `devices.${i}`))
+    .sort((a, b) => a.prosthetic_id - b.prosthetic_id);
   return validate(UserMonthlyReport, report, {
     period: input.month,
     user_id: input.userId,

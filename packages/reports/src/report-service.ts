@@ -29,7 +29,7 @@ import {
 import { assertReportScope, type ReportScope, type SubjectDirectory } from './report-scope.js';
 import { type ReportTables, reportTables } from './report-table.js';
 import { type CompiledQuery, column, compileFragment, param, sql, tableName } from './sql-fragment.js';
-import type { ScopedQuery } from './scoped-query.js';
+import { type ScopedQuery, unionAll } from './scoped-query.js';
 
 /**
  * The part of a ClickHouse client report execution needs; `@clickhouse/client`'s

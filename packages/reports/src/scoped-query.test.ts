@@ -11,7 +11,7 @@ import {
 } from './report-queries.js';
 import { type ReportScope, trustedReportScope } from './report-scope.js';
 import { reportTables } from './report-table.js';
-import { scopedQuery } from './scoped-query.js';
+import { scopedQuery, unionAll } from './scoped-query.js';
 import { column, compileFragment, param, sql } from './sql-fragment.js';
 
 const t = reportTables({ database: 'reports' });
@@ -151,5 +151,22 @@ describe('request parameters', () => {
     expect(q.query).toContain(
       "event_timestamp >= {start_ts:DateTime64(3, 'UTC')} AND event_timestamp <= {end_ts:DateTime64(3, 'UTC')}",
     );
+  });
+});
+
+describe('unionAll', () => {
+  it('runs several scoped parts in one query, each with its own scope predicate and unique parameters', () => {
+    const q = unionAll({
+      financial: userMonthlyFinancialQuery(t, scope, '2024-01'),
+      devices: dailyReportQuery(t, trustedReportScope(7), '2024-01-15'),
+    });
+    expect(q.query.match(/user_id = \{scope_user_id(_1)?:Int32\}/g)).toHaveLength(2);
+    expect(q.query_params).toMatchObject({ scope_user_id: 42, scope_user_id_1: 7 });
+    expect(q.query).toContain("'financial' AS part");
+    expect(q.query).toContain('NULL AS total_payments');
+    expect(() => unionAll({ 'x; DROP': userMonthlyFinancialQuery(t, scope, '2024-01') })).toThrow(
+      /invalid part/,
+    );
+    expect(() => unionAll({ a: { aliases: [] } as never })).toThrow(UnscopedQueryError);
   });
 });

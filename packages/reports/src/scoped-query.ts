@@ -1,4 +1,5 @@
 import { assertIdentifier } from '@bionicpro/models';
+import { UnscopedQueryError } from './errors.js';
 import type { ReportScope } from './report-scope.js';
 import { assertReportScope } from './report-scope.js';
 import type { ReportTable } from './report-table.js';
@@ -52,9 +53,16 @@ export interface ScopedQuery {
   orderBy(expression: SelectExpression, direction?: 'ASC' | 'DESC'): ScopedQuery;
   /** Row limit (a positive integer written by code, not taken from a request). */
   limit(rows: number): ScopedQuery;
+  /** The output column names, in order. */
+  readonly aliases: readonly string[];
+  /** The SELECT as a fragment (without the trailing SETTINGS), for composition. */
+  toSql(): SqlFragment;
   /** The SQL with `{name:Type}` placeholders and the parameter values. */
   compile(): CompiledQuery;
 }
+
+const states = new WeakMap<ScopedQuery, QueryState>();
+const SETTINGS = trustedSql(' SETTINGS prefer_column_name_to_alias = 1');
 
 /**
  * Starts a report query on `table` for the user of `scope`. The scope is
@@ -125,9 +133,13 @@ function build(state: QueryState): ScopedQuery {
       if (!Number.isSafeInteger(rows) || rows <= 0) throw new TypeError('limit must be a positive integer');
       return build({ ...state, limit: rows });
     },
-    compile: () => compileFragment(toFragment(state, expr)),
+    aliases: state.select.map(([alias]) => alias),
+    toSql: () => toFragment(state, expr),
+    compile: () => compileFragment(sql`${toFragment(state, expr)}${SETTINGS}`),
   };
-  return Object.freeze(query);
+  Object.freeze(query);
+  states.set(query, state);
+  return query;
 }
 
 function toFragment(state: QueryState, expr: (e: SelectExpression) => SqlFragment): SqlFragment {
@@ -162,7 +174,6 @@ function toFragment(state: QueryState, expr: (e: SelectExpression) => SqlFragmen
   }
   if (state.orderBy.length > 0) clauses.push(sql`ORDER BY ${joinSql(state.orderBy)}`);
   if (state.limit !== undefined) clauses.push(trustedSql(`LIMIT ${state.limit}`));
-  clauses.push(trustedSql('SETTINGS prefer_column_name_to_alias = 1'));
   return joinSql(clauses, ' ');
 }
 
@@ -174,4 +185,43 @@ function requireFragment(value: SqlValue, clause: string): SqlFragment {
 function assertPositive(userId: number): number {
   if (!Number.isSafeInteger(userId) || userId <= 0) throw new TypeError('scope user id must be positive');
   return userId;
+}
+
+/**
+ * Runs several scoped queries in one round trip: `(q1) UNION ALL (q2) …` with
+ * a `part` column naming where each row came from and every other output
+ * column of any part (NULL where a part does not have it). Each part keeps its
+ * own scope predicate, so the union is as scoped as its parts.
+ *
+ * @example
+ * ```ts
+ * const q = unionAll({
+ *   financial: userMonthlyFinancialQuery(t, scope, '2024-01'),
+ *   devices: userMonthlyDevicesQuery(t, scope, '2024-01'),
+ * });
+ * const rows = await runQuery(client, q); // rows[i].part is 'financial' or 'devices'
+ * ```
+ */
+export function unionAll(parts: Readonly<Record<string, ScopedQuery>>): CompiledQuery {
+  const entries = Object.entries(parts);
+  if (entries.length === 0) throw new TypeError('unionAll needs at least one query');
+  const aliases: string[] = [];
+  for (const [name, query] of entries) {
+    assertIdentifier('part', name);
+    if (!states.has(query)) throw new UnscopedQueryError(`part ${name} is not a scopedQuery`);
+    for (const alias of query.aliases) {
+      if (alias === 'part') throw new TypeError('the output column name "part" is reserved by unionAll');
+      if (!aliases.includes(alias)) aliases.push(alias);
+    }
+  }
+  const selects = entries.map(([name, query]) => {
+    const state = states.get(query) as QueryState;
+    const own = new Map(state.select);
+    const select: [string, SelectExpression][] = [
+      ['part', trustedSql(`'${name}'`)],
+      ...aliases.map((alias): [string, SelectExpression] => [alias, own.get(alias) ?? trustedSql('NULL')]),
+    ];
+    return sql`(${build({ ...state, select }).toSql()})`;
+  });
+  return compileFragment(sql`${joinSql(selects, ' UNION ALL ')}${SETTINGS}`);
 }

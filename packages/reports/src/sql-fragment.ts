@@ -150,7 +150,7 @@ export function tableName(table: string, database?: string): SqlFragment {
  */
 export function joinSql(
   parts: readonly SqlValue[],
-  separator: ', ' | ' AND ' | ' OR ' | ' ' = ', ',
+  separator: ', ' | ' AND ' | ' OR ' | ' UNION ALL ' | ' ' = ', ',
 ): SqlFragment {
   const tokens: Token[] = [];
   parts.forEach((part, i) => {

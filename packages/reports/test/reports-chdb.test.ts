@@ -10,6 +10,7 @@ import {
   AccessDeniedError,
   createReportService,
   dailyReportQuery,
+  dateEquals,
   type ReportPrincipal,
   ReportNotFoundError,
   ReportParameterError,
@@ -21,6 +22,7 @@ import {
   sql,
   telemetryByProsthesisTypeQuery,
   trustedReportScope,
+  unionAll,
   userMonthlyFinancialQuery,
 } from '../src/index.js';
 import {
@@ -423,6 +425,19 @@ describe('query parameters are never spliced', () => {
       .compile();
     const rows = (await runQuery(client, query)) as { user_id: number }[];
     expect(rows.length).toBe(financeMart.filter((r) => r.user_id === 2).length);
+    const shadowing = scopedQuery(t.userMonthly, trustedReportScope(2)).select({
+      user_id: sql`toInt32(1) + 0`,
+      report_date: sql`toDate('2000-01-01')`,
+    });
+    const union = unionAll({
+      a: shadowing,
+      b: shadowing.where(dateEquals('report_date', `${months[0]}-01`)),
+    });
+    const unionRows = (await runQuery(client, union)) as { part: string }[];
+    expect(unionRows.filter((r) => r.part === 'a').length).toBe(
+      financeMart.filter((r) => r.user_id === 2).length,
+    );
+    expect(unionRows.filter((r) => r.part === 'b').length).toBe(1);
   });
 });
 
