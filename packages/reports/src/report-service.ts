@@ -111,15 +111,20 @@ export function createReportService(options: {
   return {
     async userMonthly(scope, month) {
       const { month: period } = parseReportMonth(month);
-      const [financial, devices] = await Promise.all([
-        rows(userMonthlyFinancialQuery(tables, scope, period)),
-        rows(userMonthlyDevicesQuery(tables, scope, period)),
-      ]);
+      // One round trip: on an embedded engine the per-query overhead dominates a user-month read.
+      const all = await runQuery(
+        client,
+        unionAll({
+          financial: userMonthlyFinancialQuery(tables, scope, period),
+          devices: userMonthlyDevicesQuery(tables, scope, period),
+        }),
+      );
+      const part = (name: string) => all.filter((r) => (r as { part?: unknown }).part === name);
       return assembleUserMonthlyReport({
         userId: assertReportScope(scope),
         month: period,
-        financial,
-        devices,
+        financial: part('financial'),
+        devices: part('devices'),
       });
     },
     async reportDates(scope, user) {
