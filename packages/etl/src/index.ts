@@ -49,3 +49,32 @@ export {
   telemetryReports,
   telemetryReportsAsync,
 } from './telemetry-report.js';
+export {
+  type CompiledQuery,
+  type KpiSqlOptions,
+  clickhouseTimestamp,
+  userMonthlyMetricsSql,
+  prostheticMonthlyMetricsSql,
+  userProsthesisHourlyStatsSql,
+  type TelemetryReportSqlRow,
+  telemetryReportSql,
+  telemetryReportsFromRows,
+} from './kpi-sql.js';
+export { type RetryPolicy, isTransientError, withRetry } from './retry.js';
+export {
+  type ClickHouseLike,
+  type WarehouseLayout,
+  DEFAULT_RAW_DATABASE,
+  DEFAULT_MART_DATABASE,
+  READ_SETTINGS,
+  WINDOW_COLUMN,
+  ensureWarehouse,
+  toClickHouseRow,
+  type InsertOptions,
+  insertRows,
+  replaceMonthPartition,
+  replaceRawWindow,
+  syncRawTable,
+  removeOrphanTelemetry,
+  readMonth,
+} from './clickhouse-load.js';

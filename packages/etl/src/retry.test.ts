@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { EtlStepError } from './errors.js';
+import { isTransientError, withRetry } from './retry.js';
+
+describe('withRetry', () => {
+  const context = { step: 'load', table: 'device_events', period: '2024-01' } as const;
+
+  it('retries transient errors with backoff and returns the eventual result', async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    const result = await withRetry(
+      async () => {
+        calls += 1;
+        if (calls < 3)
+          throw Object.assign(new Error('Too many parts (300)'), { code: '252', type: 'TOO_MANY_PARTS' });
+        return 'ok';
+      },
+      context,
+      { baseDelayMs: 1, onRetry: ({ delayMs }) => delays.push(delayMs) },
+    );
+    expect(result).toBe('ok');
+    expect(calls).toBe(3);
+    expect(delays).toHaveLength(2);
+    expect(delays[1]!).toBeGreaterThan(delays[0]! * 1.1);
+  });
+
+  it('fails at once on a permanent error, naming step, table and period', async () => {
+    let calls = 0;
+    const error = await withRetry(
+      async () => {
+        calls += 1;
+        throw Object.assign(new Error('Unknown column foo'), { code: '47', type: 'UNKNOWN_IDENTIFIER' });
+      },
+      context,
+      { baseDelayMs: 1 },
+    ).catch((e: unknown) => e);
+    expect(calls).toBe(1);
+    expect(error).toBeInstanceOf(EtlStepError);
+    expect((error as EtlStepError).message).toBe(
+      'load of device_events for 2024-01 failed: Unknown column foo',
+    );
+    expect((error as EtlStepError).transient).toBe(false);
+  });
+
+  it('gives up after the configured attempts on a transient error', async () => {
+    const error = (await withRetry(
+      async () => {
+        throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      },
+      context,
+      { attempts: 3, baseDelayMs: 1 },
+    ).catch((e: unknown) => e)) as EtlStepError;
+    expect(error.attempts).toBe(3);
+    expect(error.message).toMatch(/after 3 attempts: read ECONNRESET/);
+  });
+
+  it('classifies PostgreSQL and nested causes', () => {
+    expect(isTransientError({ code: '40P01' })).toBe(true);
+    expect(isTransientError({ code: '08006' })).toBe(true);
+    expect(isTransientError({ code: '42P01' })).toBe(false);
+    expect(isTransientError(new Error('wrapped', { cause: { code: 'ETIMEDOUT' } }))).toBe(true);
+  });
+});
