@@ -1,0 +1,196 @@
+import { type ModelIssue, ModelValidationError } from '@bionicpro/models';
+import { ReportParameterError, reportErrorResponse } from '@bionicpro/reports';
+import { DuplicateUserError } from './ingestion/crm-users.js';
+
+/** Where in the request a problem was found. */
+export type RequestPart = 'body' | 'query' | 'path' | 'header';
+
+/** One problem of a request, as sent back to the client. */
+export interface RequestIssue {
+  /** `body`, `query`, `path` or `header`, then the path inside it: `['body', 3, 'event_timestamp']`. */
+  readonly path: readonly (string | number)[];
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * The request is invalid (HTTP 400). Lists every problem found, each with
+ * where it is, a machine-readable code and a sentence.
+ *
+ * @example
+ * ```ts
+ * throw RequestValidationError.fromModel('body', modelError);
+ * ```
+ */
+export class RequestValidationError extends Error {
+  readonly code = 'invalid_request' as const;
+  readonly status = 400 as const;
+  override readonly name = 'RequestValidationError';
+  constructor(readonly issues: readonly RequestIssue[]) {
+    super(
+      `invalid request: ${issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}${issues.length > 3 ? ` (+${issues.length - 3} more)` : ''}`,
+    );
+  }
+
+  /** Wraps the issues of a model validation, prefixed with the request part. */
+  static fromModel(
+    part: RequestPart,
+    issues: readonly ModelIssue[],
+    prefix: readonly (string | number)[] = [],
+  ) {
+    return new RequestValidationError(
+      issues.map((issue) => ({
+        path: [part, ...prefix, ...issue.path],
+        code: issue.code,
+        message: issue.message,
+      })),
+    );
+  }
+}
+
+/** The body is larger than the configured limit (HTTP 413). */
+export class PayloadTooLargeError extends Error {
+  readonly code = 'payload_too_large' as const;
+  readonly status = 413 as const;
+  override readonly name = 'PayloadTooLargeError';
+  constructor(readonly limitBytes: number) {
+    super(`request body exceeds ${limitBytes} bytes`);
+  }
+}
+
+/** The body's media type is not one the endpoint reads (HTTP 415). */
+export class UnsupportedMediaTypeError extends Error {
+  readonly code = 'unsupported_media_type' as const;
+  readonly status = 415 as const;
+  override readonly name = 'UnsupportedMediaTypeError';
+  constructor(
+    readonly expected: readonly string[],
+    readonly received: string | null,
+  ) {
+    super(`expected content-type ${expected.join(' or ')}, got ${received ?? 'none'}`);
+  }
+}
+
+/** A verified caller lacks the role an endpoint needs (HTTP 403). */
+export class MissingRoleError extends Error {
+  readonly code = 'missing_role' as const;
+  readonly status = 403 as const;
+  override readonly name = 'MissingRoleError';
+  constructor(readonly role: string) {
+    super(`requires the ${role} role`);
+  }
+}
+
+/** No route matches the path (HTTP 404), or the resource is not visible to the caller. */
+export class NotFoundError extends Error {
+  readonly code = 'not_found' as const;
+  readonly status = 404 as const;
+  override readonly name = 'NotFoundError';
+}
+
+/** The path exists but not with this method (HTTP 405). */
+export class MethodNotAllowedError extends Error {
+  readonly code = 'method_not_allowed' as const;
+  readonly status = 405 as const;
+  override readonly name = 'MethodNotAllowedError';
+  constructor(readonly allowed: readonly string[]) {
+    super(`method not allowed; use ${allowed.join(', ')}`);
+  }
+}
+
+/** A dependency (ClickHouse, PostgreSQL) is unreachable (HTTP 503). */
+export class DependencyUnavailableError extends Error {
+  readonly code = 'dependency_unavailable' as const;
+  readonly status = 503 as const;
+  override readonly name = 'DependencyUnavailableError';
+  constructor(
+    readonly dependency: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${dependency} is unavailable`, options);
+  }
+}
+
+/**
+ * A JSON response with `cache-control: no-store` (reports are per user).
+ *
+ * @example
+ * ```ts
+ * return jsonResponse(200, report);
+ * ```
+ */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+/**
+ * Maps an error to the response a client sees, or `undefined` for an
+ * unexpected error (the caller answers 500 and logs it). Client errors never
+ * leak internals: 401 says only `unauthorized`, 403 one fixed sentence.
+ *
+ * @example
+ * ```ts
+ * catch (e) { return errorResponse(e) ?? jsonResponse(500, { error: 'internal_error' }); }
+ * ```
+ */
+export function errorResponse(error: unknown): Response | undefined {
+  if (error instanceof RequestValidationError) {
+    return jsonResponse(400, {
+      error: 'bad_request',
+      message: 'the request is invalid',
+      issues: error.issues,
+    });
+  }
+  if (error instanceof ModelValidationError) {
+    return jsonResponse(400, {
+      error: 'bad_request',
+      message: 'the request is invalid',
+      issues: error.issues.map((i) => ({ path: ['body', ...i.path], code: i.code, message: i.message })),
+    });
+  }
+  if (error instanceof ReportParameterError) {
+    const part: RequestPart =
+      error.parameter === 'start_ts' || error.parameter === 'end_ts'
+        ? 'body'
+        : error.parameter === 'month'
+          ? 'query'
+          : 'path';
+    return jsonResponse(400, {
+      error: 'bad_request',
+      message: 'the request is invalid',
+      issues: [{ path: [part, error.parameter], code: 'invalid_parameter', message: error.reason }],
+    });
+  }
+  if (error instanceof PayloadTooLargeError) {
+    return jsonResponse(413, {
+      error: 'payload_too_large',
+      message: error.message,
+      limit_bytes: error.limitBytes,
+    });
+  }
+  if (error instanceof UnsupportedMediaTypeError) {
+    return jsonResponse(415, { error: 'unsupported_media_type', message: error.message });
+  }
+  if (error instanceof MissingRoleError) {
+    return jsonResponse(403, { error: 'forbidden', message: error.message });
+  }
+  if (error instanceof NotFoundError) {
+    return jsonResponse(404, { error: 'not_found' });
+  }
+  if (error instanceof MethodNotAllowedError) {
+    return jsonResponse(405, { error: 'method_not_allowed' }, { allow: error.allowed.join(', ') });
+  }
+  if (error instanceof DuplicateUserError) {
+    return jsonResponse(409, { error: 'conflict', message: error.message });
+  }
+  if (error instanceof DependencyUnavailableError) {
+    return jsonResponse(503, { error: 'unavailable', message: error.message }, { 'retry-after': '5' });
+  }
+  return reportErrorResponse(error);
+}

@@ -1,0 +1,157 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import type { App } from './app.js';
+import type { Logger } from './logger.js';
+
+/**
+ * The HTTP adapter: binds the framework-free {@link App} to `node:http`.
+ * It only translates (IncomingMessage → Fetch `Request`, `Response` →
+ * ServerResponse) and owns the socket life cycle: timeouts and graceful
+ * shutdown that lets in-flight requests finish.
+ */
+export interface NodeServer {
+  readonly server: Server;
+  /** `http://host:port` the server listens on. */
+  readonly url: string;
+  /**
+   * Stops accepting connections, marks the app as draining, waits for
+   * in-flight requests (at most `timeoutMs`), then closes the remaining
+   * connections. Resolves when the server is closed.
+   */
+  shutdown(timeoutMs?: number): Promise<void>;
+  /** Requests being answered right now. */
+  readonly inFlight: number;
+}
+
+/** Options of {@link serveNode}. */
+export interface ServeOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly logger: Logger;
+  /** Default for {@link NodeServer.shutdown}. Default 10 s. */
+  readonly shutdownTimeoutMs?: number;
+  /** Whole-request timeout (headers and body). Default 30 s. */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * Starts an HTTP server for an app.
+ *
+ * @example
+ * ```ts
+ * const server = await serveNode(app, { host: '0.0.0.0', port: 8080, logger });
+ * process.once('SIGTERM', () => void server.shutdown());
+ * ```
+ */
+export async function serveNode(app: App, options: ServeOptions): Promise<NodeServer> {
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  const server = createServer(
+    {
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      headersTimeout: Math.min(options.requestTimeoutMs ?? 30_000, 20_000),
+      keepAliveTimeout: 5_000,
+    },
+    (req, res) => {
+      inFlight += 1;
+      handle(app, req, res, options.logger).finally(() => {
+        inFlight -= 1;
+        if (inFlight === 0) idle?.();
+      });
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`,
+    get inFlight() {
+      return inFlight;
+    },
+    shutdown(timeoutMs = options.shutdownTimeoutMs ?? 10_000) {
+      closing ??= (async () => {
+        app.startDraining();
+        options.logger.info('shutdown started', { in_flight: inFlight });
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
+        server.closeIdleConnections();
+        const finished = new Promise<void>((resolve) => {
+          if (inFlight === 0) resolve();
+          else idle = resolve;
+        });
+        const timedOut = await Promise.race([
+          finished.then(() => false),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),
+        ]);
+        if (timedOut)
+          options.logger.warn('shutdown timeout: closing busy connections', { in_flight: inFlight });
+        server.closeAllConnections();
+        await closed;
+        options.logger.info('shutdown finished');
+      })();
+      return closing;
+    },
+  };
+}
+
+async function handle(app: App, req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<void> {
+  try {
+    const response = await app.fetch(toRequest(req));
+    await writeResponse(response, res);
+  } catch (error) {
+    // app.fetch never throws; this is a broken socket or a body stream error.
+    logger.warn('response not delivered', { error });
+    if (!res.headersSent) {
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal_error"}');
+    } else {
+      res.destroy();
+    }
+  }
+}
+
+function toRequest(req: IncomingMessage): Request {
+  const host = req.headers.host ?? 'localhost';
+  const url = `http://${host}${req.url ?? '/'}`;
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+  const method = req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const controller = new AbortController();
+  req.once('close', () => {
+    if (!req.complete) controller.abort();
+  });
+  return new Request(url, {
+    method,
+    headers,
+    signal: controller.signal,
+    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+  } as RequestInit);
+}
+
+async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, key) => {
+    if (key === 'set-cookie') return;
+    headers[key] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  if (response.body === null) {
+    res.writeHead(response.status, headers).end();
+    return;
+  }
+  // Small bodies (every JSON report) are written in one go with a length.
+  const body = new Uint8Array(await response.arrayBuffer());
+  headers['content-length'] = String(body.byteLength);
+  res.writeHead(response.status, headers).end(body);
+}

@@ -1,0 +1,129 @@
+import type { ReportPageData } from './report-page-data.js';
+import { barChart, escapeXml, lineChart, meterChart } from './svg-charts.js';
+
+const STYLE = `
+:root{color-scheme:light;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.4}
+body{margin:0;background:#f6f7f9;color:#1f2937}
+header{background:#0f172a;color:#fff;padding:12px 16px}
+header h1{font-size:1.15rem;margin:0}
+header p{margin:2px 0 0;font-size:.85rem;opacity:.8}
+main{max-width:760px;margin:0 auto;padding:12px}
+form{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin:8px 0 12px}
+select,button{font-size:1rem;padding:6px 10px;border-radius:6px;border:1px solid #cbd5e1;background:#fff}
+button{background:#2563eb;color:#fff;border-color:#2563eb}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:8px}
+.card{background:#fff;border-radius:8px;padding:10px 12px;box-shadow:0 1px 2px #0001}
+.card b{display:block;font-size:1.3rem}
+.card span{font-size:.8rem;color:#64748b}
+section{background:#fff;border-radius:8px;padding:10px 12px;margin:12px 0;box-shadow:0 1px 2px #0001}
+section h2{font-size:1rem;margin:0 0 6px}
+section p{font-size:.85rem;color:#475569;margin:4px 0}
+svg{width:100%;height:auto;display:block}
+svg .grid{stroke:#e2e8f0}
+svg .tick,svg .label{font-size:11px;fill:#475569}
+svg .track{fill:#f1f5f9}
+table{width:100%;border-collapse:collapse;font-size:.9rem}
+th,td{text-align:left;padding:6px 4px;border-bottom:1px solid #e2e8f0}
+.status-healthy{color:#15803d}.status-attention{color:#b45309}.status-critical{color:#b91c1c}
+`;
+
+function round(value: number, decimals = 1): string {
+  return value.toFixed(decimals);
+}
+
+/**
+ * The owner's monthly report as one self-contained HTML page (no script, no
+ * external assets): month picker, usage hours per day, battery (charge level
+ * per day and charge cycles per prosthesis) and reliability (errors per day
+ * and reliability per prosthesis), readable on a phone.
+ *
+ * @example
+ * ```ts
+ * const html = renderReportPage(data, { userLabel: 'ivan.petrov1', action: '/reports/user/1/page' });
+ * ```
+ */
+export function renderReportPage(
+  data: ReportPageData,
+  options: { readonly userLabel: string; readonly action: string },
+): string {
+  const { report } = data;
+  const totalUsage = data.days.reduce((sum, d) => sum + d.usageHours, 0);
+  const totalErrors = data.days.reduce((sum, d) => sum + d.errors, 0);
+  const months = data.months.includes(data.month) ? data.months : [data.month, ...data.months];
+  const picker = months
+    .map(
+      (m) => `<option value="${escapeXml(m)}"${m === data.month ? ' selected' : ''}>${escapeXml(m)}</option>`,
+    )
+    .join('');
+  const usage = barChart(
+    data.days.map((d) => ({ label: d.date, value: d.usageHours })),
+    { id: 'usage-hours', title: `Hours of use per day, ${data.month}`, unit: 'h', max: 24, decimals: 0 },
+  );
+  const battery = lineChart(
+    data.days.map((d) => ({ label: d.date, value: d.batteryLevel })),
+    {
+      id: 'battery-level',
+      title: `Average charge level per day, ${data.month}`,
+      unit: '%',
+      max: 100,
+      color: '#16a34a',
+    },
+  );
+  const deviceLabel = (d: { deviceType: string; prostheticId: number }) =>
+    `${d.deviceType.replace('_', ' ')} #${d.prostheticId}`;
+  const cycles = meterChart(
+    data.devices.map((d) => ({
+      label: deviceLabel(d),
+      value: d.chargeCycles,
+      note: `battery ${d.batteryHealth}`,
+    })),
+    {
+      id: 'charge-cycles',
+      title: `Charge cycles per prosthesis, ${data.month}`,
+      unit: 'cycles',
+      decimals: 0,
+      max: Math.max(5, ...data.devices.map((d) => d.chargeCycles)),
+      color: '#0891b2',
+    },
+  );
+  const reliability = meterChart(
+    data.devices.map((d) => ({ label: deviceLabel(d), value: d.reliabilityPct, note: d.status })),
+    {
+      id: 'reliability',
+      title: `Reliability per prosthesis, ${data.month}`,
+      unit: '%',
+      max: 100,
+      color: '#9333ea',
+    },
+  );
+  const errors = barChart(
+    data.days.map((d) => ({ label: d.date, value: d.errors })),
+    { id: 'errors', title: `Errors per day, ${data.month}`, unit: 'errors', decimals: 0, color: '#dc2626' },
+  );
+  const rows = report.devices
+    .map(
+      (d) =>
+        `<tr><td>${escapeXml(deviceLabel({ deviceType: d.device_type, prostheticId: d.prosthetic_id }))}</td><td>${round(d.usage_hours)} h</td><td>${d.power_on_count}</td><td>${d.errors}</td><td>${round(d.downtime_minutes, 0)} min</td><td>${escapeXml(d.battery_health)}</td></tr>`,
+    )
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>BionicPRO report ${escapeXml(data.month)}</title><style>${STYLE}</style></head>
+<body><header><h1>Your prosthesis report</h1><p>${escapeXml(options.userLabel)} · ${escapeXml(data.month)}</p></header>
+<main>
+<form method="get" action="${escapeXml(options.action)}"><label for="month">Month</label>
+<select id="month" name="month">${picker}</select><button type="submit">Show</button></form>
+<div class="cards">
+<div class="card"><span>Hours of use</span><b data-kpi="usage-hours">${round(totalUsage, 0)} h</b></div>
+<div class="card"><span>Status</span><b data-kpi="status" class="status-${escapeXml(report.status)}">${escapeXml(report.status)}</b></div>
+<div class="card"><span>Errors</span><b data-kpi="errors">${totalErrors}</b></div>
+<div class="card"><span>Paid this month</span><b data-kpi="successful-payments">${escapeXml(report.financial.successful_payments)} ₽</b></div>
+</div>
+<section><h2>Usage</h2><p>Hours of each day in which your prosthesis sent telemetry.</p>${usage}</section>
+<section><h2>Battery</h2><p>Average charge level per day.</p>${battery}
+<p>Charge cycles this month (a cycle is a recharge from below 50 % to above 95 %).</p>${cycles}</section>
+<section><h2>Reliability</h2><p>Share of power-ons without an error, per prosthesis.</p>${reliability}
+<p>Errors reported by your prostheses per day.</p>${errors}</section>
+<section><h2>Prostheses</h2><table><thead><tr><th>Prosthesis</th><th>Use</th><th>Power-ons</th><th>Errors</th><th>Downtime</th><th>Battery</th></tr></thead><tbody>${rows || '<tr><td colspan="6">No prosthesis data this month.</td></tr>'}</tbody></table></section>
+</main></body></html>`;
+}

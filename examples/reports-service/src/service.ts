@@ -1,0 +1,215 @@
+import { readFile } from 'node:fs/promises';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { tables } from '@bionicpro/models';
+import {
+  createKeycloakVerifier,
+  createMemoryReportCache,
+  createReportService,
+  type KeycloakVerifier,
+  type ReportTables,
+  reportTable,
+} from '@bionicpro/reports';
+import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import type pg from 'pg';
+import { type App, createApp } from './app.js';
+import type { ServiceConfig } from './config.js';
+import { connectClickHouse, createPgPool } from './engines.js';
+import { crmUsers } from './ingestion/crm-users.js';
+import { telemetryEvents } from './ingestion/telemetry-events.js';
+import type { Logger } from './logger.js';
+import { type NodeServer, serveNode } from './node-server.js';
+import { createDataVersions, type DataVersions } from './reporting/data-versions.js';
+import { cachedSubjectDirectory } from './reporting/subject-directory-cache.js';
+import type { Handler } from './request-context.js';
+import type { Router } from './router.js';
+import { registerDocsRoutes } from './routes/docs-routes.js';
+import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerIngestionRoutes } from './routes/ingestion-routes.js';
+import { registerReportPageRoutes } from './routes/report-page-routes.js';
+import { registerReportRoutes } from './routes/report-routes.js';
+
+/** The version reported by `/health`. */
+export const SERVICE_VERSION = '0.1.0';
+
+/** Where the report tables are: marts in one database, raw copies in another (the ETL's layout). */
+export function serviceReportTables(
+  config: Pick<ServiceConfig, 'martDatabase' | 'rawDatabase'>,
+): ReportTables {
+  const mart = { database: config.martDatabase };
+  const raw = { database: config.rawDatabase };
+  return Object.freeze({
+    userMonthly: reportTable(tables.report_user_monthly_metrics, mart),
+    prostheticMonthly: reportTable(tables.report_prosthetic_monthly_metrics, mart),
+    hourly: reportTable(tables.user_prosthesis_stats, mart),
+    telemetryEvents: reportTable(tables.telemetry_events, raw),
+    users: reportTable(tables.users, raw),
+  });
+}
+
+/**
+ * The token verifier of a configuration: the realm's JWKS over HTTPS, or in
+ * demo mode a local development JWKS read from a file (never fetched).
+ *
+ * @example
+ * ```ts
+ * const verifier = await verifierFor(config);
+ * ```
+ */
+export async function verifierFor(config: ServiceConfig): Promise<KeycloakVerifier> {
+  const common = {
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    subjectClaim: config.subjectClaim,
+    adminRoles: [config.adminRole],
+  } as const;
+  if (config.auth.kind === 'demo') {
+    const jwks = JSON.parse(await readFile(config.auth.jwksFile, 'utf8')) as JSONWebKeySet;
+    return createKeycloakVerifier({ ...common, keys: createLocalJWKSet(jwks) });
+  }
+  return createKeycloakVerifier({
+    ...common,
+    ...(config.auth.jwksUrl === undefined ? {} : { jwksUrl: config.auth.jwksUrl }),
+  });
+}
+
+/** A running service and what it holds open. */
+export interface RunningService {
+  readonly app: App;
+  readonly server: NodeServer;
+  readonly url: string;
+  readonly clickhouse: ClickHouseClient;
+  readonly crm: pg.Pool;
+  readonly telemetry: pg.Pool;
+  readonly versions: DataVersions;
+  /** Graceful shutdown: drain, finish in-flight requests, close pools and the ClickHouse client. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startService}. */
+export interface StartOptions {
+  readonly logger: Logger;
+  /** Use this ClickHouse client instead of connecting (an embedded chDB already open in this process). */
+  readonly clickhouse?: ClickHouseClient;
+  /** Extra routes (the demo's login page). */
+  readonly extraRoutes?: (router: Router<Handler>) => void;
+  /** Accept the token from this cookie too (demo browser login). */
+  readonly tokenCookie?: string;
+}
+
+/**
+ * Wires the packages into the service and starts it: ClickHouse (server or
+ * chDB), the two PostgreSQL pools, the Keycloak verifier, the report service
+ * with its cache and data versions, every route, and the HTTP adapter.
+ *
+ * @example
+ * ```ts
+ * const service = await startService(loadServiceConfig(process.env), { logger: createLogger() });
+ * process.once('SIGTERM', () => void service.stop());
+ * ```
+ */
+export async function startService(config: ServiceConfig, options: StartOptions): Promise<RunningService> {
+  const { logger } = options;
+  const clickhouse = options.clickhouse ?? (await connectClickHouse(config.clickhouse));
+  const crm = createPgPool(config.crmDatabaseUrl);
+  const telemetry = createPgPool(config.telemetryDatabaseUrl);
+  const verifier = await verifierFor(config);
+  const reportTablesOfConfig = serviceReportTables(config);
+  const reports = createReportService({ client: clickhouse, tables: reportTablesOfConfig });
+  const directory = cachedSubjectDirectory(reports.directory);
+  const cache =
+    config.cache.maxEntries > 0
+      ? createMemoryReportCache<unknown>({
+          maxEntries: config.cache.maxEntries,
+          ...(config.cache.ttlMs === undefined ? {} : { ttlMs: config.cache.ttlMs }),
+        })
+      : undefined;
+  const versions = createDataVersions({
+    client: clickhouse,
+    database: config.martDatabase,
+    pollMs: config.cache.versionPollMs,
+    caches: cache ? [cache] : [],
+    logger,
+  });
+  await versions.refresh().catch((error: unknown) => logger.warn('data versions not read yet', { error }));
+  versions.start();
+  const startedAt = Date.now();
+
+  const app: App = createApp({
+    verifier,
+    logger,
+    ...(options.tokenCookie === undefined ? {} : { tokenCookie: options.tokenCookie }),
+    routes(router) {
+      registerHealthRoutes(router, {
+        checks: [
+          {
+            name: 'clickhouse',
+            async check() {
+              const result = await clickhouse.ping();
+              if (!result.success) throw result.error;
+            },
+          },
+          { name: 'crm_db', check: async () => void (await crm.query('SELECT 1')) },
+          { name: 'telemetry_db', check: async () => void (await telemetry.query('SELECT 1')) },
+        ],
+        draining: () => app.draining,
+        version: SERVICE_VERSION,
+        startedAt,
+      });
+      registerReportRoutes(router, {
+        reports,
+        directory,
+        cache,
+        versions,
+        maxBodyBytes: config.limits.maxBodyBytes,
+      });
+      registerReportPageRoutes(router, {
+        reports,
+        directory,
+        client: clickhouse,
+        tables: reportTablesOfConfig,
+      });
+      registerIngestionRoutes(router, {
+        users: crmUsers(crm),
+        telemetry: telemetryEvents(telemetry),
+        oltp: { crm, telemetry },
+        ingestRole: config.ingestRole,
+        adminRole: config.adminRole,
+        limits: config.limits,
+      });
+      registerDocsRoutes(router);
+      options.extraRoutes?.(router);
+    },
+  });
+
+  const server = await serveNode(app, {
+    host: config.host,
+    port: config.port,
+    logger,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+  });
+  logger.info('service listening', {
+    url: server.url,
+    clickhouse: config.clickhouse.kind,
+    auth: config.auth.kind,
+    cache_entries: config.cache.maxEntries,
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    server,
+    url: server.url,
+    clickhouse,
+    crm,
+    telemetry,
+    versions,
+    stop() {
+      stopping ??= (async () => {
+        await server.shutdown();
+        versions.stop();
+        await Promise.allSettled([crm.end(), telemetry.end()]);
+        if (!options.clickhouse) await clickhouse.close();
+      })();
+      return stopping;
+    },
+  };
+}
