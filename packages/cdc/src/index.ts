@@ -78,3 +78,43 @@ export {
   valueTypeOfModelColumn,
   createChangeDecoder,
 } from './decode-change.js';
+export { STREAMED_VERSION_BASE, changeVersion } from './change-version.js';
+export {
+  type ClickHouseLike,
+  type ClickHouseSettingsLike,
+  type CdcTarget,
+  type CdcTargetOptions,
+  type CompiledQuery,
+  type CurrentRowsOptions,
+  VERSION_COLUMN,
+  DELETED_COLUMN,
+  cdcTargetOf,
+  cdcTargetDdl,
+  currentRowsQuery,
+} from './clickhouse-target.js';
+export {
+  type SinkRejection,
+  type SinkWriteResult,
+  type ClickHouseSinkOptions,
+  type ClickHouseSink,
+  clickhouseErrorCode,
+  isDataError,
+  createClickHouseSink,
+} from './clickhouse-sink.js';
+export {
+  type DeadLetter,
+  type DeadLetterDestination,
+  deadLettersToCallback,
+  deadLetterTableDdl,
+  deadLettersToClickHouse,
+} from './dead-letter.js';
+export {
+  type CdcMessage,
+  type TopicPartitionOffset,
+  type CdcConsumer,
+  type BatchStats,
+  type CdcMetrics,
+  type CdcPipelineOptions,
+  type CdcPipeline,
+  createCdcPipeline,
+} from './cdc-pipeline.js';
