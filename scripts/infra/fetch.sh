@@ -6,7 +6,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 what="${1:-all}"
-mvn_q() { mvn -B -q -Dstyle.color=never -f "$BP_INFRA_SCRIPTS/pom.xml" -Dinfra.dir="$BP_INFRA_DIR" "$@"; }
+# -q still leaves colour resets behind on Maven 3.8; strip escape sequences from what it prints.
+mvn_q() {
+  mvn -B -q -Dstyle.color=never -f "$BP_INFRA_SCRIPTS/pom.xml" -Dinfra.dir="$BP_INFRA_DIR" "$@" 2>&1 \
+    | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d' >&2
+}
 
 fetch_kafka() {
   local stamp="$BP_INFRA_DIR/kafka.stamp" want="kafka=$BP_KAFKA_VERSION debezium=$BP_DEBEZIUM_VERSION"
