@@ -118,3 +118,23 @@ export {
   type CdcPipeline,
   createCdcPipeline,
 } from './cdc-pipeline.js';
+export {
+  type ConnectorState,
+  type ConnectorStatus,
+  type ConnectClientOptions,
+  type UpsertAction,
+  type ConnectClient,
+  createConnectClient,
+} from './kafka-connect.js';
+export {
+  type PostgresSource,
+  type DebeziumPostgresOptions,
+  DEFAULT_SIGNAL_TABLE,
+  debeziumPostgresConnectorConfig,
+  signalTableDdl,
+  type SnapshotSignalOptions,
+  type SqlStatement,
+  incrementalSnapshotSignal,
+  type SqlExecutor,
+  requestIncrementalSnapshot,
+} from './debezium-connector.js';
