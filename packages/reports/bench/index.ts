@@ -155,17 +155,17 @@ async function loadPostgres(db: pg.Client) {
     SELECT u, u, timestamptz '${YEAR_START} 10:30:00+00' + make_interval(months => m, days => k * 7), 2999.00, 'card',
            CASE WHEN (u * 7 + m + k) % 10 = 0 THEN 'failed' WHEN (u + k) % 17 = 0 THEN 'pending' ELSE 'success' END, 'subscription'
     FROM generate_series(1, ${USERS}) u, generate_series(0, ${MONTHS - 1}) m, generate_series(0, 2) k`);
-  // 40 device events per prosthesis and month: power on/off pairs, every tenth a fault.
+  // 20 device events per prosthesis and month: power on/off pairs, every tenth a fault.
   await db.query(`INSERT INTO ${s}.device_events (prosthetic_id, event_type, event_timestamp, event_value, severity, response_time_ms)
     SELECT p, CASE WHEN k % 10 = 9 THEN 'error' WHEN k % 2 = 0 THEN 'power_on' ELSE 'power_off' END,
-           timestamptz '${YEAR_START} 00:00:00+00' + make_interval(months => m, hours => k * 17, mins => p % 60),
+           timestamptz '${YEAR_START} 00:00:00+00' + make_interval(months => m, hours => k * 35, mins => p % 60),
            NULL, CASE WHEN k % 10 = 9 THEN CASE WHEN (p + m) % 13 = 0 THEN 'critical' ELSE 'error' END ELSE 'info' END, 40 + k
-    FROM generate_series(1, ${PROSTHESES}) p, generate_series(0, ${MONTHS - 1}) m, generate_series(0, 39) k`);
-  // 30 battery samples per prosthesis and month.
+    FROM generate_series(1, ${PROSTHESES}) p, generate_series(0, ${MONTHS - 1}) m, generate_series(0, 19) k`);
+  // 15 battery samples per prosthesis and month.
   await db.query(`INSERT INTO ${s}.battery_metrics (prosthetic_id, metric_timestamp, charge_level, current_ma, is_charging)
-    SELECT p, timestamptz '${YEAR_START} 00:00:00+00' + make_interval(months => m, hours => k * 23),
+    SELECT p, timestamptz '${YEAR_START} 00:00:00+00' + make_interval(months => m, hours => k * 47),
            20 + ((p * 7 + k * 31) % 80), CASE WHEN k % 3 = 0 THEN 150.0 ELSE -80.0 END, k % 3 = 0
-    FROM generate_series(1, ${PROSTHESES}) p, generate_series(0, ${MONTHS - 1}) m, generate_series(0, 29) k`);
+    FROM generate_series(1, ${PROSTHESES}) p, generate_series(0, ${MONTHS - 1}) m, generate_series(0, 14) k`);
   await db.query(`INSERT INTO ${s}.telemetry_events (id, user_id, prosthetic_id, prosthesis_type, muscle_group, signal_frequency,
       signal_duration, signal_amplitude, event_timestamp)
     SELECT n + 1, 1 + n % ${USERS}, NULL, (ARRAY['arm','hand','leg'])[1 + ((n / ${USERS}) * 7 + n) % 3], 'biceps',

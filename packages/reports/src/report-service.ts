@@ -149,17 +149,29 @@ export function createReportService(options: {
     },
     async telemetry(scope, window = {}) {
       const range = parseTimeWindow(window);
-      const [user, stats] = await Promise.all([
-        rows(reportUserQuery(tables, scope)),
-        rows(telemetryByProsthesisTypeQuery(tables, scope, range)),
-      ]);
-      const report = assembleTelemetryReport({ user, rows: stats });
+      const all = await runQuery(
+        client,
+        unionAll({
+          user: reportUserQuery(tables, scope),
+          stats: telemetryByProsthesisTypeQuery(tables, scope, range),
+        }),
+      );
+      const report = assembleTelemetryReport({
+        user: all.filter((r) => (r as { part?: unknown }).part === 'user'),
+        rows: all
+          .filter((r) => (r as { part?: unknown }).part === 'stats')
+          .sort((a, b) =>
+            String((a as Row).prosthesis_type).localeCompare(String((b as Row).prosthesis_type)),
+          ),
+      });
       if (!report) throw new ReportNotFoundError('telemetry report');
       return report;
     },
     directory: clickhouseSubjectDirectory(client, tables),
   };
 }
+
+type Row = Record<string, unknown>;
 
 function label(scope: ReportScope, user: string | undefined): string {
   return user ?? String(assertReportScope(scope));

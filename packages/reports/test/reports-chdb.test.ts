@@ -10,6 +10,7 @@ import {
   AccessDeniedError,
   createReportService,
   dailyReportQuery,
+  dataVersionQuery,
   dateEquals,
   type ReportPrincipal,
   ReportNotFoundError,
@@ -174,6 +175,17 @@ describe('seed 002 monthly user report', () => {
     const report = await reports.userMonthly(trustedReportScope(777), '2001-02');
     expect(report.financial.total_payments).toBe('98765432109876.43');
     expect(report.financial.successful_payments).toBe('98765432109876.41');
+  });
+  it('reads a data version for cache keys from last_updated of the user-month rows', async () => {
+    const version = await runQuery(
+      client,
+      dataVersionQuery(
+        t.userMonthly,
+        trustedReportScope(1),
+        dateEquals('report_date', `${months[0]}-01`),
+      ).compile(),
+    );
+    expect(version).toEqual([{ data_version: '2026-01-01 02:00:00.000', rows: '1' }]);
   });
 });
 
