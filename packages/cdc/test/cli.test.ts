@@ -1,0 +1,131 @@
+/**
+ * `bionicpro-cdc decode` as an operator runs it: a real process fed on stdin
+ * (the source through tsx, so the test never runs a stale build).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { examples } from '../src/fixtures/debezium-examples.js';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+
+function runCli(
+  args: string[],
+  stdin: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tsx, ['src/cli.ts', ...args], { cwd: packageDir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+/** The issue's input form: key and value as JSON (not text). */
+const asJsonLine = (record: { topic: string; key: string | null; value: string | null }, offset: number) =>
+  `{"topic":${JSON.stringify(record.topic)},"partition":0,"offset":${offset},"key":${record.key ?? 'null'},"value":${record.value ?? 'null'}}`;
+
+describe('bionicpro-cdc decode', () => {
+  it('prints one line per change, the tombstone form, sends bad lines to --dlq, and exits 0 with a summary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cdc-cli-'));
+    const dlq = join(dir, 'bad.jsonl');
+    const input = [
+      asJsonLine(examples.createWithSchema, 0),
+      asJsonLine(examples.updateWithUnavailableDescription, 1),
+      asJsonLine(examples.delete, 2),
+      asJsonLine(examples.tombstone, 3),
+      asJsonLine(examples.heartbeat, 4),
+      'this is not json',
+      // Raw text form, as captured fixtures store records.
+      JSON.stringify({
+        topic: examples.unwrappedUpdate.topic,
+        key: examples.unwrappedUpdate.key,
+        value: examples.unwrappedUpdate.value,
+      }),
+      asJsonLine(
+        {
+          topic: 'crm.public.payments',
+          key: null,
+          value: '{"op":"c","after":{"id":1,"amount":"x"},"source":{"table":"payments","lsn":1}}',
+        },
+        7,
+      ),
+      '',
+    ].join('\n');
+    const { code, stdout, stderr } = await runCli(['decode', '--dlq', dlq], input);
+    expect(code).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toEqual({
+      table: 'payments',
+      op: 'c',
+      key: { id: 42 },
+      before: null,
+      after: {
+        id: 42,
+        user_id: 7,
+        subscription_id: 3,
+        payment_date: '2024-01-15T10:00:00.123456Z',
+        amount: '2999.00',
+        payment_method: 'card',
+        status: 'success',
+        description: 'January subscription',
+        created_at: '2024-01-15T10:00:00.123456Z',
+      },
+      unavailable: [],
+      source: { lsn: 24023928, txId: 767, ts_ms: 1705312800123, snapshot: 'false' },
+    });
+    expect(lines[1]).toMatchObject({ op: 'u', unavailable: ['description'] });
+    expect(lines[1].after).not.toHaveProperty('description');
+    expect(lines[2]).toMatchObject({ op: 'd', after: null, key: { id: 42 } });
+    expect(lines[3]).toEqual({ table: 'payments', op: 'tombstone', key: { id: 42 } });
+    expect(lines[4]).toMatchObject({ op: 'u', table: 'payments', source: { lsn: 24024000 } });
+    const bad = readFileSync(dlq, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(bad).toHaveLength(2);
+    expect(bad[0]).toMatchObject({ line: 6, code: 'invalid_line', value: 'this is not json' });
+    expect(bad[1]).toMatchObject({ line: 8, offset: 7, code: 'decode_failed' });
+    expect(bad[1].reason).toMatch(/line 8: after\.amount/);
+    expect(stderr).toContain('8 messages, 4 changes (c: 1, u: 2, d: 1)');
+    expect(stderr).toContain('1 tombstones');
+    expect(stderr).toContain('1 heartbeats');
+    expect(stderr).toContain('2 bad');
+  });
+
+  it('writes bad messages to stderr without --dlq and keeps int64 digits exact', async () => {
+    const value =
+      '{"before":null,"after":{"id":9007199254740993},"source":{"table":"big","lsn":5},"op":"c","ts_ms":1}';
+    const { code, stdout, stderr } = await runCli(
+      ['decode'],
+      `${asJsonLine({ topic: 'x.public.big', key: '{"id":9007199254740993}', value }, 0)}\n{"topic":1}\n`,
+    );
+    expect(code).toBe(0);
+    expect(stdout).toContain('"after":{"id":9007199254740993}');
+    expect(stdout).toContain('"key":{"id":9007199254740993}');
+    expect(stderr).toMatch(/"reason":"line 2: \\"topic\\" must be a string"/);
+    expect(stderr).toContain('1 bad');
+  });
+
+  it('refuses an unknown command with exit code 2', async () => {
+    const { code, stderr } = await runCli(['encode'], '');
+    expect(code).toBe(2);
+    expect(stderr).toContain('usage: bionicpro-cdc decode');
+  });
+});
