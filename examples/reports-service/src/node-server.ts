@@ -106,7 +106,7 @@ export async function serveNode(app: App, options: ServeOptions): Promise<NodeSe
 async function handle(app: App, req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<void> {
   try {
     const response = await app.fetch(toRequest(req));
-    await writeResponse(response, res);
+    await writeResponse(response, res, req);
   } catch (error) {
     // app.fetch never throws; this is a broken socket or a body stream error.
     logger.warn('response not delivered', { error });
@@ -138,10 +138,13 @@ function toRequest(req: IncomingMessage): Request {
   } as RequestInit);
 }
 
-async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+async function writeResponse(response: Response, res: ServerResponse, req: IncomingMessage): Promise<void> {
   const headers: Record<string, string | string[]> = {};
+  // Answered before the body was read (401, 413, …): the rest of the body is
+  // still on the wire, so this connection cannot carry another request.
+  if (!req.complete) headers['connection'] = 'close';
   response.headers.forEach((value, key) => {
-    if (key === 'set-cookie') return;
+    if (key === 'set-cookie' || (key === 'connection' && headers['connection'])) return;
     headers[key] = value;
   });
   const cookies = response.headers.getSetCookie();

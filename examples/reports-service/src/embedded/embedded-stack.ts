@@ -1,0 +1,216 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  createExtractPool,
+  ensureWarehouse,
+  type JobSummary,
+  type ProgressEvent,
+  runMonthlyJob,
+} from '@bionicpro/etl';
+import { formatMonth, parseMonth, type SourceTableName } from '@bionicpro/models';
+import { type Dataset, type DatasetOptions, generateDataset } from '@bionicpro/models/testing';
+import pg from 'pg';
+import { loadServiceConfig, type ServiceConfig } from '../config.js';
+import { connectClickHouse, ensureOltpSchema } from '../engines.js';
+import type { Logger } from '../logger.js';
+import { type RunningService, startService } from '../service.js';
+import { DEMO_TOKEN_COOKIE, registerDemoRoutes } from './demo-routes.js';
+import { createDevKeys, type DevKeys } from './dev-keys.js';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.js';
+import { seedOltp } from './seed-oltp.js';
+
+/** Issuer and audience of the demo's development tokens. */
+export const DEMO_ISSUER = 'http://bionicpro.demo/realms/bionicpro-demo';
+export const DEMO_AUDIENCE = 'reports-api';
+/** Realm roles of the demo. */
+export const DEMO_ADMIN_ROLE = 'reports_admin';
+export const DEMO_INGEST_ROLE = 'bionicpro_ingest';
+
+/** What the stack is doing, for a progress bar. */
+export type StackProgress =
+  | { readonly phase: 'engines' }
+  | { readonly phase: 'seed'; readonly table: SourceTableName; readonly rows: number; readonly total: number }
+  | { readonly phase: 'etl'; readonly month: string; readonly event: ProgressEvent }
+  | { readonly phase: 'etl-done'; readonly month: string; readonly summary: JobSummary }
+  | { readonly phase: 'service'; readonly url: string };
+
+/** Options of {@link startEmbeddedStack}. */
+export interface EmbeddedStackOptions {
+  /** Working directory: chDB data and the demo JWKS. */
+  readonly dir: string;
+  readonly dataset: DatasetOptions;
+  readonly logger: Logger;
+  readonly host?: string;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  /** Report cache entries; 0 disables the cache. Default 10,000. */
+  readonly cacheEntries?: number;
+  /** ETL engine: SQL pushdown in chDB (default) or the TS transforms. */
+  readonly engine?: 'sql' | 'ts';
+  readonly onProgress?: (progress: StackProgress) => void;
+}
+
+/** The running demo: engines, data, keys and service. */
+export interface EmbeddedStack {
+  readonly service: RunningService;
+  readonly url: string;
+  readonly keys: DevKeys;
+  readonly data: Dataset;
+  readonly months: readonly string[];
+  readonly config: ServiceConfig;
+  readonly clickhouse: ClickHouseClient;
+  readonly crmUrl: string;
+  readonly telemetryUrl: string;
+  /** Signs an access token for a generated user (optionally with realm roles). */
+  tokenFor(userId: number, roles?: readonly string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Every month of a dataset, `YYYY-MM`. */
+export function datasetMonths(data: Dataset): string[] {
+  const first = parseMonth(data.options.start);
+  return Array.from({ length: data.options.months }, (_, i) => {
+    const index = first.year * 12 + (first.month - 1) + i;
+    return formatMonth({ year: Math.floor(index / 12), month: (index % 12) + 1 });
+  });
+}
+
+/**
+ * The whole pipeline on embedded engines, in this process: two PGlite
+ * databases (crm_db, telemetry_db) served over pglite-socket, chDB for
+ * ClickHouse. Seeds the OLTP databases with the models' generator, runs the
+ * ETL (`runMonthlyJob` of `@bionicpro/etl`) for every generated month, and
+ * starts the reports service in demo mode, trusting a fresh development key.
+ *
+ * @example
+ * ```ts
+ * const stack = await startEmbeddedStack({ dir: '/tmp/demo', dataset: { seed: 7, users: 12, months: 3 }, logger });
+ * const token = await stack.tokenFor(1);
+ * await fetch(`${stack.url}/reports/user/1?month=2024-01`, { headers: { authorization: `Bearer ${token}` } });
+ * ```
+ */
+export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
+  const progress = options.onProgress ?? (() => {});
+  await mkdir(options.dir, { recursive: true });
+  progress({ phase: 'engines' });
+  const stopping: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stopping.reverse()) await stop().catch(() => {});
+  };
+  try {
+    const [crmDb, telemetryDb] = await Promise.all([startEmbeddedPostgres(), startEmbeddedPostgres()]);
+    stopping.push(
+      () => stopEmbedded(crmDb),
+      () => stopEmbedded(telemetryDb),
+    );
+    const clickhouse = await connectClickHouse({ kind: 'embedded', path: join(options.dir, 'chdb') });
+    stopping.push(() => clickhouse.close());
+
+    const data = generateDataset(options.dataset);
+    const crm = new pg.Pool({ connectionString: crmDb.url, max: 2 });
+    const telemetry = new pg.Pool({ connectionString: telemetryDb.url, max: 2 });
+    try {
+      await ensureOltpSchema(crm, 'crm');
+      await ensureOltpSchema(telemetry, 'telemetry');
+      const totals = expectedRows(data);
+      await seedOltp({ crm, telemetry }, data, (table, rows) =>
+        progress({ phase: 'seed', table, rows, total: totals[table] ?? rows }),
+      );
+    } finally {
+      await Promise.all([crm.end(), telemetry.end()]);
+    }
+
+    await ensureWarehouse(clickhouse);
+    const months = datasetMonths(data);
+    const extractCrm = await createExtractPool(crmDb.url, { max: 2 });
+    const extractTelemetry = await createExtractPool(telemetryDb.url, { max: 2 });
+    try {
+      for (const month of months) {
+        const summary = await runMonthlyJob({
+          month,
+          crm: extractCrm,
+          telemetry: extractTelemetry,
+          clickhouse,
+          engine: options.engine ?? 'sql',
+          onProgress: (event) => progress({ phase: 'etl', month, event }),
+        });
+        progress({ phase: 'etl-done', month, summary });
+      }
+    } finally {
+      await Promise.all([extractCrm.end(), extractTelemetry.end()]);
+    }
+
+    const keys = await createDevKeys({ issuer: DEMO_ISSUER, audience: DEMO_AUDIENCE });
+    const jwksFile = join(options.dir, 'demo-jwks.json');
+    await keys.writeJwks(jwksFile);
+    const config = loadServiceConfig({
+      HOST: options.host ?? '127.0.0.1',
+      PORT: String(options.port ?? 0),
+      CLICKHOUSE_PATH: join(options.dir, 'chdb'),
+      CRM_DATABASE_URL: crmDb.url,
+      TELEMETRY_DATABASE_URL: telemetryDb.url,
+      KEYCLOAK_ISSUER: DEMO_ISSUER,
+      KEYCLOAK_AUDIENCE: DEMO_AUDIENCE,
+      REPORTS_ADMIN_ROLE: DEMO_ADMIN_ROLE,
+      INGEST_ROLE: DEMO_INGEST_ROLE,
+      REPORT_CACHE_MAX_ENTRIES: String(options.cacheEntries ?? 10_000),
+      BIONICPRO_DEMO: '1',
+      DEMO_JWKS_FILE: jwksFile,
+      SHUTDOWN_TIMEOUT_MS: '5000',
+    });
+    const service = await startService(config, {
+      logger: options.logger,
+      clickhouse,
+      tokenCookie: DEMO_TOKEN_COOKIE,
+      extraRoutes: (router) => registerDemoRoutes(router, { keys, users: data.users }),
+    });
+    stopping.push(() => service.stop());
+    progress({ phase: 'service', url: service.url });
+    const users = new Map(data.users.map((u) => [u.id, u]));
+    return {
+      service,
+      url: service.url,
+      keys,
+      data,
+      months,
+      config,
+      clickhouse,
+      crmUrl: crmDb.url,
+      telemetryUrl: telemetryDb.url,
+      async tokenFor(userId, roles = []) {
+        const user = users.get(userId);
+        if (!user) throw new RangeError(`no generated user ${userId}`);
+        return keys.token({
+          sub: user.user_uuid,
+          ...(user.ldap_username === null ? {} : { preferred_username: user.ldap_username }),
+          roles,
+        });
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function stopEmbedded(db: EmbeddedPostgres): Promise<void> {
+  await db.stop();
+}
+
+/** Row counts of the generated tables, for the progress bar's totals (telemetry tables are estimated from the options). */
+function expectedRows(data: Dataset): Partial<Record<SourceTableName, number>> {
+  const days = Math.round((data.period.end.getTime() - data.period.start.getTime()) / 86_400_000);
+  const o = data.options;
+  return {
+    users: data.users.length,
+    prosthetics: data.prosthetics.length,
+    subscriptions: data.subscriptions.length,
+    payments: data.payments.length,
+    support_tickets: data.supportTickets.length,
+    telemetry_events: data.users.length * days * o.eventsPerDay,
+    device_events: data.prosthetics.length * days * (o.deviceEventsPerDay + 4),
+    battery_metrics: data.prosthetics.length * days * o.batterySamplesPerDay,
+  };
+}
