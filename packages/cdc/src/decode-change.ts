@@ -19,9 +19,9 @@ import {
   type DecodeContext,
   type RowDecoder,
   type ValueType,
-  compileRowSchema,
   compileRowType,
   decodeRow,
+  valueTypeOfSchema,
 } from './logical-types.js';
 import { isUnsafeInteger, parseJsonLossless } from './lossless-json.js';
 import { type UnavailableMatcher, unavailableValueMatcher } from './unavailable-value.js';
@@ -177,6 +177,12 @@ function defaultTableOf(topic: string, source: SourceInfo | null): string {
   return source?.table ?? topicTable(topic);
 }
 
+function decimalPrecisionOf(schema: z.ZodType): number {
+  const pg = columnTypeOf(schema)?.pg.toLowerCase() ?? '';
+  const numeric = /^numeric\(\s*(\d+)\s*,/.exec(pg);
+  return numeric ? Number(numeric[1]) : Number.POSITIVE_INFINITY;
+}
+
 /** The {@link ValueType} a model column implies for schema-less messages. */
 export function valueTypeOfModelColumn(schema: z.ZodType): ValueType {
   const type = columnTypeOf(schema);
@@ -252,11 +258,32 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
   const models = new Map<string, z.ZodObject | null>();
   const partialModels = new Map<string, z.ZodObject>();
 
-  function rowDecoderForSchema(schema: ConnectSchema): RowDecoder {
-    const cacheKey = schema.name ?? '';
+  function rowDecoderForSchema(schema: ConnectSchema, table: string | undefined): RowDecoder {
+    const cacheKey = `${table ?? ''}\u0000${schema.name ?? ''}`;
     const cached = schemaDecoders.get(cacheKey);
     if (cached && (cached.schema === schema || sameStruct(cached.schema, schema))) return cached.decoder;
-    const decoder = compileRowSchema(schema, isUnavailable);
+    const type = valueTypeOfSchema(schema);
+    if (type.kind !== 'struct') {
+      throw new EnvelopeError(`expected a struct schema for the row, got ${schema.type}`, ['schema']);
+    }
+    const fields: Record<string, ValueType> = { ...type.fields };
+    // decimal.handling.mode=double: a model decimal column arrives as a JSON double. For the
+    // precisions PostgreSQL money columns use (≤ 15 significant digits) the shortest text that
+    // round-trips the double is exactly the original decimal, so it is recovered, not guessed.
+    const model = table === undefined ? undefined : modelOf(table);
+    if (model) {
+      for (const [column, schemaOfColumn] of Object.entries(model.shape as Record<string, z.ZodType>)) {
+        const implied = valueTypeOfModelColumn(schemaOfColumn);
+        if (
+          implied.kind === 'decimal' &&
+          fields[column]?.kind === 'float' &&
+          decimalPrecisionOf(schemaOfColumn) <= 15
+        ) {
+          fields[column] = { kind: 'decimal-text' };
+        }
+      }
+    }
+    const decoder = compileRowType(fields, isUnavailable);
     if (schemaDecoders.size > 1000) schemaDecoders.clear();
     schemaDecoders.set(cacheKey, { schema, decoder });
     return decoder;
@@ -298,7 +325,9 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     }
     const ctx: DecodeContext = { path: ['key'], unsafe: false };
     const decoder =
-      schema?.type === 'struct' ? rowDecoderForSchema(schema) : compileRowType({}, undefined, true);
+      schema?.type === 'struct'
+        ? rowDecoderForSchema(schema, undefined)
+        : compileRowType({}, undefined, true);
     return decodeRow(decoder, payload as Record<string, unknown>, ctx).row;
   }
 
@@ -380,7 +409,7 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     const table = tableOf(record.topic, envelope.source);
     const decoder =
       envelope.rowSchema?.type === 'struct'
-        ? rowDecoderForSchema(envelope.rowSchema)
+        ? rowDecoderForSchema(envelope.rowSchema, table)
         : rowDecoderWithoutSchema(table);
     const base = envelope.unwrapped ? [] : ['after'];
     const ctx: DecodeContext = { path: base, unsafe: false };

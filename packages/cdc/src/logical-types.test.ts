@@ -222,7 +222,7 @@ describe('schema-driven row decoding', () => {
         values: { type: 'string', optional: true },
         field: 'attrs',
       },
-      { type: 'float64', optional: true, field: 'ratio' },
+      { type: 'double', optional: true, field: 'ratio' },
       { type: 'int32', optional: true, name: 'io.debezium.time.Date', field: 'day' },
       { type: 'int64', optional: true, name: 'io.debezium.time.MicroDuration', field: 'span' },
     ],

@@ -118,6 +118,9 @@ export function valueTypeOfSchema(schema: ConnectSchema): ValueType {
       return { kind: 'integer' };
     case 'int64':
       return { kind: 'int64' };
+    // The JSON converter writes Connect's FLOAT32/FLOAT64 as "float"/"double".
+    case 'float':
+    case 'double':
     case 'float32':
     case 'float64':
       return { kind: 'float' };
