@@ -138,3 +138,9 @@ export {
   type SqlExecutor,
   requestIncrementalSnapshot,
 } from './debezium-connector.js';
+export {
+  type KafkaEngineSelectOptions,
+  type KafkaEngineOptions,
+  kafkaEngineSelect,
+  kafkaEngineDdl,
+} from './kafka-engine.js';
