@@ -32,7 +32,7 @@ const read = (file: string) =>
     .map((line) => JSON.parse(line) as CdcMessage);
 
 const sinkTables: TableDefinition[] = [tables.users, tables.subscriptions, tables.payments];
-const settings = { output_format_decimal_trailing_zeros: 1 };
+const settings = { output_format_decimal_trailing_zeros: 1 } as const;
 
 async function currentRows(table: string) {
   const q = currentRowsQuery(table, { orderBy: ['id'] });
