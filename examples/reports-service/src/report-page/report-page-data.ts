@@ -16,7 +16,7 @@ import {
 /** One day of the month on the owner's page. */
 export interface PageDay {
   readonly date: string;
-  /** Hours of the day with any telemetry (the hourly mart's rows; `uptime_hours` of `/api/reports/{date}`). */
+  /** Hours of the day with at least one EMG movement (hourly mart rows with `movements_count > 0`). */
   readonly usageHours: number;
   /** Mean of the hourly mean charge levels, %; null without battery samples. */
   readonly batteryLevel: number | null;
@@ -101,7 +101,7 @@ export async function loadReportPage(
   const dailyQuery = scopedQuery(tables.hourly, scope)
     .select({
       date: sql`toString(${column('date')})`,
-      usage_hours: sql`count()`,
+      usage_hours: sql`countIf(${column('movements_count')} > 0)`,
       battery_level: sql`avg(${column('avg_battery_level')})`,
       errors: sql`sum(${column('error_count')})`,
       movements: sql`sum(${column('movements_count')})`,

@@ -20,10 +20,12 @@ section h2{font-size:1rem;margin:0 0 6px}
 section p{font-size:.85rem;color:#475569;margin:4px 0}
 svg{width:100%;height:auto;display:block}
 svg .grid{stroke:#e2e8f0}
-svg .tick,svg .label{font-size:11px;fill:#475569}
+svg .tick,svg .label{font-size:12px;fill:#475569}
 svg .track{fill:#f1f5f9}
-table{width:100%;border-collapse:collapse;font-size:.9rem}
-th,td{text-align:left;padding:6px 4px;border-bottom:1px solid #e2e8f0}
+.table-wrap{overflow-x:auto}
+table{width:100%;border-collapse:collapse;font-size:.85rem}
+th,td{text-align:left;padding:6px 4px;border-bottom:1px solid #e2e8f0;white-space:nowrap}
+@media (max-width:420px){th,td{padding:4px 2px;font-size:.78rem}}
 .status-healthy{color:#15803d}.status-attention{color:#b45309}.status-critical{color:#b91c1c}
 `;
 
@@ -103,7 +105,7 @@ export function renderReportPage(
   const rows = report.devices
     .map(
       (d) =>
-        `<tr><td>${escapeXml(deviceLabel({ deviceType: d.device_type, prostheticId: d.prosthetic_id }))}</td><td>${round(d.usage_hours)} h</td><td>${d.power_on_count}</td><td>${d.errors}</td><td>${round(d.downtime_minutes, 0)} min</td><td>${escapeXml(d.battery_health)}</td></tr>`,
+        `<tr><td>${escapeXml(deviceLabel({ deviceType: d.device_type, prostheticId: d.prosthetic_id }))}</td><td>${round(d.usage_hours)} h</td><td>${d.power_on_count}</td><td>${d.errors}</td><td>${round(d.downtime_minutes, 0)} min</td></tr>`,
     )
     .join('');
   return `<!doctype html>
@@ -119,11 +121,11 @@ export function renderReportPage(
 <div class="card"><span>Errors</span><b data-kpi="errors">${totalErrors}</b></div>
 <div class="card"><span>Paid this month</span><b data-kpi="successful-payments">${escapeXml(report.financial.successful_payments)} ₽</b></div>
 </div>
-<section><h2>Usage</h2><p>Hours of each day in which your prosthesis sent telemetry.</p>${usage}</section>
+<section><h2>Usage</h2><p>Hours of each day in which your prosthesis registered movements.</p>${usage}</section>
 <section><h2>Battery</h2><p>Average charge level per day.</p>${battery}
 <p>Charge cycles this month (a cycle is a recharge from below 50 % to above 95 %).</p>${cycles}</section>
 <section><h2>Reliability</h2><p>Share of power-ons without an error, per prosthesis.</p>${reliability}
 <p>Errors reported by your prostheses per day.</p>${errors}</section>
-<section><h2>Prostheses</h2><table><thead><tr><th>Prosthesis</th><th>Use</th><th>Power-ons</th><th>Errors</th><th>Downtime</th><th>Battery</th></tr></thead><tbody>${rows || '<tr><td colspan="6">No prosthesis data this month.</td></tr>'}</tbody></table></section>
+<section><h2>Prostheses</h2><div class="table-wrap"><table><thead><tr><th>Prosthesis</th><th>Use</th><th>Power-ons</th><th>Errors</th><th>Downtime</th></tr></thead><tbody>${rows || '<tr><td colspan="5">No prosthesis data this month.</td></tr>'}</tbody></table></div></section>
 </main></body></html>`;
 }

@@ -37,9 +37,9 @@ export interface ChartOptions {
   readonly id: string;
 }
 
-const WIDTH = 640;
-const HEIGHT = 220;
-const PAD = { left: 40, right: 8, top: 12, bottom: 28 };
+const WIDTH = 420;
+const HEIGHT = 180;
+const PAD = { left: 32, right: 6, top: 10, bottom: 24 };
 
 /**
  * A round axis maximum ≥ `value`: 1, 2, 2.5 or 5 times a power of ten.
@@ -64,7 +64,9 @@ function format(value: number, decimals: number): string {
 
 function frame(options: ChartOptions, max: number, body: string, labels: string): string {
   const plotH = HEIGHT - PAD.top - PAD.bottom;
+  // Counts get whole-number ticks only.
   const ticks = [0, max / 2, max]
+    .filter((tick) => options.decimals !== 0 || Number.isInteger(tick))
     .map((tick) => {
       const y = PAD.top + plotH - (tick / max) * plotH;
       return `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y}" y2="${y}" class="grid"/><text x="${PAD.left - 4}" y="${y + 4}" text-anchor="end" class="tick">${format(tick, tick % 1 === 0 ? 0 : 1)}</text>`;
@@ -99,7 +101,7 @@ export function barChart(points: readonly ChartPoint[], options: ChartOptions): 
       bars += `<rect x="${x.toFixed(2)}" y="${(PAD.top + plotH - h).toFixed(2)}" width="${barW.toFixed(2)}" height="${h.toFixed(2)}" fill="${options.color ?? '#2563eb'}" data-label="${escapeXml(point.label)}" data-value="${point.value}"><title>${escapeXml(text)}</title></rect>`;
     }
     if (i % labelEvery === 0) {
-      labels += `<text x="${(x + barW / 2).toFixed(2)}" y="${HEIGHT - 10}" text-anchor="middle" class="tick">${escapeXml(shortLabel(point.label))}</text>`;
+      labels += `<text x="${(x + barW / 2).toFixed(2)}" y="${HEIGHT - 8}" text-anchor="middle" class="tick">${escapeXml(shortLabel(point.label))}</text>`;
     }
   });
   return frame(options, max, bars, labels);
@@ -135,7 +137,7 @@ export function lineChart(points: readonly ChartPoint[], options: ChartOptions):
       dots += `<circle cx="${x.toFixed(2)}" cy="${y.toFixed(2)}" r="3" fill="${color}" data-label="${escapeXml(point.label)}" data-value="${point.value}"><title>${escapeXml(text)}</title></circle>`;
     }
     if (i % labelEvery === 0) {
-      labels += `<text x="${x.toFixed(2)}" y="${HEIGHT - 10}" text-anchor="middle" class="tick">${escapeXml(shortLabel(point.label))}</text>`;
+      labels += `<text x="${x.toFixed(2)}" y="${HEIGHT - 8}" text-anchor="middle" class="tick">${escapeXml(shortLabel(point.label))}</text>`;
     }
   });
   const lines = segments
@@ -164,9 +166,9 @@ export interface MeterRow {
 export function meterChart(rows: readonly MeterRow[], options: ChartOptions): string {
   const decimals = options.decimals ?? 1;
   const max = options.max ?? niceMax(Math.max(0, ...rows.map((r) => r.value ?? 0)));
-  const rowH = 34;
-  const labelW = 150;
-  const noteW = 150;
+  const rowH = 30;
+  const labelW = 100;
+  const noteW = 165;
   const barMax = WIDTH - labelW - noteW - 16;
   const height = Math.max(rowH, rows.length * rowH) + 8;
   const color = options.color ?? '#9333ea';
