@@ -6,6 +6,7 @@ import { clickhouseDdl, formatMonth, type TableDefinition, tables } from '@bioni
 import { generateDataset } from '@bionicpro/models/testing';
 import { createChdbConnection } from 'chdb/connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireService } from '../../../test/services.js';
 import {
   AccessDeniedError,
   createReportService,
@@ -36,7 +37,9 @@ import {
   userMonthlyMart,
 } from './reference.js';
 
-const DB = 'reports';
+// Embedded chDB by default; a ClickHouse server when CLICKHOUSE_URL names one (test/services.ts).
+const clickhouse = requireService('clickhouse');
+const DB = clickhouse.url ? `reports_test_${process.pid}` : 'reports';
 // The hourly mart has a 365-day TTL: generate data in recent months so merges never expire it.
 const now = new Date();
 const startMonth = formatMonth({
@@ -95,8 +98,10 @@ async function insert(table: TableDefinition, rows: readonly object[]): Promise<
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'reports-chdb-'));
-  // chdb types against @clickhouse/client-common 1.23.0, the client ships 1.23.1: same shape, distinct declarations.
-  client = createClient({ connection: createChdbConnection({ path: dir }) as never });
+  client = clickhouse.url
+    ? createClient({ url: clickhouse.url })
+    : // chdb types against @clickhouse/client-common 1.23.0, the client ships 1.23.1: same shape, distinct declarations.
+      createClient({ connection: createChdbConnection({ path: dir }) as never });
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${DB}` });
   for (const table of [
     tables.users,
@@ -122,6 +127,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (clickhouse.url) await client?.command({ query: `DROP DATABASE IF EXISTS ${DB}` });
   await client?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
