@@ -24,6 +24,12 @@ export interface ReportTableOptions {
   readonly database?: string;
   /** Table name when it differs from the model's (e.g. a Distributed table). */
   readonly name?: string;
+  /**
+   * Read with `FINAL` and skip rows flagged deleted. Default: true for the
+   * models' `ReplacingMergeTree` tables (kept by the CDC sink and the ETL).
+   * Set it when the table behind `name` is laid out differently.
+   */
+  readonly final?: boolean;
 }
 
 /**
@@ -48,7 +54,7 @@ export function reportTable(definition: TableDefinition, options: ReportTableOpt
       `table ${definition.name} cannot be read per user: its ORDER BY must start with ${userColumn}`,
     );
   }
-  const final = definition.clickhouse.engine === 'ReplacingMergeTree';
+  const final = options.final ?? definition.clickhouse.engine === 'ReplacingMergeTree';
   return Object.freeze({
     name,
     database,

@@ -10,7 +10,8 @@ import {
   userMonthlyFinancialQuery,
 } from './report-queries.js';
 import { type ReportScope, trustedReportScope } from './report-scope.js';
-import { reportTables } from './report-table.js';
+import { tables } from '@bionicpro/models';
+import { reportTable, reportTables } from './report-table.js';
 import { scopedQuery, unionAll } from './scoped-query.js';
 import { column, compileFragment, param, sql } from './sql-fragment.js';
 
@@ -78,6 +79,10 @@ describe('scopedQuery', () => {
       'FROM reports.telemetry_events FINAL WHERE user_id = {scope_user_id:Int32} AND _is_deleted = 0',
     );
     expect(userMonthlyFinancialQuery(t, scope, '2024-01').compile().query).not.toContain('FINAL');
+    const plain = reportTable(tables.telemetry_events, { name: 'telemetry_events_current', final: false });
+    expect(scopedQuery(plain, scope).select({ id: 'id' }).compile().query).toBe(
+      'SELECT id FROM telemetry_events_current WHERE user_id = {scope_user_id:Int32} SETTINGS prefer_column_name_to_alias = 1',
+    );
   });
 
   it('is immutable and extendable: another metric, a narrower range, another grouping', () => {
