@@ -224,6 +224,31 @@ export const WINDOW_COLUMN: Partial<Record<SourceTableName, string>> = {
   payments: 'payment_date',
 };
 
+/** Deletes the rows of a raw table inside a half-open time window (lightweight `DELETE`). */
+export async function deleteRawWindow(
+  client: ClickHouseLike,
+  table: SourceTableName,
+  window: TimeWindow,
+  options: { readonly database: string; readonly retry?: RetryPolicy; readonly period?: string },
+): Promise<void> {
+  const column = WINDOW_COLUMN[table];
+  if (column === undefined) throw new TypeError(`table ${table} has no time window column`);
+  const qualified = qualifiedTableName(table, options.database);
+  await withRetry(
+    () =>
+      client.command({
+        query: `DELETE FROM ${qualified} WHERE ${column} >= {start:DateTime64(3, 'UTC')} AND ${column} < {end:DateTime64(3, 'UTC')}`,
+        query_params: { start: clickhouseTimestamp(window.start), end: clickhouseTimestamp(window.end) },
+      }),
+    {
+      step: 'load',
+      table,
+      period: options.period ?? `${window.start.toISOString()}..${window.end.toISOString()}`,
+    },
+    options.retry,
+  );
+}
+
 /**
  * Re-imports a time window of a raw table (seed 004): deletes the window's rows
  * first, then inserts the new ones, so rows deleted at the source disappear and
@@ -237,24 +262,47 @@ export async function replaceRawWindow(
   rows: RowSource<object>,
   options: InsertOptions & { readonly database: string; readonly version: number },
 ): Promise<number> {
-  const column = WINDOW_COLUMN[table];
-  if (column === undefined) throw new TypeError(`table ${table} has no time window column`);
-  const qualified = qualifiedTableName(table, options.database);
-  const period = options.period ?? `${window.start.toISOString()}..${window.end.toISOString()}`;
-  await withRetry(
-    () =>
-      client.command({
-        query: `DELETE FROM ${qualified} WHERE ${column} >= {start:DateTime64(3, 'UTC')} AND ${column} < {end:DateTime64(3, 'UTC')}`,
-        query_params: { start: clickhouseTimestamp(window.start), end: clickhouseTimestamp(window.end) },
-      }),
-    { step: 'load', table, period },
-    options.retry,
-  );
-  return insertRows(client, qualified, rows, {
+  await deleteRawWindow(client, table, window, options);
+  return insertRows(client, qualifiedTableName(table, options.database), rows, {
     ...options,
-    period,
     extra: { [VERSION_COLUMN]: options.version, [DELETED_COLUMN]: 0 },
   });
+}
+
+/**
+ * Buffers rows for one table and inserts them a batch at a time; `add` is
+ * synchronous and tells when a batch is full, so a streaming pipeline pays an
+ * `await` only per batch.
+ */
+export class BatchWriter {
+  private batch: Record<string, unknown>[] = [];
+  /** Rows inserted so far. */
+  written = 0;
+
+  constructor(
+    private readonly client: ClickHouseLike,
+    private readonly table: string,
+    private readonly options: InsertOptions = {},
+  ) {}
+
+  /** Buffers a row; true when the batch is full and {@link flush} should be awaited. */
+  add(row: object): boolean {
+    this.batch.push(toClickHouseRow(row, this.options.extra));
+    return this.batch.length >= (this.options.batchSize ?? 50_000);
+  }
+
+  async flush(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const values = this.batch;
+    this.batch = [];
+    await withRetry(
+      () => this.client.insert({ table: this.table, values, format: 'JSONEachRow' }),
+      { step: 'load', table: this.table, period: this.options.period ?? 'all' },
+      this.options.retry,
+    );
+    this.written += values.length;
+    this.options.onBatch?.(this.written);
+  }
 }
 
 /**

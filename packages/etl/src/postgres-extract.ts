@@ -1,0 +1,402 @@
+import {
+  BatteryMetric,
+  columnsOf,
+  createRowParser,
+  DeviceEvent,
+  lenientModel,
+  Payment,
+  Prosthetic,
+  type SourceTableName,
+  Subscription,
+  TelemetryEvent,
+  tables,
+  tryParseTimestampMs,
+  User,
+} from '@bionicpro/models';
+import type { Pool, PoolConfig } from 'pg';
+import { EtlStepError } from './errors.js';
+import type { BatteryMetricRow, DeviceEventRow } from './kpi-inputs.js';
+import type { MonthPeriod, TimeWindow } from './period.js';
+import { type RetryPolicy, withRetry } from './retry.js';
+
+/** The part of `pg.Pool` the extractor uses. */
+export type PgPoolLike = Pick<Pool, 'connect' | 'query'>;
+
+const OID = { int8: 20, date: 1082, timestamp: 1114, timestamptz: 1184, numeric: 1700 } as const;
+
+function parseInstant(text: string): Date {
+  const ms = tryParseTimestampMs(text);
+  // Out-of-range values (e.g. 'infinity') stay visible as an invalid Date; the row parser then names the column.
+  return new Date(ms ?? Number.NaN);
+}
+
+/**
+ * pg type parsers for extraction (SPEC §2): `date` stays `YYYY-MM-DD` text (no
+ * local-time `Date`), `numeric` stays decimal text (money is never a float),
+ * `timestamp` without zone is read as UTC and `timestamptz` as the instant it
+ * names, `bigint` becomes a number when it is a safe integer.
+ */
+export function extractTypeParsers(fallback?: PoolConfig['types']): NonNullable<PoolConfig['types']> {
+  return {
+    getTypeParser: ((oid: number, format?: string) => {
+      if (format === undefined || format === 'text') {
+        switch (oid) {
+          case OID.date:
+          case OID.numeric:
+            return (text: string) => text;
+          case OID.timestamp:
+          case OID.timestamptz:
+            return parseInstant;
+          case OID.int8:
+            return (text: string) => {
+              const n = Number(text);
+              return Number.isSafeInteger(n) ? n : text;
+            };
+        }
+      }
+      return fallback
+        ? (fallback.getTypeParser as (oid: number, format?: string) => unknown)(oid, format)
+        : (text: string) => text;
+    }) as NonNullable<PoolConfig['types']>['getTypeParser'],
+  };
+}
+
+/**
+ * A `pg.Pool` for extraction, with {@link extractTypeParsers} set on the pool
+ * (global `pg.types` are left alone) and the session time zone set to UTC.
+ *
+ * @example
+ * ```ts
+ * import { createExtractPool } from '@bionicpro/etl';
+ * const crm = await createExtractPool('postgres://etl@crm-db:5432/crm_db');
+ * ```
+ */
+export async function createExtractPool(connectionString: string, config: PoolConfig = {}): Promise<Pool> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({
+    connectionString,
+    max: 4,
+    ...config,
+    types: extractTypeParsers(pg.types),
+    options: '-c TimeZone=UTC',
+  });
+  pool.on('error', () => undefined); // idle-client errors surface on the next query instead of crashing
+  return pool;
+}
+
+/** Options of the streaming extract functions. */
+export interface ExtractOptions {
+  /** Rows per FETCH (default 10 000); memory stays at one batch per stream. */
+  readonly batchSize?: number;
+  readonly retry?: RetryPolicy;
+  /** Period named in errors. */
+  readonly period?: string;
+  /** Called after each fetched batch with the running row count. */
+  readonly onRows?: (rows: number) => void;
+}
+
+const parsers = {
+  users: createRowParser(User, 'users'),
+  prosthetics: createRowParser(Prosthetic, 'prosthetics'),
+  subscriptions: createRowParser(Subscription, 'subscriptions'),
+  payments: createRowParser(Payment, 'payments'),
+  telemetry_events: createRowParser(TelemetryEvent, 'telemetry_events'),
+  // Device event types a newer firmware sends must not stop the ETL.
+  device_events: createRowParser(lenientModel(DeviceEvent), 'device_events'),
+  battery_metrics: createRowParser(BatteryMetric, 'battery_metrics'),
+} as const;
+
+type ExtractTable = keyof typeof parsers;
+type Parsed<T extends ExtractTable> = ReturnType<(typeof parsers)[T]>;
+
+let cursorCounter = 0;
+
+/**
+ * Streams the rows of one query through a server-side cursor (`DECLARE … NO
+ * SCROLL CURSOR` in a read-only transaction, `FETCH n`): bounded memory and a
+ * consistent snapshot, on any PostgreSQL (PGlite included). Each row is parsed
+ * with the table's model; a bad row fails with {@link EtlStepError} naming the
+ * table, period and column. Opening the cursor is retried on transient errors;
+ * a failure mid-stream is not (re-run the period: loads are idempotent).
+ */
+export async function* streamTable<T extends ExtractTable>(
+  pool: PgPoolLike,
+  table: T,
+  where: { readonly sql: string; readonly params: readonly unknown[] } | undefined,
+  orderBy: string,
+  options: ExtractOptions = {},
+): AsyncGenerator<Parsed<T>> {
+  const columns = columnsOf(tables[table as SourceTableName])
+    .map((c) => c.name)
+    .join(', ');
+  const text = `SELECT ${columns} FROM ${table}${where ? ` WHERE ${where.sql}` : ''} ORDER BY ${orderBy}`;
+  yield* streamQuery(
+    pool,
+    table,
+    text,
+    where?.params ?? [],
+    parsers[table] as (row: unknown) => Parsed<T>,
+    options,
+  );
+}
+
+/** {@link streamTable} for an arbitrary SELECT whose rows match `table`'s model. */
+export async function* streamQuery<R>(
+  pool: PgPoolLike,
+  table: string,
+  text: string,
+  params: readonly unknown[],
+  parse: (row: unknown) => R,
+  options: ExtractOptions = {},
+): AsyncGenerator<R> {
+  const period = options.period ?? 'all';
+  const context = { step: 'extract' as const, table, period };
+  const batchSize = options.batchSize ?? 10_000;
+  cursorCounter += 1;
+  const cursor = `bionicpro_etl_${cursorCounter}`;
+  const client = await withRetry(
+    async () => {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN TRANSACTION READ ONLY');
+        await c.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${text}`, params as unknown[]);
+        return c;
+      } catch (error) {
+        c.release(error instanceof Error ? error : true);
+        throw error;
+      }
+    },
+    context,
+    options.retry,
+  );
+  let count = 0;
+  let committed = false;
+  try {
+    for (;;) {
+      let rows: unknown[];
+      try {
+        rows = (await client.query(`FETCH ${batchSize} FROM ${cursor}`)).rows;
+      } catch (error) {
+        throw new EtlStepError('extract', table, period, false, 1, { cause: error });
+      }
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        let parsed: R;
+        try {
+          parsed = parse(row);
+        } catch (error) {
+          throw new EtlStepError('extract', table, period, false, 1, { cause: error });
+        }
+        yield parsed;
+      }
+      count += rows.length;
+      options.onRows?.(count);
+    }
+    await client.query('COMMIT');
+    committed = true;
+  } finally {
+    // On an error, or when the consumer stopped early (return()), close the transaction too.
+    if (!committed) await client.query('ROLLBACK').catch(() => undefined);
+    client.release();
+  }
+}
+
+/** Reads a whole (small) query result, retried as a unit on transient errors. */
+async function readAll<T extends ExtractTable>(
+  pool: PgPoolLike,
+  table: T,
+  where: { sql: string; params: unknown[] } | undefined,
+  options: ExtractOptions,
+): Promise<Parsed<T>[]> {
+  const period = options.period ?? 'all';
+  return withRetry(
+    async () => {
+      const out: Parsed<T>[] = [];
+      for await (const row of streamTable(pool, table, where, 'id', { ...options, retry: { attempts: 1 } })) {
+        out.push(row);
+      }
+      return out;
+    },
+    { step: 'extract', table, period },
+    options.retry,
+  );
+}
+
+/** The CRM tables a month needs: users, prosthetics, subscriptions (all) and the month's payments. */
+export interface CrmExtract {
+  readonly users: Parsed<'users'>[];
+  readonly prosthetics: Parsed<'prosthetics'>[];
+  readonly subscriptions: Parsed<'subscriptions'>[];
+  readonly payments: Parsed<'payments'>[];
+}
+
+/**
+ * Extracts the CRM side of a month (small tables, read whole).
+ *
+ * @example
+ * ```ts
+ * import { extractCrm, monthPeriod } from '@bionicpro/etl';
+ * const crm = await extractCrm(crmPool, monthPeriod('2024-01'));
+ * ```
+ */
+export async function extractCrm(
+  pool: PgPoolLike,
+  period: MonthPeriod,
+  options: ExtractOptions = {},
+): Promise<CrmExtract> {
+  const o = { ...options, period: options.period ?? period.label };
+  const window = windowParams({ start: new Date(period.startMs), end: new Date(period.endMs) });
+  return {
+    users: await readAll(pool, 'users', undefined, o),
+    prosthetics: await readAll(pool, 'prosthetics', undefined, o),
+    subscriptions: await readAll(pool, 'subscriptions', undefined, o),
+    payments: await readAll(
+      pool,
+      'payments',
+      { sql: 'payment_date >= $1 AND payment_date < $2', params: window },
+      o,
+    ),
+  };
+}
+
+function windowParams(window: TimeWindow): unknown[] {
+  return [window.start.toISOString(), window.end.toISOString()];
+}
+
+/**
+ * Streams a raw telemetry table for a half-open window `[start, end)` (seed
+ * 004's `--telemetry_start_ts/--telemetry_end_ts`), sorted by entity, time and
+ * id: EMG events by `(user_id, event_timestamp, id)`, device events and battery
+ * samples by `(prosthetic_id, timestamp, id)`.
+ */
+export function streamWindow<T extends 'telemetry_events' | 'device_events' | 'battery_metrics'>(
+  pool: PgPoolLike,
+  table: T,
+  window: TimeWindow,
+  options: ExtractOptions = {},
+): AsyncGenerator<Parsed<T>> {
+  const ts = table === 'battery_metrics' ? 'metric_timestamp' : 'event_timestamp';
+  const entity = table === 'telemetry_events' ? 'user_id' : 'prosthetic_id';
+  return streamTable(
+    pool,
+    table,
+    { sql: `${ts} >= $1 AND ${ts} < $2`, params: windowParams(window) },
+    `${entity}, ${ts}, id`,
+    options,
+  );
+}
+
+/**
+ * Device events of a month plus the context rows the prosthetic mart needs
+ * (see `prostheticMonthlyMetrics`): per prosthesis the last power event before
+ * the month, the critical events before it not yet followed by a power_on, and
+ * the first event at or after its end. Sorted by `(prosthetic_id,
+ * event_timestamp, id)`: the month streams through a cursor; the context (one
+ * handful of rows per prosthesis) is merged in.
+ */
+export async function* streamDeviceEventsForMonth(
+  pool: PgPoolLike,
+  period: MonthPeriod,
+  options: ExtractOptions = {},
+): AsyncGenerator<Parsed<'device_events'>> {
+  const o = { ...options, period: options.period ?? period.label };
+  const cols = columnsOf(tables.device_events)
+    .map((c) => `d.${c.name}`)
+    .join(', ');
+  const params = windowParams({ start: new Date(period.startMs), end: new Date(period.endMs) });
+  const contextSql = `
+    (SELECT DISTINCT ON (d.prosthetic_id) ${cols} FROM device_events d
+      WHERE d.event_type IN ('power_on', 'power_off') AND d.event_timestamp < $1
+      ORDER BY d.prosthetic_id, d.event_timestamp DESC, d.id DESC)
+    UNION
+    (SELECT ${cols} FROM device_events d
+      WHERE d.severity = 'critical' AND d.event_timestamp < $1
+        AND NOT EXISTS (SELECT 1 FROM device_events o WHERE o.prosthetic_id = d.prosthetic_id
+          AND o.event_type = 'power_on' AND o.event_timestamp >= d.event_timestamp AND o.event_timestamp < $1))
+    UNION
+    (SELECT DISTINCT ON (d.prosthetic_id) ${cols} FROM device_events d
+      WHERE d.event_timestamp >= $2 ORDER BY d.prosthetic_id, d.event_timestamp, d.id)
+    ORDER BY prosthetic_id, event_timestamp, id`;
+  const context: DeviceEventRow[] = [];
+  const { onRows: _progress, ...quiet } = o;
+  for await (const row of streamQuery(
+    pool,
+    'device_events',
+    contextSql,
+    params,
+    parsers.device_events,
+    quiet,
+  )) {
+    context.push(row as DeviceEventRow);
+  }
+  yield* mergeSorted(
+    streamWindow(pool, 'device_events', { start: new Date(period.startMs), end: new Date(period.endMs) }, o),
+    context as Parsed<'device_events'>[],
+    (r) => r.prosthetic_id,
+    (r) => r.event_timestamp.getTime(),
+  );
+}
+
+/**
+ * Battery samples of a month plus, per prosthesis, the last decisive sample
+ * (< 50 % or > 95 %) before it, which carries the charge-cycle hysteresis.
+ * Sorted by `(prosthetic_id, metric_timestamp, id)`.
+ */
+export async function* streamBatteryMetricsForMonth(
+  pool: PgPoolLike,
+  period: MonthPeriod,
+  options: ExtractOptions = {},
+): AsyncGenerator<Parsed<'battery_metrics'>> {
+  const o = { ...options, period: options.period ?? period.label };
+  const cols = columnsOf(tables.battery_metrics)
+    .map((c) => c.name)
+    .join(', ');
+  const contextSql = `SELECT DISTINCT ON (prosthetic_id) ${cols} FROM battery_metrics
+    WHERE (charge_level < 50 OR charge_level > 95) AND metric_timestamp < $1
+    ORDER BY prosthetic_id, metric_timestamp DESC, id DESC`;
+  const context: BatteryMetricRow[] = [];
+  const { onRows: _progress, ...quiet } = o;
+  for await (const row of streamQuery(
+    pool,
+    'battery_metrics',
+    contextSql,
+    [new Date(period.startMs).toISOString()],
+    parsers.battery_metrics,
+    quiet,
+  )) {
+    context.push(row);
+  }
+  yield* mergeSorted(
+    streamWindow(
+      pool,
+      'battery_metrics',
+      { start: new Date(period.startMs), end: new Date(period.endMs) },
+      o,
+    ),
+    context as Parsed<'battery_metrics'>[],
+    (r) => r.prosthetic_id,
+    (r) => r.metric_timestamp.getTime(),
+  );
+}
+
+/** Merges a sorted async stream with a small sorted array, both by (entity, ts, id). */
+async function* mergeSorted<T extends { readonly id: number }>(
+  stream: AsyncIterable<T>,
+  extra: readonly T[],
+  entityOf: (row: T) => number,
+  tsOf: (row: T) => number,
+): AsyncGenerator<T> {
+  let i = 0;
+  const before = (a: T, b: T) => entityOf(a) - entityOf(b) || tsOf(a) - tsOf(b) || a.id - b.id;
+  for await (const row of stream) {
+    while (i < extra.length && before(extra[i]!, row) <= 0) {
+      yield extra[i]!;
+      i += 1;
+    }
+    yield row;
+  }
+  while (i < extra.length) {
+    yield extra[i]!;
+    i += 1;
+  }
+}

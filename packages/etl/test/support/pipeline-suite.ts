@@ -1,0 +1,250 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import {
+  createRowParser,
+  ProstheticMonthlyMetrics,
+  UserMonthlyMetrics,
+  UserProsthesisHourlyStats,
+} from '@bionicpro/models';
+import { createChdbConnection } from 'chdb/connection';
+import type { Pool } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  EtlStepError,
+  extractCrm,
+  importTelemetryWindow,
+  monthPeriod,
+  type ProgressEvent,
+  prostheticMonthlyMetrics,
+  prostheticMonthlyMetricsAsync,
+  READ_SETTINGS,
+  readMonth,
+  readWatermark,
+  runMonthlyJob,
+  streamBatteryMetricsForMonth,
+  streamDeviceEventsForMonth,
+  userMonthlyMetrics,
+  userProsthesisHourlyStats,
+} from '../../src/index.js';
+import { expectRowsClose } from './compare.js';
+import { type KpiDataset, kpiDataset, recentMonths } from './edge-dataset.js';
+import { seedSources } from './postgres-seed.js';
+
+export interface SourcePools {
+  crm: Pool;
+  telemetry: Pool;
+  close(): Promise<void>;
+}
+
+const parse = {
+  report_user_monthly_metrics: createRowParser(UserMonthlyMetrics),
+  report_prosthetic_monthly_metrics: createRowParser(ProstheticMonthlyMetrics),
+  user_prosthesis_stats: createRowParser(UserProsthesisHourlyStats),
+};
+
+/**
+ * The extract → transform → load pipeline against real engines: PostgreSQL
+ * (a server or PGlite behind pglite-socket, chosen by the caller) and chDB.
+ */
+export function definePipelineSuite(name: string, openPools: () => Promise<SourcePools>): void {
+  describe(name, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'etl-pipeline-'));
+    const clickhouse = createClient({ connection: createChdbConnection({ path: dir }) } as never);
+    const [firstMonth, secondMonth] = recentMonths();
+    const lastUpdated = new Date('2026-01-01T00:00:00Z');
+    let pools: SourcePools;
+    let data: KpiDataset;
+
+    beforeAll(async () => {
+      pools = await openPools();
+      data = kpiDataset(11, { users: 3, eventsPerDay: 6 });
+      await seedSources(pools.crm, pools.telemetry, data);
+    });
+
+    afterAll(async () => {
+      await pools?.close();
+      await clickhouse.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('extracts CRM rows with dates as text, money as text and UTC instants', async () => {
+      const crm = await extractCrm(pools.crm, monthPeriod(firstMonth));
+      expect(crm.users).toEqual([...data.users].sort((a, b) => a.id - b.id));
+      expect(crm.subscriptions[0]?.start_date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(typeof crm.payments[0]?.amount).toBe('string');
+      const period = monthPeriod(firstMonth);
+      expect(crm.payments).toEqual(
+        data.payments
+          .filter(
+            (p) => p.payment_date.getTime() >= period.startMs && p.payment_date.getTime() < period.endMs,
+          )
+          .sort((a, b) => a.id - b.id),
+      );
+    });
+
+    it('streams a month of telemetry with just enough context for the prosthetic mart', async () => {
+      for (const month of [firstMonth, secondMonth]) {
+        const period = monthPeriod(month);
+        let batches = 0;
+        const fromStream = await prostheticMonthlyMetricsAsync(
+          {
+            users: data.users,
+            prosthetics: data.prosthetics,
+            deviceEvents: streamDeviceEventsForMonth(pools.telemetry, period, {
+              batchSize: 500,
+              onRows: () => (batches += 1),
+            }),
+            batteryMetrics: streamBatteryMetricsForMonth(pools.telemetry, period, { batchSize: 500 }),
+          },
+          { month, order: 'sorted', lastUpdated },
+        );
+        expect(batches).toBeGreaterThan(1);
+        expectRowsClose(fromStream, prostheticMonthlyMetrics(data, { month, lastUpdated }));
+      }
+    });
+
+    async function marts(month: string) {
+      const period = monthPeriod(month);
+      return {
+        user: (await readMonth(clickhouse, 'report_user_monthly_metrics', period, 'reports')).map((r) =>
+          parse.report_user_monthly_metrics(r),
+        ),
+        prosthetic: (await readMonth(clickhouse, 'report_prosthetic_monthly_metrics', period, 'reports')).map(
+          (r) => parse.report_prosthetic_monthly_metrics(r),
+        ),
+        hourly: (await readMonth(clickhouse, 'user_prosthesis_stats', period, 'reports')).map((r) =>
+          parse.user_prosthesis_stats(r),
+        ),
+      };
+    }
+
+    for (const engine of ['ts', 'sql'] as const) {
+      it(`runs a month end to end with engine ${engine}, idempotently`, async () => {
+        const events: ProgressEvent[] = [];
+        const job = {
+          month: secondMonth,
+          crm: pools.crm,
+          telemetry: pools.telemetry,
+          clickhouse,
+          engine,
+          layout: { rawDatabase: 'raw', martDatabase: 'reports' },
+          insertBatchSize: 700,
+          now: () => lastUpdated,
+          onProgress: (e: ProgressEvent) => events.push(e),
+        };
+        const summary = await runMonthlyJob(job);
+        const again = await runMonthlyJob(job);
+        expect(again.marts).toEqual(summary.marts);
+        const period = monthPeriod(secondMonth);
+        const inMonth = (d: Date) => d.getTime() >= period.startMs && d.getTime() < period.endMs;
+        expect(summary.tables.telemetry_events?.loaded).toBe(
+          data.telemetryEvents.filter((e) => inMonth(e.event_timestamp)).length,
+        );
+        expect(summary.tables.device_events?.extracted).toBeGreaterThan(
+          data.deviceEvents.filter((e) => inMonth(e.event_timestamp)).length,
+        );
+        expect(events.some((e) => e.step === 'load' && e.table === 'device_events' && !e.done)).toBe(true);
+        expect(events.filter((e) => e.done).map((e) => e.table)).toContain(
+          'report_prosthetic_monthly_metrics',
+        );
+
+        const got = await marts(secondMonth);
+        expectRowsClose(got.user, userMonthlyMetrics(data, { month: secondMonth, lastUpdated }), []);
+        const expectedProsthetic = prostheticMonthlyMetrics(data, { month: secondMonth, lastUpdated }).sort(
+          (a, b) => a.user_id - b.user_id || a.prosthetic_id - b.prosthetic_id,
+        );
+        expectRowsClose(got.prosthetic, expectedProsthetic, []);
+        expectRowsClose(got.hourly, userProsthesisHourlyStats(data, { month: secondMonth, lastUpdated }), []);
+        expect(summary.marts.report_prosthetic_monthly_metrics).toBe(expectedProsthetic.length);
+      });
+    }
+
+    it('fails a bad source row with an error naming step, table and period', async () => {
+      await pools.telemetry.query(
+        `INSERT INTO battery_metrics (id, prosthetic_id, metric_timestamp, charge_level, current_ma, is_charging, created_at)
+         VALUES (99999999, 1, $1, 150, -1, false, $1)`,
+        [new Date(monthPeriod(firstMonth).startMs + 3_600_000).toISOString()],
+      );
+      try {
+        const error = await runMonthlyJob({
+          month: firstMonth,
+          crm: pools.crm,
+          telemetry: pools.telemetry,
+          clickhouse,
+          layout: { rawDatabase: 'raw', martDatabase: 'reports' },
+        }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(EtlStepError);
+        expect((error as EtlStepError).message).toMatch(
+          new RegExp(`^extract of battery_metrics for ${firstMonth} failed: .*charge_level`),
+        );
+      } finally {
+        await pools.telemetry.query('DELETE FROM battery_metrics WHERE id = 99999999');
+      }
+    });
+
+    it('re-imports a telemetry window after deleting it, removes events of deleted users, keeps a watermark', async () => {
+      const layout = { rawDatabase: 'raw', martDatabase: 'reports' };
+      const period = monthPeriod(firstMonth);
+      const start = new Date(period.startMs);
+      const end = new Date(period.endMs);
+      const first = await importTelemetryWindow({
+        crm: pools.crm,
+        telemetry: pools.telemetry,
+        clickhouse,
+        start,
+        end,
+        layout,
+      });
+      const inWindow = data.telemetryEvents.filter(
+        (e) => e.event_timestamp.getTime() >= period.startMs && e.event_timestamp.getTime() < period.endMs,
+      );
+      expect(first.events).toBe(inWindow.length);
+      expect(await readWatermark(clickhouse, 'telemetry_events', layout)).toEqual(end);
+
+      // The source loses one event and one user (whose events stay behind in the telemetry DB).
+      const gone = inWindow[0]!;
+      const victim = data.users[0]!.id;
+      await pools.telemetry.query('DELETE FROM telemetry_events WHERE id = $1', [gone.id]);
+      await pools.crm.query('DELETE FROM users WHERE id = $1', [victim]);
+      await importTelemetryWindow({
+        crm: pools.crm,
+        telemetry: pools.telemetry,
+        clickhouse,
+        start,
+        end,
+        layout,
+      });
+      const count = async (where: string) => {
+        const result = await clickhouse.query({
+          query: `SELECT count() AS n FROM raw.telemetry_events FINAL WHERE _is_deleted = 0 AND ${where}`,
+          format: 'JSONEachRow',
+          clickhouse_settings: READ_SETTINGS,
+        });
+        return Number((await result.json<{ n: number }>())[0]!.n);
+      };
+      const inWindowSql = `event_timestamp >= '${period.firstDay}' AND event_timestamp < '${monthPeriod(secondMonth).firstDay}'`;
+      expect(await count(`id = ${gone.id}`)).toBe(0);
+      expect(await count(`user_id = ${victim}`)).toBe(0);
+      expect(await count(inWindowSql)).toBe(
+        inWindow.filter((e) => e.id !== gone.id && e.user_id !== victim).length,
+      );
+      const users = await clickhouse.query({
+        query: 'SELECT id FROM raw.users FINAL WHERE _is_deleted = 0 ORDER BY id',
+        format: 'JSONEachRow',
+      });
+      expect((await users.json<{ id: number }>()).map((u) => u.id)).not.toContain(victim);
+
+      // Incremental: the next window starts at the watermark.
+      const next = await importTelemetryWindow({
+        crm: pools.crm,
+        telemetry: pools.telemetry,
+        clickhouse,
+        end: new Date(monthPeriod(secondMonth).endMs),
+        layout,
+      });
+      expect(next.window.start).toEqual(end);
+    });
+  });
+}
