@@ -1,0 +1,218 @@
+/**
+ * One CDC path for an end-to-end test: a fresh PostgreSQL database with model tables and the
+ * signal table, a Debezium connector registered through @bionicpro/cdc's Connect client, target
+ * tables in ClickHouse, and the @bionicpro/cdc sink consuming the topics.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  type BatchStats,
+  type CdcPipeline,
+  cdcTargetDdl,
+  cdcTargetOf,
+  createCdcPipeline,
+  createClickHouseSink,
+  createConnectClient,
+  currentRowsQuery,
+  type DeadLetter,
+  deadLettersToClickHouse,
+  deadLetterTableDdl,
+  debeziumPostgresConnectorConfig,
+  signalTableDdl,
+} from '@bionicpro/cdc';
+import { tables } from '@bionicpro/models';
+import { Kafka, logLevel } from 'kafkajs';
+import type pg from 'pg';
+import type { ClickHouseService, ConnectService, KafkaService, PostgresService } from '../../services.js';
+import { canonicalRow } from './canonical-row.js';
+import { openCdcConsumer } from './consumer.js';
+import { createTables, freshDatabase, type SourceTableName, sourceRows } from './source-database.js';
+import { createWarehouse, queryRows } from './warehouse.js';
+
+export interface CdcHarnessOptions {
+  /** Database, topic prefix, slot and connector are derived from it: `e2e_<name>`. */
+  readonly name: string;
+  readonly tables: readonly SourceTableName[];
+  readonly services: {
+    readonly postgres: PostgresService;
+    readonly kafka: KafkaService;
+    readonly connect: ConnectService;
+    readonly clickhouse: ClickHouseService;
+  };
+  /** Partitions of each table topic (created before the connector; default 1). */
+  readonly partitions?: number;
+}
+
+export interface RunningSink {
+  readonly pipeline: CdcPipeline;
+  readonly batches: BatchStats[];
+  readonly deadLetters: DeadLetter[];
+  /** Stops the loop after the current batch and disconnects the consumer. */
+  stop(): Promise<void>;
+}
+
+/** A row for an error message, long strings (TOASTed values) cut short. */
+function brief(row: unknown): string {
+  return JSON.stringify(row, (_k, v) =>
+    typeof v === 'string' && v.length > 80 ? `${v.slice(0, 40)}…(${v.length} chars)` : v,
+  );
+}
+
+export async function createCdcHarness(options: CdcHarnessOptions) {
+  const { postgres, kafka, connect: connectService, clickhouse } = options.services;
+  const id = `e2e_${options.name}`;
+  const pool = await freshDatabase(postgres, id);
+  await createTables(pool, options.tables);
+  await pool.query(signalTableDdl());
+  const ch = createWarehouse(clickhouse);
+  await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${id}` });
+  const targets = options.tables.map((t) => cdcTargetOf(tables[t], { database: id }));
+  for (const t of options.tables) {
+    await ch.command({ query: `DROP TABLE IF EXISTS ${id}.${t}` });
+    await ch.command({ query: cdcTargetDdl(tables[t], { database: id }) });
+  }
+  await ch.command({ query: `DROP TABLE IF EXISTS ${id}.cdc_dead_letters` });
+  await ch.command({ query: deadLetterTableDdl('cdc_dead_letters', { database: id }) });
+
+  const connect = createConnectClient({ url: connectService.url });
+  // Connect keeps a connector's source offsets after it is deleted: a fresh name per run starts
+  // from a fresh snapshot. Connectors left by an earlier run of this test are deleted.
+  const connectorName = `bp-${id}-${Date.now().toString(36)}`;
+  const topics = options.tables.map((t) => `${id}.public.${t}`);
+  for (const old of await connect.listConnectors()) {
+    if (old.startsWith(`bp-${id}-`)) await connect.delete(old);
+  }
+  // Fresh topics, created before the connector so the consumer can subscribe at once and so a
+  // test chooses the partition count.
+  const admin = new Kafka({
+    clientId: 'bionicpro-e2e-admin',
+    brokers: [...kafka.brokers],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const stale = [...existing].filter((t) => t.startsWith(`${id}.`) || t === `__debezium-heartbeat.${id}`);
+    if (stale.length > 0) {
+      await admin.deleteTopics({ topics: stale });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((topic) => ({
+        topic,
+        numPartitions: options.partitions ?? 1,
+        replicationFactor: 1,
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+
+  const connectorConfig = debeziumPostgresConnectorConfig({
+    topicPrefix: id,
+    database: {
+      hostname: postgres.hostForConnect,
+      port: postgres.portForConnect,
+      user: postgres.user,
+      password: postgres.password || 'postgres',
+      dbname: id,
+    },
+    tables: options.tables.map((t) => `public.${t}`),
+    slotName: `bp_${id}`,
+    heartbeatIntervalMs: 1000,
+    extra: {
+      // Small batches in a test: lower the producer's linger so changes show up promptly.
+      'producer.override.linger.ms': '5',
+    },
+  });
+
+  return {
+    id,
+    pool,
+    ch,
+    connect,
+    connectorName,
+    topics,
+    targets,
+    connectorConfig,
+
+    async registerConnector(): Promise<void> {
+      await connect.upsertConnector(connectorName, connectorConfig);
+      await connect.waitUntilRunning(connectorName, { timeoutMs: 120_000 });
+    },
+
+    /** Starts the sink in this process, consuming `topics` in consumer group `groupId`. */
+    async startSink(groupId: string, batch = { maxMessages: 2000, maxWaitMs: 200 }): Promise<RunningSink> {
+      const consumer = await openCdcConsumer({ brokers: kafka.brokers, groupId, topics });
+      const batches: BatchStats[] = [];
+      const deadLetters: DeadLetter[] = [];
+      const toClickHouse = deadLettersToClickHouse(ch, { database: id });
+      const pipeline = createCdcPipeline({
+        consumer: consumer.consumer,
+        sink: createClickHouseSink({ client: ch, targets }),
+        deadLetters: async (letters) => {
+          deadLetters.push(...letters);
+          await toClickHouse(letters);
+        },
+        batch,
+        metrics: { onBatch: (s) => batches.push(s) },
+      });
+      const running = pipeline.run();
+      return {
+        pipeline,
+        batches,
+        deadLetters,
+        async stop() {
+          pipeline.stop();
+          await running;
+          await consumer.close();
+        },
+      };
+    },
+
+    /** Canonical rows of a table on each side. */
+    async snapshot(table: SourceTableName) {
+      const def = tables[table];
+      const source = (await sourceRows(pool, def)).map((r) => canonicalRow(def, r));
+      const q = currentRowsQuery(`${id}.${table}`, { orderBy: [...def.primaryKey] });
+      const target = (await queryRows(ch, q.query, q.query_params)).map((r) => canonicalRow(def, r));
+      return { source, target };
+    },
+
+    /** Waits until ClickHouse equals PostgreSQL, row for row, for every table; returns the time it took. */
+    async waitInSync(timeoutMs = 90_000): Promise<number> {
+      const t0 = Date.now();
+      let last = '';
+      while (Date.now() - t0 < timeoutMs) {
+        let equal = true;
+        for (const t of options.tables) {
+          const { source, target } = await this.snapshot(t);
+          if (JSON.stringify(source) !== JSON.stringify(target)) {
+            equal = false;
+            const i = source.findIndex((row, n) => JSON.stringify(row) !== JSON.stringify(target[n]));
+            last = `${t}: PostgreSQL ${source.length} rows, ClickHouse ${target.length}; first difference at #${i}: PostgreSQL ${brief(source[i])} ClickHouse ${brief(target[i])}`;
+            break;
+          }
+        }
+        if (equal) return Date.now() - t0;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      throw new Error(`ClickHouse did not catch up with PostgreSQL in ${timeoutMs} ms (${last})`);
+    },
+
+    /** Physical rows per key in a target (before FINAL): how many versions the sink wrote. */
+    async physicalRows(table: SourceTableName): Promise<number> {
+      const [row] = await queryRows<{ n: string }>(ch, `SELECT count() AS n FROM ${id}.${table}`);
+      return Number(row?.n ?? 0);
+    },
+
+    async close(): Promise<void> {
+      await connect.delete(connectorName).catch(() => undefined);
+      await pool.end();
+      await ch.close();
+    },
+  };
+}
+
+export type CdcHarness = Awaited<ReturnType<typeof createCdcHarness>>;
+export type { ClickHouseClient, pg };
