@@ -123,11 +123,21 @@ export class DependencyUnavailableError extends Error {
  * ```
  */
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+  const text = JSON.stringify(body);
+  const response = new Response(text, {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
   });
+  knownBodies.set(response, text);
+  return response;
 }
+
+/**
+ * Bodies of responses built by {@link jsonResponse}, so the HTTP adapter can
+ * write them without reading the Response's stream (a measurable share of a
+ * cached report's cost). Weak: an entry lives as long as its Response.
+ */
+export const knownBodies = new WeakMap<Response, string>();
 
 /**
  * Maps an error to the response a client sees, or `undefined` for an

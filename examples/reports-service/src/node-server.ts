@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { App } from './app.js';
+import { knownBodies } from './http-errors.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -125,7 +126,8 @@ function toRequest(req: IncomingMessage): Request {
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
   const method = req.method ?? 'GET';
-  const hasBody = method !== 'GET' && method !== 'HEAD';
+  if (method === 'GET' || method === 'HEAD') return new Request(url, { method, headers });
+  // A client that goes away mid-body aborts the body stream, so a handler reading it stops.
   const controller = new AbortController();
   req.once('close', () => {
     if (!req.complete) controller.abort();
@@ -134,7 +136,8 @@ function toRequest(req: IncomingMessage): Request {
     method,
     headers,
     signal: controller.signal,
-    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+    body: Readable.toWeb(req) as ReadableStream<Uint8Array>,
+    duplex: 'half',
   } as RequestInit);
 }
 
@@ -151,6 +154,12 @@ async function writeResponse(response: Response, res: ServerResponse, req: Incom
   if (cookies.length > 0) headers['set-cookie'] = cookies;
   if (response.body === null) {
     res.writeHead(response.status, headers).end();
+    return;
+  }
+  const known = knownBodies.get(response);
+  if (known !== undefined && !response.bodyUsed) {
+    headers['content-length'] = String(Buffer.byteLength(known));
+    res.writeHead(response.status, headers).end(known);
     return;
   }
   // Small bodies (every JSON report) are written in one go with a length.
