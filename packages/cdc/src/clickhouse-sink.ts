@@ -218,12 +218,24 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
   ): Promise<number> {
     if (rows.length === 0) return 0;
     try {
-      await client.insert({
-        table: target.table,
-        values: rows.map((r) => r.row),
-        format: 'JSONEachRow',
-        clickhouse_settings: insertSettings,
-      });
+      if (target.columns) {
+        // Known columns: the compact format (arrays, no repeated keys) is cheaper to build and to parse.
+        const columns: [string, ...string[]] = [VERSION_COLUMN, DELETED_COLUMN, ...target.columns];
+        await client.insert({
+          table: target.table,
+          values: rows.map(({ row }) => columns.map((column) => row[column] ?? null)),
+          format: 'JSONCompactEachRow',
+          columns,
+          clickhouse_settings: insertSettings,
+        });
+      } else {
+        await client.insert({
+          table: target.table,
+          values: rows.map((r) => r.row),
+          format: 'JSONEachRow',
+          clickhouse_settings: insertSettings,
+        });
+      }
       return rows.length;
     } catch (error) {
       if (!isDataError(error)) {

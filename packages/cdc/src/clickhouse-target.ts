@@ -27,8 +27,10 @@ export type ClickHouseSettingsLike = Record<string, string | number | boolean>;
 export interface ClickHouseLike {
   insert(params: {
     table: string;
-    values: readonly Record<string, unknown>[];
-    format: 'JSONEachRow';
+    /** Objects for `JSONEachRow`; arrays in `columns` order for `JSONCompactEachRow`. */
+    values: readonly unknown[];
+    format: 'JSONEachRow' | 'JSONCompactEachRow';
+    columns?: [string, ...string[]];
     clickhouse_settings?: ClickHouseSettingsLike;
   }): Promise<unknown>;
   query(params: {

@@ -236,6 +236,15 @@ function recoverInteger(
   return { value: BigInt(match[1]!), at };
 }
 
+/** The exact `ts_ns` (top level or of `source`) from a lossless parse: the slow path, when the text scan fails. */
+function exactFromLosslessParse(text: string, ofSource: boolean): bigint | null {
+  const payload = unwrapSchema(parseJsonLossless(text)).payload as Record<string, unknown>;
+  const value = ofSource
+    ? (payload['source'] as Record<string, unknown> | undefined)?.['ts_ns']
+    : payload['ts_ns'];
+  return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : null;
+}
+
 /**
  * Creates a decoder. It caches compiled column decoders per row schema and
  * model, so create one per consumer and reuse it.
@@ -418,26 +427,38 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     const before = envelope.before === null ? null : decodeRow(decoder, envelope.before, beforeCtx);
     if (!lossless && (ctx.unsafe || beforeCtx.unsafe)) return decodeValue(record, text, true);
 
-    let source = envelope.source;
-    let ts_ns: bigint | null = null;
+    // ts_ns values exceed 2^53: their exact digits are read from the text, lazily (they are rarely needed).
+    const source = envelope.source;
     const payloadObject = (unwrapSchema(parsed).payload ?? {}) as Record<string, unknown>;
     const rawTsNs = payloadObject['ts_ns'];
-    let topAt = text.length;
-    if (typeof rawTsNs === 'bigint') ts_ns = rawTsNs;
-    else if (typeof rawTsNs === 'number') {
-      if (isUnsafeInteger(rawTsNs)) {
-        const found = recoverInteger(text, 'ts_ns', rawTsNs);
-        if (!found && !lossless) return decodeValue(record, text, true);
-        ts_ns = found ? found.value : BigInt(rawTsNs);
-        if (found) topAt = found.at - 1;
-      } else ts_ns = BigInt(rawTsNs);
-    }
+    const topLevelTsNs = (): { value: bigint | null; at: number } => {
+      if (typeof rawTsNs === 'bigint') return { value: rawTsNs, at: text.length };
+      if (typeof rawTsNs !== 'number') return { value: null, at: text.length };
+      if (!isUnsafeInteger(rawTsNs)) return { value: BigInt(rawTsNs), at: text.length };
+      const found = recoverInteger(text, 'ts_ns', rawTsNs);
+      return found
+        ? { value: found.value, at: found.at - 1 }
+        : { value: exactFromLosslessParse(text, false), at: text.length };
+    };
     const rawSourceTsNs = source?.raw['ts_ns'];
     if (source && typeof rawSourceTsNs === 'number' && isUnsafeInteger(rawSourceTsNs)) {
-      const found = recoverInteger(text, 'ts_ns', rawSourceTsNs, topAt);
-      if (!found && !lossless) return decodeValue(record, text, true);
-      if (found) source = { ...source, ts_ns: found.value };
+      let cached: bigint | null | undefined;
+      Object.defineProperty(source, 'ts_ns', {
+        enumerable: true,
+        get: () => {
+          if (cached === undefined) {
+            const found = recoverInteger(text, 'ts_ns', rawSourceTsNs, topLevelTsNs().at);
+            cached = found ? found.value : exactFromLosslessParse(text, true);
+          }
+          return cached;
+        },
+      });
     }
+    let tsNsCache: bigint | null | undefined;
+    const tsNsOf = () => {
+      if (tsNsCache === undefined) tsNsCache = topLevelTsNs().value;
+      return tsNsCache;
+    };
 
     const afterRow = after?.row ?? null;
     const unavailable = after?.unavailable ?? before?.unavailable ?? [];
@@ -456,7 +477,9 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       transaction: envelope.transaction,
       ts_ms: envelope.ts_ms,
       ts_us: envelope.ts_us,
-      ts_ns,
+      get ts_ns() {
+        return tsNsOf();
+      },
       unwrapped: envelope.unwrapped,
     };
   }

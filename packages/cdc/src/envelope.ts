@@ -161,6 +161,8 @@ export function parseSnapshotMarker(
   );
 }
 
+const SEQUENCE_TEXT = /^\[(?:"(\d*)"|null),\s*(?:"(\d*)"|null)\]$/;
+
 /** Parses `source.sequence`, a JSON array serialised as a string. */
 export function parseSequence(
   value: unknown,
@@ -189,22 +191,42 @@ export function parseSequence(
 export function parseSource(value: unknown, path: (string | number)[] = ['source']): SourceInfo | null {
   if (value === undefined || value === null) return null;
   if (!isObject(value)) throw new EnvelopeError(`expected an object, got ${JSON.stringify(value)}`, path);
+  // Field paths are built only when a field is bad: this runs for every message.
+  const at = (field: string) => [...path, field];
   const tsNs = value['ts_ns'];
+  const lsn = value['lsn'];
+  const txId = value['txId'];
+  const tsMs = value['ts_ms'];
+  const tsUs = value['ts_us'];
   return {
-    connector: optionalString(value['connector'], [...path, 'connector']),
-    name: optionalString(value['name'], [...path, 'name']),
-    db: optionalString(value['db'], [...path, 'db']),
-    schema: optionalString(value['schema'], [...path, 'schema']),
-    table: optionalString(value['table'], [...path, 'table']),
-    lsn: optionalInteger(value['lsn'], [...path, 'lsn']),
-    txId: optionalInteger(value['txId'], [...path, 'txId']),
-    ts_ms: optionalNumber(value['ts_ms'], [...path, 'ts_ms']),
-    ts_us: optionalNumber(value['ts_us'], [...path, 'ts_us']),
-    ts_ns: tsNs === undefined || tsNs === null ? null : BigInt(optionalInteger(tsNs, [...path, 'ts_ns'])!),
-    snapshot: parseSnapshotMarker(value['snapshot'], [...path, 'snapshot']),
-    sequence: parseSequence(value['sequence'], [...path, 'sequence']),
+    connector: stringField(value, 'connector', path),
+    name: stringField(value, 'name', path),
+    db: stringField(value, 'db', path),
+    schema: stringField(value, 'schema', path),
+    table: stringField(value, 'table', path),
+    lsn: typeof lsn === 'number' && Number.isInteger(lsn) ? lsn : optionalInteger(lsn, at('lsn')),
+    txId: typeof txId === 'number' && Number.isInteger(txId) ? txId : optionalInteger(txId, at('txId')),
+    ts_ms: typeof tsMs === 'number' ? tsMs : optionalNumber(tsMs, at('ts_ms')),
+    ts_us: typeof tsUs === 'number' ? tsUs : optionalNumber(tsUs, at('ts_us')),
+    ts_ns: tsNs === undefined || tsNs === null ? null : BigInt(optionalInteger(tsNs, at('ts_ns'))!),
+    snapshot: parseSnapshotMarker(value['snapshot'], path.length === 1 ? SNAPSHOT_PATH : at('snapshot')),
+    sequence: parseSequence(value['sequence'], path.length === 1 ? SEQUENCE_PATH : at('sequence')),
     raw: value,
   };
+}
+
+const SNAPSHOT_PATH = ['source', 'snapshot'];
+const SEQUENCE_PATH = ['source', 'sequence'];
+
+function stringField(
+  value: Record<string, unknown>,
+  field: string,
+  path: (string | number)[],
+): string | null {
+  const v = value[field];
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string') return v;
+  throw new EnvelopeError(`expected a string, got ${JSON.stringify(v)}`, [...path, field]);
 }
 
 function parseTransactionPosition(value: unknown, path: (string | number)[]): TransactionPosition | null {
