@@ -171,6 +171,8 @@ export function parseSequence(
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string')
     throw new EnvelopeError(`expected a JSON array in a string, got ${JSON.stringify(value)}`, path);
+  const fast = SEQUENCE_TEXT.exec(value);
+  if (fast) return [fast[1] ?? null, fast[2] ?? null];
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
