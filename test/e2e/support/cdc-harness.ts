@@ -6,6 +6,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   type BatchStats,
+  type CdcConsumer,
   type CdcPipeline,
   cdcTargetDdl,
   cdcTargetOf,
@@ -48,6 +49,8 @@ export interface RunningSink {
   readonly deadLetters: DeadLetter[];
   /** Stops the loop after the current batch and disconnects the consumer. */
   stop(): Promise<void>;
+  /** Drops the consumer at once, without waiting for the loop (a crash, as seen by Kafka). */
+  crash(): Promise<void>;
 }
 
 /** A row for an error message, long strings (TOASTed values) cut short. */
@@ -141,31 +144,49 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
       await connect.waitUntilRunning(connectorName, { timeoutMs: 120_000 });
     },
 
-    /** Starts the sink in this process, consuming `topics` in consumer group `groupId`. */
-    async startSink(groupId: string, batch = { maxMessages: 2000, maxWaitMs: 200 }): Promise<RunningSink> {
-      const consumer = await openCdcConsumer({ brokers: kafka.brokers, groupId, topics });
+    /**
+     * Starts the sink in this process, consuming `topics` in consumer group `groupId`.
+     * `wrap` lets a test interpose on the consumer (e.g. to crash at a chosen commit).
+     */
+    async startSink(
+      groupId: string,
+      options: {
+        batch?: { maxMessages: number; maxWaitMs: number };
+        wrap?: (consumer: CdcConsumer) => CdcConsumer;
+      } = {},
+    ): Promise<RunningSink> {
+      const opened = await openCdcConsumer({ brokers: kafka.brokers, groupId, topics });
       const batches: BatchStats[] = [];
       const deadLetters: DeadLetter[] = [];
       const toClickHouse = deadLettersToClickHouse(ch, { database: id });
       const pipeline = createCdcPipeline({
-        consumer: consumer.consumer,
+        consumer: options.wrap ? options.wrap(opened.consumer) : opened.consumer,
         sink: createClickHouseSink({ client: ch, targets }),
         deadLetters: async (letters) => {
           deadLetters.push(...letters);
           await toClickHouse(letters);
         },
-        batch,
+        batch: options.batch ?? { maxMessages: 2000, maxWaitMs: 200 },
         metrics: { onBatch: (s) => batches.push(s) },
       });
       const running = pipeline.run();
+      let crashed = false;
       return {
         pipeline,
         batches,
         deadLetters,
         async stop() {
+          if (crashed) return;
           pipeline.stop();
           await running;
-          await consumer.close();
+          await opened.close();
+        },
+        async crash() {
+          // As a killed process would: no graceful stop, no last commit; the group sees it leave.
+          crashed = true;
+          pipeline.stop();
+          running.catch(() => undefined);
+          await opened.close();
         },
       };
     },
@@ -200,6 +221,26 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
       throw new Error(`ClickHouse did not catch up with PostgreSQL in ${timeoutMs} ms (${last})`);
     },
 
+    /** End offset of every partition of the table topics, as `topic/partition` → offset. */
+    async endOffsets(): Promise<Map<string, bigint>> {
+      const client = new Kafka({
+        clientId: 'bionicpro-e2e-admin',
+        brokers: [...kafka.brokers],
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      await client.connect();
+      try {
+        const out = new Map<string, bigint>();
+        for (const topic of topics) {
+          for (const p of await client.fetchTopicOffsets(topic))
+            out.set(`${topic}/${p.partition}`, BigInt(p.high));
+        }
+        return out;
+      } finally {
+        await client.disconnect();
+      }
+    },
+
     /** Physical rows per key in a target (before FINAL): how many versions the sink wrote. */
     async physicalRows(table: SourceTableName): Promise<number> {
       const [row] = await queryRows<{ n: string }>(ch, `SELECT count() AS n FROM ${id}.${table}`);
@@ -209,7 +250,6 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
     async close(): Promise<void> {
       await connect.delete(connectorName).catch(() => undefined);
       await pool.end();
-      await ch.close();
     },
   };
 }

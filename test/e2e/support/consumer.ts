@@ -38,8 +38,10 @@ export async function openCdcConsumer(options: {
   let closed = false;
 
   await consumer.run({
+    // Offsets are committed only by the pipeline (after ClickHouse has the rows); resolving them
+    // when eachBatch returns only moves kafkajs' fetch position past what was handed out.
     autoCommit: false,
-    eachBatchAutoResolve: false,
+    eachBatchAutoResolve: true,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
       for (const m of batch.messages) {
         queue.push({

@@ -14,7 +14,18 @@ const SETTINGS = {
   output_format_json_quote_64bit_integers: 1,
 } as const;
 
+let shared: ClickHouseClient | undefined;
+
+/**
+ * The warehouse client of this test process. chDB allows one data directory per process, so every
+ * harness of a test file shares one client (and one directory); databases keep tests apart.
+ */
 export function createWarehouse(service: ClickHouseService): ClickHouseClient {
+  shared ??= openWarehouse(service);
+  return shared;
+}
+
+function openWarehouse(service: ClickHouseService): ClickHouseClient {
   if (service.url) return createClient({ url: service.url, clickhouse_settings: SETTINGS });
   const path = mkdtempSync(join(tmpdir(), 'bionicpro-e2e-chdb-'));
   // chdb types its connection against its own @clickhouse/client-common copy; the runtime shape matches.
