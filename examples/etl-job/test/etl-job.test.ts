@@ -1,0 +1,110 @@
+/**
+ * The etl-job process end to end: `main.ts --once --months …` against two
+ * embedded PostgreSQL databases seeded by the models' generator and an
+ * embedded chDB directory, then the marts are read back and compared with the
+ * ETL package's pure transform.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createClient } from '@clickhouse/client';
+import { userMonthlyMetrics } from '@bionicpro/etl';
+import { generateDataset } from '@bionicpro/models/testing';
+import { createChdbConnection } from 'chdb/connection';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '../../reports-service/src/embedded/embedded-postgres.js';
+import { seedOltp } from '../../reports-service/src/embedded/seed-oltp.js';
+import { ensureOltpSchema } from '../../reports-service/src/engines.js';
+
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+let crm: EmbeddedPostgres;
+let telemetry: EmbeddedPostgres;
+let dir: string;
+const data = generateDataset({ seed: 21, users: 3, start: '2024-01', months: 2, eventsPerDay: 10 });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bionicpro-etl-job-'));
+  [crm, telemetry] = await Promise.all([startEmbeddedPostgres(), startEmbeddedPostgres()]);
+  const pools = {
+    crm: new pg.Pool({ connectionString: crm.url }),
+    telemetry: new pg.Pool({ connectionString: telemetry.url }),
+  };
+  await ensureOltpSchema(pools.crm, 'crm');
+  await ensureOltpSchema(pools.telemetry, 'telemetry');
+  await seedOltp(pools, data);
+  await Promise.all([pools.crm.end(), pools.telemetry.end()]);
+});
+
+afterAll(async () => {
+  await crm?.stop();
+  await telemetry?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+it('runs the requested months once, logs JSON lines, and fills the marts', async () => {
+  const chdbPath = join(dir, 'chdb');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', main, '--once', '--months', '2024-01..2024-02'],
+    {
+      env: {
+        ...process.env,
+        CRM_DATABASE_URL: crm.url,
+        TELEMETRY_DATABASE_URL: telemetry.url,
+        CLICKHOUSE_PATH: chdbPath,
+      },
+      encoding: 'utf8',
+    },
+  );
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; month?: string });
+  expect(lines.filter((l) => l.msg === 'etl month finished').map((l) => l.month)).toEqual([
+    '2024-01',
+    '2024-02',
+  ]);
+
+  const client = createClient({ connection: createChdbConnection({ path: chdbPath }) as never });
+  try {
+    const rows = (await (
+      await client.query({
+        query:
+          'SELECT user_id, total_payments, failed_payments_count FROM bionicpro_reports.report_user_monthly_metrics WHERE report_date = {d:Date} ORDER BY user_id',
+        query_params: { d: '2024-01-01' },
+        clickhouse_settings: {
+          output_format_json_quote_decimals: 1,
+          output_format_decimal_trailing_zeros: 1,
+        },
+        format: 'JSONEachRow',
+      })
+    ).json()) as { user_id: number; total_payments: string; failed_payments_count: string | number }[];
+    const expected = userMonthlyMetrics(
+      { users: data.users, subscriptions: data.subscriptions, payments: data.payments },
+      { month: '2024-01' },
+    ).sort((a, b) => a.user_id - b.user_id);
+    expect(rows.map((r) => [r.user_id, r.total_payments, Number(r.failed_payments_count)])).toEqual(
+      expected.map((r) => [r.user_id, r.total_payments, r.failed_payments_count]),
+    );
+  } finally {
+    await client.close();
+  }
+});
+
+it('exits 2 naming every missing setting', async () => {
+  const failure = await promisify(execFile)(process.execPath, ['--import', 'tsx', main, '--once'], {
+    env: { PATH: process.env['PATH'] ?? '' },
+    encoding: 'utf8',
+  }).catch((e: { code: number; stderr: string }) => e);
+  expect((failure as { code: number }).code).toBe(2);
+  for (const setting of ['CRM_DATABASE_URL', 'TELEMETRY_DATABASE_URL', 'CLICKHOUSE_URL']) {
+    expect((failure as { stderr: string }).stderr).toContain(setting);
+  }
+});
