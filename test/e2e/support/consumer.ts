@@ -1,11 +1,9 @@
 /**
- * The Kafka side of the harness: a kafkajs consumer behind @bionicpro/cdc's `CdcConsumer`
- * (poll / commit / pause / resume), committing only what the pipeline commits.
- *
- * kafkajs pushes batches (`eachBatch`); this turns that into `poll`: each fetched batch waits in
- * `eachBatch` until the pipeline has polled all of it, which is also the backpressure.
+ * The Kafka side of the harness: a kafkajs consumer wrapped by @bionicpro/cdc's own adapter
+ * (`@bionicpro/cdc/kafkajs`), so the end-to-end tests run the package's code path.
  */
-import type { CdcConsumer, CdcMessage, TopicPartitionOffset } from '@bionicpro/cdc';
+import type { CdcConsumer } from '@bionicpro/cdc';
+import { kafkajsConsumer } from '@bionicpro/cdc/kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 
 export interface OpenedConsumer {
@@ -23,79 +21,19 @@ export async function openCdcConsumer(options: {
     brokers: [...options.brokers],
     logLevel: logLevel.NOTHING,
   });
-  const consumer = kafka.consumer({
+  const client = kafka.consumer({
     groupId: options.groupId,
     sessionTimeout: 10_000,
     heartbeatInterval: 1000,
     maxWaitTimeInMs: 100,
   });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
-
-  const queue: CdcMessage[] = [];
-  let drained: (() => void) | undefined;
-  let arrived: (() => void) | undefined;
-  let closed = false;
-
-  await consumer.run({
-    // Offsets are committed only by the pipeline (after ClickHouse has the rows); resolving them
-    // when eachBatch returns only moves kafkajs' fetch position past what was handed out.
-    autoCommit: false,
-    eachBatchAutoResolve: true,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-      for (const m of batch.messages) {
-        queue.push({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          key: m.key ? new Uint8Array(m.key) : null,
-          value: m.value ? new Uint8Array(m.value) : null,
-          highWatermark: batch.highWatermark,
-        });
-      }
-      arrived?.();
-      // Hold the batch until the pipeline took every message of it.
-      while (queue.length > 0 && isRunning() && !isStale() && !closed) {
-        await new Promise<void>((resolve) => {
-          drained = resolve;
-          setTimeout(resolve, 1000);
-        });
-        await heartbeat();
-      }
-    },
-  });
-
-  const cdc: CdcConsumer = {
-    async poll(max, timeoutMs) {
-      if (queue.length === 0) {
-        await new Promise<void>((resolve) => {
-          arrived = resolve;
-          setTimeout(resolve, timeoutMs);
-        });
-        arrived = undefined;
-      }
-      const taken = queue.splice(0, max);
-      if (queue.length === 0) drained?.();
-      return taken;
-    },
-    async commit(offsets: readonly TopicPartitionOffset[]) {
-      await consumer.commitOffsets(
-        offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
-      );
-    },
-    pause() {
-      consumer.pause(options.topics.map((topic) => ({ topic })));
-    },
-    resume() {
-      consumer.resume(options.topics.map((topic) => ({ topic })));
-    },
-  };
+  await client.connect();
+  const consumer = await kafkajsConsumer(client, { topics: options.topics, heartbeatIntervalMs: 1000 });
   return {
-    consumer: cdc,
+    consumer,
     async close() {
-      closed = true;
-      drained?.();
-      await consumer.disconnect();
+      await consumer.stop().catch(() => undefined);
+      await client.disconnect();
     },
   };
 }
