@@ -1,0 +1,135 @@
+/**
+ * The CDC consumer as a deployable process: Debezium topics from Kafka into
+ * ClickHouse, with health and Prometheus metrics.
+ *
+ *   KAFKA_BROKERS=kafka:9092 CLICKHOUSE_URL=http://clickhouse:8123 pnpm --filter @bionicpro/example-cdc-consumer start
+ */
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { kafkajsConsumer, kafkajsDeadLetters } from '@bionicpro/cdc/kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
+import { z } from 'zod';
+import { type Log, startConsumerProcess } from './consumer-process.js';
+
+const log: Log = (level, msg, fields = {}) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const Environment = z.object({
+  KAFKA_BROKERS: list.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1)),
+  KAFKA_CLIENT_ID: z.string().default('bionicpro-cdc-consumer'),
+  KAFKA_GROUP_ID: z.string().default('bionicpro-cdc'),
+  /** Regular expressions of the topics to consume. */
+  KAFKA_TOPICS: list.default(['^crm\\.public\\.', '^telemetry\\.public\\.']),
+  DEAD_LETTER_TOPIC: z.string().optional(),
+  CLICKHOUSE_URL: z.url().optional(),
+  CLICKHOUSE_PATH: z.string().optional(),
+  CLICKHOUSE_USER: z.string().optional(),
+  CLICKHOUSE_PASSWORD: z.string().optional(),
+  CDC_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a plain identifier')
+    .default('bionicpro_cdc'),
+  BATCH_MAX_MESSAGES: int(1, 1_000_000).default(5_000),
+  BATCH_MAX_WAIT_MS: int(1, 600_000).default(1_000),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(0, 65_535).default(9464),
+});
+
+const input = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k, v]) => Object.hasOwn(Environment.shape, k) && v !== undefined && v !== '',
+  ),
+);
+const parsed = Environment.safeParse(input);
+const problems = parsed.success
+  ? []
+  : parsed.error.issues.map(
+      (i) => `${String(i.path[0])}: ${i.input === undefined ? 'is required' : i.message}`,
+    );
+if ((input['CLICKHOUSE_URL'] === undefined) === (input['CLICKHOUSE_PATH'] === undefined)) {
+  problems.push(
+    'CLICKHOUSE_URL: set exactly one of CLICKHOUSE_URL (a server) and CLICKHOUSE_PATH (embedded chDB)',
+  );
+}
+let topics: RegExp[] = [];
+try {
+  topics = (parsed.data?.KAFKA_TOPICS ?? []).map((t) => new RegExp(t));
+} catch (error) {
+  problems.push(`KAFKA_TOPICS: ${error instanceof Error ? error.message : String(error)}`);
+}
+if (!parsed.success || problems.length > 0) {
+  process.stderr.write(
+    `cdc-consumer: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+  );
+  process.exit(2);
+}
+const env = parsed.data;
+
+let clickhouse: ClickHouseClient;
+if (env.CLICKHOUSE_PATH !== undefined) {
+  const { createChdbConnection } = await import('chdb/connection');
+  clickhouse = createClient({ connection: createChdbConnection({ path: env.CLICKHOUSE_PATH }) as never });
+} else {
+  clickhouse = createClient({
+    url: env.CLICKHOUSE_URL as string,
+    ...(env.CLICKHOUSE_USER === undefined ? {} : { username: env.CLICKHOUSE_USER }),
+    ...(env.CLICKHOUSE_PASSWORD === undefined ? {} : { password: env.CLICKHOUSE_PASSWORD }),
+  });
+}
+
+const kafka = new Kafka({
+  clientId: env.KAFKA_CLIENT_ID,
+  brokers: env.KAFKA_BROKERS,
+  logLevel: logLevel.WARN,
+});
+const client = kafka.consumer({ groupId: env.KAFKA_GROUP_ID });
+await client.connect();
+const producer = env.DEAD_LETTER_TOPIC === undefined ? undefined : kafka.producer();
+await producer?.connect();
+const consumer = await kafkajsConsumer(client, { topics });
+const running = await startConsumerProcess({
+  consumer: {
+    ...consumer,
+    poll: consumer.poll.bind(consumer),
+    commit: consumer.commit.bind(consumer),
+    pause: consumer.pause.bind(consumer),
+    resume: consumer.resume.bind(consumer),
+    async stop() {
+      await consumer.stop();
+      await client.disconnect();
+      await producer?.disconnect();
+    },
+  },
+  clickhouse,
+  database: env.CDC_DATABASE,
+  ...(producer && env.DEAD_LETTER_TOPIC
+    ? { deadLetters: kafkajsDeadLetters(producer, env.DEAD_LETTER_TOPIC) }
+    : {}),
+  batch: { maxMessages: env.BATCH_MAX_MESSAGES, maxWaitMs: env.BATCH_MAX_WAIT_MS },
+  host: env.HOST,
+  port: env.PORT,
+  log,
+});
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    log('info', 'stopping after the current batch', { signal });
+    running
+      .stop()
+      .then(() => clickhouse.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  });
+}
