@@ -8,6 +8,7 @@ import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { kafkajsConsumer, kafkajsDeadLetters } from '@bionicpro/cdc/kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
+import { registerConnectors } from './connectors.js';
 import { type Log, startConsumerProcess } from './consumer-process.js';
 
 const log: Log = (level, msg, fields = {}) =>
@@ -42,6 +43,17 @@ const Environment = z.object({
     .default('bionicpro_cdc'),
   BATCH_MAX_MESSAGES: int(1, 1_000_000).default(5_000),
   BATCH_MAX_WAIT_MS: int(1, 600_000).default(1_000),
+  /** Kafka Connect REST URL: when set, the Debezium connectors are registered (idempotently) at start. */
+  CONNECT_URL: z.url().optional(),
+  /** Source databases as Connect reaches them (with a REPLICATION user), needed with CONNECT_URL. */
+  CRM_SOURCE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected postgres://…')
+    .optional(),
+  TELEMETRY_SOURCE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected postgres://…')
+    .optional(),
   HOST: z.string().default('0.0.0.0'),
   PORT: int(0, 65_535).default(9464),
 });
@@ -61,6 +73,11 @@ if ((input['CLICKHOUSE_URL'] === undefined) === (input['CLICKHOUSE_PATH'] === un
   problems.push(
     'CLICKHOUSE_URL: set exactly one of CLICKHOUSE_URL (a server) and CLICKHOUSE_PATH (embedded chDB)',
   );
+}
+if (input['CONNECT_URL'] !== undefined) {
+  for (const name of ['CRM_SOURCE_URL', 'TELEMETRY_SOURCE_URL']) {
+    if (input[name] === undefined) problems.push(`${name}: is required with CONNECT_URL`);
+  }
 }
 let topics: RegExp[] = [];
 try {
@@ -86,6 +103,14 @@ if (env.CLICKHOUSE_PATH !== undefined) {
     ...(env.CLICKHOUSE_USER === undefined ? {} : { username: env.CLICKHOUSE_USER }),
     ...(env.CLICKHOUSE_PASSWORD === undefined ? {} : { password: env.CLICKHOUSE_PASSWORD }),
   });
+}
+
+if (env.CONNECT_URL !== undefined) {
+  const actions = await registerConnectors(env.CONNECT_URL, [
+    { prefix: 'crm', url: env.CRM_SOURCE_URL as string },
+    { prefix: 'telemetry', url: env.TELEMETRY_SOURCE_URL as string },
+  ]);
+  log('info', 'debezium connectors registered', actions);
 }
 
 const kafka = new Kafka({

@@ -80,6 +80,8 @@ export interface ServiceConfig {
   /** How long shutdown waits for in-flight requests before closing connections. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Create missing OLTP and ClickHouse tables at start (fresh environments, docker compose). */
+  readonly ensureSchema: boolean;
 }
 
 const url = (protocols: readonly string[]) =>
@@ -146,6 +148,7 @@ const Environment = z.object({
   MAX_BATCH_EVENTS: integer(1, 1_000_000).default(10_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  ENSURE_SCHEMA: z.enum(['0', '1', 'true', 'false']).default('0'),
   BIONICPRO_DEMO: z.enum(['0', '1', 'true', 'false']).default('0'),
   DEMO_JWKS_FILE: z.string().trim().min(1).optional(),
   NODE_ENV: z.string().optional(),
@@ -267,5 +270,6 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    ensureSchema: e.ENSURE_SCHEMA === '1' || e.ENSURE_SCHEMA === 'true',
   };
 }

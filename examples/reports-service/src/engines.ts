@@ -1,7 +1,8 @@
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { postgresDdl, type TableDefinition, type TableHome, tables } from '@bionicpro/models';
+import { ensureWarehouse } from '@bionicpro/etl';
 import pg from 'pg';
-import type { ClickHouseTarget } from './config.js';
+import type { ClickHouseTarget, ServiceConfig } from './config.js';
 import type { PgQueryable } from './ingestion/postgres-writer.js';
 
 /** Settings every ClickHouse client of the examples sends: exact decimals, 64-bit ints as text. */
@@ -75,4 +76,30 @@ export function createPgPool(connectionString: string, options: { max?: number }
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;
+}
+
+/**
+ * Creates whatever is missing: the OLTP tables in both PostgreSQL databases
+ * and the ClickHouse databases and tables of the ETL's layout.
+ *
+ * @example
+ * ```ts
+ * if (config.ensureSchema) await ensureSchemas(config);
+ * ```
+ */
+export async function ensureSchemas(config: ServiceConfig): Promise<void> {
+  const crm = createPgPool(config.crmDatabaseUrl, { max: 1 });
+  const telemetry = createPgPool(config.telemetryDatabaseUrl, { max: 1 });
+  try {
+    await ensureOltpSchema(crm, 'crm');
+    await ensureOltpSchema(telemetry, 'telemetry');
+  } finally {
+    await Promise.allSettled([crm.end(), telemetry.end()]);
+  }
+  const clickhouse = await connectClickHouse(config.clickhouse);
+  try {
+    await ensureWarehouse(clickhouse, { rawDatabase: config.rawDatabase, martDatabase: config.martDatabase });
+  } finally {
+    await clickhouse.close();
+  }
 }

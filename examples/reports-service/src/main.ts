@@ -7,6 +7,7 @@
  */
 import { ConfigError, loadServiceConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { ensureSchemas } from './engines.js';
 import { startService } from './service.js';
 
 async function main(): Promise<void> {
@@ -25,6 +26,10 @@ async function main(): Promise<void> {
     logger.warn('DEMO MODE: trusting a local development key; never use this in production', {
       jwks_file: config.auth.jwksFile,
     });
+  }
+  if (config.ensureSchema) {
+    await ensureSchemas(config);
+    logger.info('schemas ensured', { raw: config.rawDatabase, marts: config.martDatabase });
   }
   const service = await startService(config, { logger });
   const stop = (signal: string) => {
