@@ -23,7 +23,7 @@ import {
   decodeRow,
   valueTypeOfSchema,
 } from './logical-types.js';
-import { isUnsafeInteger, parseJsonLossless } from './lossless-json.js';
+import { integerDigitsFromEnd, parseJsonLossless } from './lossless-json.js';
 import { type UnavailableMatcher, unavailableValueMatcher } from './unavailable-value.js';
 
 /** A Kafka record as this package sees it, whatever the client. Offsets are decimal strings. */
@@ -125,6 +125,67 @@ export type CdcEvent<T = Record<string, unknown>> =
   | TransactionEvent
   | HeartbeatEvent;
 
+/** A decoded row change; `ts_ns` keeps its exact digits and is recovered from the text on first access. */
+class DecodedChange implements RowChange {
+  readonly kind = 'change' as const;
+  readonly topic: string;
+  readonly partition: number | null;
+  readonly offset: string | null;
+  #tsNs: bigint | null | undefined;
+  readonly #tsNsRaw: unknown;
+  readonly #text: string;
+
+  constructor(
+    record: KafkaRecord,
+    readonly table: string,
+    readonly op: 'c' | 'u' | 'd' | 'r',
+    readonly key: Record<string, unknown> | null,
+    readonly before: Record<string, unknown> | null,
+    readonly after: Record<string, unknown> | null,
+    readonly row: Record<string, unknown> | null,
+    readonly unavailable: readonly string[],
+    readonly source: SourceInfo | null,
+    readonly transaction: TransactionPosition | null,
+    readonly ts_ms: number | null,
+    readonly ts_us: number | null,
+    tsNsRaw: unknown,
+    text: string,
+    readonly unwrapped: boolean,
+  ) {
+    this.topic = record.topic;
+    this.partition = record.partition ?? null;
+    this.offset = record.offset ?? null;
+    this.#tsNsRaw = tsNsRaw;
+    this.#text = text;
+  }
+
+  get ts_ns(): bigint | null {
+    if (this.#tsNs === undefined) {
+      const raw = this.#tsNsRaw;
+      if (raw === undefined || raw === null) this.#tsNs = null;
+      else if (typeof raw === 'bigint') this.#tsNs = raw;
+      else if (typeof raw === 'number' && Number.isSafeInteger(raw)) this.#tsNs = BigInt(raw);
+      else {
+        const rounded = Number(raw);
+        this.#tsNs =
+          integerDigitsFromEnd(this.#text, 'ts_ns', rounded, 0) ??
+          exactTopLevelTsNs(this.#text) ??
+          BigInt(Math.trunc(rounded));
+      }
+    }
+    return this.#tsNs;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { ...(this as object), ts_ns: this.ts_ns };
+  }
+}
+
+function exactTopLevelTsNs(text: string): bigint | undefined {
+  const value = (unwrapSchema(parseJsonLossless(text)).payload as Record<string, unknown>)['ts_ns'];
+  return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : undefined;
+}
+
 /** Options of {@link createChangeDecoder}. */
 export interface ChangeDecoderOptions {
   /** The connector's `unavailable.value.placeholder` (default `__debezium_unavailable_value`). */
@@ -213,36 +274,6 @@ function sameStruct(a: ConnectSchema, b: ConnectSchema): boolean {
     }
   }
   return true;
-}
-
-/**
- * Recovers the exact digits of a top-level integer that `JSON.parse` rounded
- * (`ts_ns`), without re-parsing: `"key":` can only occur in JSON text as a
- * real key (a quote inside a string is escaped), and the payload's own
- * `ts_ns` is its last key. The digits are trusted only if they round to the
- * parsed value.
- */
-function recoverInteger(
-  text: string,
-  key: string,
-  rounded: number,
-  before = text.length,
-): { value: bigint; at: number } | undefined {
-  const needle = `"${key}":`;
-  const at = text.lastIndexOf(needle, before);
-  if (at < 0) return undefined;
-  const match = /^\s*(-?\d+)/.exec(text.slice(at + needle.length, at + needle.length + 32));
-  if (!match || Number(match[1]) !== rounded) return undefined;
-  return { value: BigInt(match[1]!), at };
-}
-
-/** The exact `ts_ns` (top level or of `source`) from a lossless parse: the slow path, when the text scan fails. */
-function exactFromLosslessParse(text: string, ofSource: boolean): bigint | null {
-  const payload = unwrapSchema(parseJsonLossless(text)).payload as Record<string, unknown>;
-  const value = ofSource
-    ? (payload['source'] as Record<string, unknown> | undefined)?.['ts_ns']
-    : payload['ts_ns'];
-  return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : null;
 }
 
 /**
@@ -381,7 +412,7 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     if (parsed === null) {
       return { kind: 'tombstone', ...position, table: topicTable(record.topic), key: keyOf(record) };
     }
-    const envelope: Envelope = classifyEnvelope(parsed, { topic: record.topic });
+    const envelope: Envelope = classifyEnvelope(parsed, { topic: record.topic, text });
     switch (envelope.form) {
       case 'heartbeat':
         return { kind: 'heartbeat', ...position, ts_ms: envelope.ts_ms };
@@ -427,61 +458,27 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     const before = envelope.before === null ? null : decodeRow(decoder, envelope.before, beforeCtx);
     if (!lossless && (ctx.unsafe || beforeCtx.unsafe)) return decodeValue(record, text, true);
 
-    // ts_ns values exceed 2^53: their exact digits are read from the text, lazily (they are rarely needed).
     const source = envelope.source;
-    const payloadObject = (unwrapSchema(parsed).payload ?? {}) as Record<string, unknown>;
-    const rawTsNs = payloadObject['ts_ns'];
-    const topLevelTsNs = (): { value: bigint | null; at: number } => {
-      if (typeof rawTsNs === 'bigint') return { value: rawTsNs, at: text.length };
-      if (typeof rawTsNs !== 'number') return { value: null, at: text.length };
-      if (!isUnsafeInteger(rawTsNs)) return { value: BigInt(rawTsNs), at: text.length };
-      const found = recoverInteger(text, 'ts_ns', rawTsNs);
-      return found
-        ? { value: found.value, at: found.at - 1 }
-        : { value: exactFromLosslessParse(text, false), at: text.length };
-    };
-    const rawSourceTsNs = source?.raw['ts_ns'];
-    if (source && typeof rawSourceTsNs === 'number' && isUnsafeInteger(rawSourceTsNs)) {
-      let cached: bigint | null | undefined;
-      Object.defineProperty(source, 'ts_ns', {
-        enumerable: true,
-        get: () => {
-          if (cached === undefined) {
-            const found = recoverInteger(text, 'ts_ns', rawSourceTsNs, topLevelTsNs().at);
-            cached = found ? found.value : exactFromLosslessParse(text, true);
-          }
-          return cached;
-        },
-      });
-    }
-    let tsNsCache: bigint | null | undefined;
-    const tsNsOf = () => {
-      if (tsNsCache === undefined) tsNsCache = topLevelTsNs().value;
-      return tsNsCache;
-    };
-
     const afterRow = after?.row ?? null;
     const unavailable = after?.unavailable ?? before?.unavailable ?? [];
     const row = afterRow === null ? null : validateRowFor(table, afterRow, unavailable, base);
-    return {
-      kind: 'change',
-      ...position,
+    return new DecodedChange(
+      record,
       table,
-      op: envelope.op,
-      key: keyOf(record),
-      before: before?.row ?? null,
-      after: afterRow,
-      row: row as Record<string, unknown> | null,
+      envelope.op,
+      keyOf(record),
+      before?.row ?? null,
+      afterRow,
+      row as Record<string, unknown> | null,
       unavailable,
       source,
-      transaction: envelope.transaction,
-      ts_ms: envelope.ts_ms,
-      ts_us: envelope.ts_us,
-      get ts_ns() {
-        return tsNsOf();
-      },
-      unwrapped: envelope.unwrapped,
-    };
+      envelope.transaction,
+      envelope.ts_ms,
+      envelope.ts_us,
+      envelope.tsNsRaw,
+      text,
+      envelope.unwrapped,
+    );
   }
 
   function keyOf(record: KafkaRecord): Record<string, unknown> | null {

@@ -9,6 +9,7 @@
  */
 import { EnvelopeError } from './errors.js';
 import type { ConnectSchema } from './logical-types.js';
+import { integerDigitsFromEnd, parseJsonLossless } from './lossless-json.js';
 
 /** Debezium operation codes. */
 export type DebeziumOp = 'c' | 'u' | 'd' | 'r' | 't' | 'm';
@@ -76,6 +77,8 @@ export type Envelope =
       readonly transaction: TransactionPosition | null;
       readonly ts_ms: number | null;
       readonly ts_us: number | null;
+      /** The top-level `ts_ns` as parsed (rounded when beyond 2^53; see `decode-change.ts`). */
+      readonly tsNsRaw: unknown;
       readonly unwrapped: boolean;
     }
   | { readonly form: 'truncate'; readonly source: SourceInfo | null; readonly ts_ms: number | null }
@@ -189,32 +192,124 @@ export function parseSequence(
   return [parsed[0] as string | null, parsed[1] as string | null];
 }
 
-/** Parses and checks a `source` block. */
-export function parseSource(value: unknown, path: (string | number)[] = ['source']): SourceInfo | null {
+/**
+ * A parsed `source` block. `sequence` is parsed and `ts_ns` recovered from
+ * the message text on first access: both are rarely read, and `ts_ns`
+ * (beyond 2^53) needs the original digits.
+ */
+class SourceBlock implements SourceInfo {
+  readonly connector: string | null;
+  readonly name: string | null;
+  readonly db: string | null;
+  readonly schema: string | null;
+  readonly table: string | null;
+  readonly lsn: number | bigint | null;
+  readonly txId: number | bigint | null;
+  readonly ts_ms: number | null;
+  readonly ts_us: number | null;
+  readonly snapshot: SnapshotMarker | null;
+  readonly raw: Readonly<Record<string, unknown>>;
+  readonly #path: (string | number)[];
+  readonly #text: string | undefined;
+  readonly #topLevelTsNs: boolean;
+  #sequence: readonly [string | null, string | null] | null | undefined;
+  #tsNs: bigint | null | undefined;
+
+  constructor(
+    value: Record<string, unknown>,
+    path: (string | number)[],
+    text: string | undefined,
+    topLevelTsNs: boolean,
+  ) {
+    // Field paths are built only when a field is bad: this runs for every message.
+    const at = (field: string) => [...path, field];
+    const lsn = value['lsn'];
+    const txId = value['txId'];
+    const tsMs = value['ts_ms'];
+    const tsUs = value['ts_us'];
+    this.connector = stringField(value, 'connector', path);
+    this.name = stringField(value, 'name', path);
+    this.db = stringField(value, 'db', path);
+    this.schema = stringField(value, 'schema', path);
+    this.table = stringField(value, 'table', path);
+    this.lsn = typeof lsn === 'number' && Number.isInteger(lsn) ? lsn : optionalInteger(lsn, at('lsn'));
+    this.txId = typeof txId === 'number' && Number.isInteger(txId) ? txId : optionalInteger(txId, at('txId'));
+    this.ts_ms = typeof tsMs === 'number' ? tsMs : optionalNumber(tsMs, at('ts_ms'));
+    this.ts_us = typeof tsUs === 'number' ? tsUs : optionalNumber(tsUs, at('ts_us'));
+    this.snapshot = parseSnapshotMarker(
+      value['snapshot'],
+      path.length === 1 ? SNAPSHOT_PATH : at('snapshot'),
+    );
+    const sequence = value['sequence'];
+    if (sequence !== undefined && sequence !== null && typeof sequence !== 'string') {
+      throw new EnvelopeError(
+        `expected a JSON array in a string, got ${JSON.stringify(sequence)}`,
+        at('sequence'),
+      );
+    }
+    const tsNs = value['ts_ns'];
+    if (tsNs !== undefined && tsNs !== null && typeof tsNs !== 'number' && typeof tsNs !== 'bigint') {
+      optionalInteger(tsNs, at('ts_ns'));
+    }
+    this.raw = value;
+    this.#path = path;
+    this.#text = text;
+    this.#topLevelTsNs = topLevelTsNs;
+  }
+
+  get sequence(): readonly [string | null, string | null] | null {
+    if (this.#sequence === undefined) {
+      this.#sequence = parseSequence(
+        this.raw['sequence'],
+        this.#path.length === 1 ? SEQUENCE_PATH : [...this.#path, 'sequence'],
+      );
+    }
+    return this.#sequence;
+  }
+
+  get ts_ns(): bigint | null {
+    if (this.#tsNs === undefined) {
+      const raw = this.raw['ts_ns'];
+      if (raw === undefined || raw === null) this.#tsNs = null;
+      else if (typeof raw === 'bigint') this.#tsNs = raw;
+      else if (typeof raw === 'number' && Number.isSafeInteger(raw)) this.#tsNs = BigInt(raw);
+      else {
+        const rounded = Number(raw);
+        const exact =
+          this.#text === undefined
+            ? undefined
+            : integerDigitsFromEnd(this.#text, 'ts_ns', rounded, this.#topLevelTsNs ? 1 : 0);
+        this.#tsNs = exact ?? exactSourceTsNs(this.#text) ?? BigInt(Math.trunc(rounded));
+      }
+    }
+    return this.#tsNs;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { ...(this as object), sequence: this.sequence, ts_ns: this.ts_ns };
+  }
+}
+
+function exactSourceTsNs(text: string | undefined): bigint | undefined {
+  if (text === undefined) return undefined;
+  const parsed = unwrapSchema(parseJsonLossless(text)).payload as Record<string, unknown>;
+  const value = (parsed['source'] as Record<string, unknown> | undefined)?.['ts_ns'];
+  return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : undefined;
+}
+
+/**
+ * Parses and checks a `source` block. Pass the message text to get exact
+ * `ts_ns` digits beyond 2^53.
+ */
+export function parseSource(
+  value: unknown,
+  path: (string | number)[] = ['source'],
+  text?: string,
+  topLevelTsNs = false,
+): SourceInfo | null {
   if (value === undefined || value === null) return null;
   if (!isObject(value)) throw new EnvelopeError(`expected an object, got ${JSON.stringify(value)}`, path);
-  // Field paths are built only when a field is bad: this runs for every message.
-  const at = (field: string) => [...path, field];
-  const tsNs = value['ts_ns'];
-  const lsn = value['lsn'];
-  const txId = value['txId'];
-  const tsMs = value['ts_ms'];
-  const tsUs = value['ts_us'];
-  return {
-    connector: stringField(value, 'connector', path),
-    name: stringField(value, 'name', path),
-    db: stringField(value, 'db', path),
-    schema: stringField(value, 'schema', path),
-    table: stringField(value, 'table', path),
-    lsn: typeof lsn === 'number' && Number.isInteger(lsn) ? lsn : optionalInteger(lsn, at('lsn')),
-    txId: typeof txId === 'number' && Number.isInteger(txId) ? txId : optionalInteger(txId, at('txId')),
-    ts_ms: typeof tsMs === 'number' ? tsMs : optionalNumber(tsMs, at('ts_ms')),
-    ts_us: typeof tsUs === 'number' ? tsUs : optionalNumber(tsUs, at('ts_us')),
-    ts_ns: tsNs === undefined || tsNs === null ? null : BigInt(optionalInteger(tsNs, at('ts_ns'))!),
-    snapshot: parseSnapshotMarker(value['snapshot'], path.length === 1 ? SNAPSHOT_PATH : at('snapshot')),
-    sequence: parseSequence(value['sequence'], path.length === 1 ? SEQUENCE_PATH : at('sequence')),
-    raw: value,
-  };
+  return new SourceBlock(value, path, text, topLevelTsNs);
 }
 
 const SNAPSHOT_PATH = ['source', 'snapshot'];
@@ -252,6 +347,7 @@ function fieldSchema(schema: ConnectSchema | undefined, name: string): ConnectSc
 }
 
 const CHANGE_OPS = new Set(['c', 'u', 'd', 'r']);
+const SOURCE_PATH = ['source'];
 /** Field names the ExtractNewRecordState SMT adds (`add.fields`, `add.headers` excluded). */
 const UNWRAP_FIELD = /^__/;
 
@@ -259,6 +355,8 @@ const UNWRAP_FIELD = /^__/;
 export interface ClassifyOptions {
   /** Kafka topic, used to tell heartbeats (`__debezium-heartbeat.*`) and transaction topics apart. */
   readonly topic?: string;
+  /** The message text, for exact `ts_ns` digits beyond 2^53. */
+  readonly text?: string;
 }
 
 /**
@@ -278,7 +376,8 @@ export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}):
     throw new EnvelopeError(`expected a JSON object, got ${JSON.stringify(payload)?.slice(0, 60)}`, base);
   }
   const op = payload['op'];
-  const ts_ms = optionalNumber(payload['ts_ms'], [...base, 'ts_ms']);
+  const rawTsMs = payload['ts_ms'];
+  const ts_ms = typeof rawTsMs === 'number' ? rawTsMs : optionalNumber(rawTsMs, [...base, 'ts_ms']);
   if (
     typeof op === 'string' &&
     ('source' in payload || 'after' in payload || 'before' in payload || op === 'm')
@@ -303,10 +402,19 @@ export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}):
         before,
         after,
         rowSchema,
-        source: parseSource(payload['source'], [...base, 'source']),
+        source: parseSource(
+          payload['source'],
+          base.length === 0 ? SOURCE_PATH : [...base, 'source'],
+          options.text,
+          payload['ts_ns'] !== undefined && payload['ts_ns'] !== null,
+        ),
         transaction: parseTransactionPosition(payload['transaction'], [...base, 'transaction']),
         ts_ms,
-        ts_us: optionalNumber(payload['ts_us'], [...base, 'ts_us']),
+        ts_us:
+          typeof payload['ts_us'] === 'number'
+            ? payload['ts_us']
+            : optionalNumber(payload['ts_us'], [...base, 'ts_us']),
+        tsNsRaw: payload['ts_ns'],
         unwrapped: false,
       };
     }
@@ -430,6 +538,7 @@ function classifyUnwrapped(
     transaction: null,
     ts_ms: optionalNumber(payload['__ts_ms'], [...base, '__ts_ms']),
     ts_us: null,
+    tsNsRaw: undefined,
     unwrapped: true,
   };
 }

@@ -472,7 +472,28 @@ export function decodeRow(
 ): DecodedRow {
   const row: Record<string, unknown> = {};
   let unavailable: string[] | undefined;
-  const { columns, decoders, isUnavailable } = decoder;
+  const { isUnavailable } = decoder;
+  if (decoder.passThroughUnknown) {
+    // Schema-less rows: one pass over the row's own columns, typed ones by their decoder.
+    const byColumn = decoderIndex(decoder);
+    for (const column in value) {
+      const raw = value[column];
+      if (raw === undefined) continue;
+      if (raw === null) {
+        row[column] = null;
+        continue;
+      }
+      if (isUnavailable?.(raw)) {
+        unavailable = unavailable ?? [];
+        unavailable.push(column);
+        continue;
+      }
+      const decode = byColumn.get(column);
+      row[column] = decode ? decode(raw, column, ctx) : decodeAny(raw, column, ctx);
+    }
+    return { row, unavailable: unavailable ?? NO_COLUMNS };
+  }
+  const { columns, decoders } = decoder;
   for (let i = 0; i < columns.length; i++) {
     const column = columns[i]!;
     const raw = value[column];
@@ -488,18 +509,16 @@ export function decodeRow(
     }
     row[column] = decoders[i]!(raw, column, ctx);
   }
-  if (decoder.passThroughUnknown) {
-    for (const column in value) {
-      if (column in row || (unavailable?.includes(column) ?? false) || decoder.columns.includes(column))
-        continue;
-      const raw = value[column];
-      if (raw !== null && isUnavailable?.(raw)) {
-        unavailable = unavailable ?? [];
-        unavailable.push(column);
-        continue;
-      }
-      row[column] = decodeAny(raw, column, ctx);
-    }
-  }
   return { row, unavailable: unavailable ?? NO_COLUMNS };
+}
+
+const decoderIndexes = new WeakMap<RowDecoder, Map<string, ValueDecoder>>();
+
+function decoderIndex(decoder: RowDecoder): Map<string, ValueDecoder> {
+  let index = decoderIndexes.get(decoder);
+  if (!index) {
+    index = new Map(decoder.columns.map((column, i) => [column, decoder.decoders[i]!]));
+    decoderIndexes.set(decoder, index);
+  }
+  return index;
 }

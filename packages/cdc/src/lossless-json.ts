@@ -78,3 +78,31 @@ function replaceForJson(_key: string, value: unknown): unknown {
 export function stringifyJsonLossless(value: unknown): string {
   return JSON.stringify(value, replaceForJson);
 }
+
+/**
+ * The exact digits of the `nth` (from the end, 0 = last) `"key":<integer>`
+ * in JSON text, trusted only if they round to `rounded` (the value
+ * `JSON.parse` gave); `undefined` otherwise. `"key":` can only occur in JSON
+ * text as a real key: a quote inside a string is escaped.
+ */
+export function integerDigitsFromEnd(
+  text: string,
+  key: string,
+  rounded: number,
+  nth: number,
+): bigint | undefined {
+  const needle = `"${key}":`;
+  let at = text.length;
+  for (let i = 0; i <= nth; i++) {
+    at = text.lastIndexOf(needle, at - 1);
+    if (at < 0) return undefined;
+  }
+  let end = at + needle.length;
+  while (text.charCodeAt(end) === 32) end++;
+  const start = end;
+  if (text.charCodeAt(end) === 45) end++;
+  while (end < text.length && text.charCodeAt(end) >= 48 && text.charCodeAt(end) <= 57) end++;
+  const digits = text.slice(start, end);
+  if (digits === '' || digits === '-' || Number(digits) !== rounded) return undefined;
+  return BigInt(digits);
+}
