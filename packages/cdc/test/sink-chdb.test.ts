@@ -301,6 +301,39 @@ describe('ClickHouse sink on chDB', () => {
     ]);
   });
 
+  it('does not dead-letter a replayed TOAST update that is older than a delete ClickHouse already has', async () => {
+    await client.command({ query: cdcTargetDdl(tables.payments, { database: 'cdc', tableName: 'replay' }) });
+    const log = new MemoryLog('crm.public.payments');
+    const row: SourceRow = { id: 2, user_id: 7, amount_minor: 100, status: 'pending', description: 'kept' };
+    log.append({
+      key: keyOf(2),
+      value: paymentEnvelope({ op: 'c', after: wireRow(row), source: { lsn: 10 } }),
+    });
+    log.append({
+      key: keyOf(2),
+      value: paymentEnvelope({ op: 'u', after: wireRow(row, true), source: { lsn: 20 } }),
+    });
+    const before = { ...wireRow(row), status: '' };
+    log.append({ key: keyOf(2), value: paymentEnvelope({ op: 'd', before, source: { lsn: 30 } }) });
+    const letters: DeadLetter[] = [];
+    const sink = createClickHouseSink({
+      client,
+      targets: [cdcTargetOf(tables.payments, { database: 'cdc', tableName: 'replay' })],
+    });
+    const consumer = log.consumer();
+    const pipeline = createCdcPipeline({
+      consumer,
+      sink,
+      deadLetters: deadLettersToCallback((l) => void letters.push(...l)),
+    });
+    await pipeline.processBatch(await consumer.poll(10, 0));
+    // A restart replays the update alone (its batch was not committed), after the delete was written.
+    await pipeline.processBatch(await log.consumer({ from: 1n }).poll(1, 0));
+    expect(letters).toEqual([]);
+    const q = currentRowsQuery('cdc.replay', { columns: ['id'] });
+    expect(await (await client.query({ ...q, format: 'JSONEachRow' })).json()).toEqual([]);
+  });
+
   it('dead-letters a TOAST update with no previous row, and a message of a table without target, and goes on', async () => {
     await client.command({ query: cdcTargetDdl(tables.payments, { database: 'cdc', tableName: 'dlq' }) });
     const log = new MemoryLog('crm.public.payments');
