@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { App } from './app.js';
-import { knownBodies } from './http-errors.js';
+import { TextBodyResponse } from './http-errors.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -152,14 +152,14 @@ async function writeResponse(response: Response, res: ServerResponse, req: Incom
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers['set-cookie'] = cookies;
-  if (response.body === null) {
-    res.writeHead(response.status, headers).end();
+  if (response instanceof TextBodyResponse && !response.bodyUsed) {
+    const text = response.bodyText;
+    headers['content-length'] = String(Buffer.byteLength(text));
+    res.writeHead(response.status, headers).end(text);
     return;
   }
-  const known = knownBodies.get(response);
-  if (known !== undefined && !response.bodyUsed) {
-    headers['content-length'] = String(Buffer.byteLength(known));
-    res.writeHead(response.status, headers).end(known);
+  if (response.body === null) {
+    res.writeHead(response.status, headers).end();
     return;
   }
   // Small bodies (every JSON report) are written in one go with a length.
