@@ -5,6 +5,7 @@ describe('jsonResponse', () => {
   it('behaves like a Fetch Response: status, headers, json once', async () => {
     const response = jsonResponse(201, { id: 7 }, { location: '/users/7' });
     expect(response).toBeInstanceOf(Response);
+    expect(response).toBeInstanceOf(TextBodyResponse);
     expect(response.status).toBe(201);
     expect(response.headers.get('content-type')).toContain('application/json');
     expect(response.headers.get('location')).toBe('/users/7');
