@@ -11,6 +11,8 @@ const filter = process.env.BENCH_FILTER?.split(',').map((s) => s.trim());
 const dirs = ['packages', 'examples', 'test'].flatMap((group) =>
   existsSync(join(root, group)) ? readdirSync(join(root, group)).map((name) => join(root, group, name)) : [],
 );
+// test/ itself is the private @bionicpro/stack-tests package (end-to-end bench: test/e2e/bench-e2e.ts).
+dirs.push(join(root, 'test'));
 let failed = 0;
 for (const dir of dirs) {
   const manifestPath = join(dir, 'package.json');

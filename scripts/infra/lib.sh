@@ -21,6 +21,9 @@ BP_KEYCLOAK_MGMT_PORT="${BIONICPRO_KEYCLOAK_MGMT_PORT:-19000}"
 # Heaps sized for a 2-core, 24 GiB machine that also runs the tests, chDB and PostgreSQL.
 # SerialGC and C1-only compilation start noticeably faster on 2 cores.
 BP_JVM_FAST_START="${BIONICPRO_JVM_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true}"
+# Connect runs Debezium and the JSON converter, the stack's throughput bottleneck: it keeps the full
+# JIT (C2). Measured with test/e2e/bench-e2e.ts: C1-only Connect moved about half the rows/s.
+BP_CONNECT_JVM_OPTS="${BIONICPRO_CONNECT_JVM_OPTS:--XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true}"
 BP_KAFKA_HEAP="${BIONICPRO_KAFKA_HEAP:--Xms256m -Xmx512m}"
 BP_CONNECT_HEAP="${BIONICPRO_CONNECT_HEAP:--Xms256m -Xmx768m}"
 BP_KEYCLOAK_HEAP="${BIONICPRO_KEYCLOAK_HEAP:--Xms128m -Xmx512m}"

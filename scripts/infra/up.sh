@@ -62,8 +62,10 @@ render() { # render <template> <output>: substitutes @VARS@
 
 kafka_java() { # kafka_java <heap> <main-class> <args...>: the java command line, one word a line
   local heap="$1"; shift
+  local opts="$BP_JVM_FAST_START"
+  [ "$1" = org.apache.kafka.connect.cli.ConnectDistributed ] && opts="$BP_CONNECT_JVM_OPTS"
   # shellcheck disable=SC2086
-  printf '%s\n' "$BP_JAVA" $heap $BP_JVM_FAST_START "-Dlog4j2.configurationFile=$BP_INFRA_SCRIPTS/config/log4j2.properties" \
+  printf '%s\n' "$BP_JAVA" $heap $opts "-Dlog4j2.configurationFile=$BP_INFRA_SCRIPTS/config/log4j2.properties" \
     "-Dkafka.logs.dir=$BP_RUN_DIR" -cp "$BP_KAFKA_LIBS/*" "$@"
 }
 

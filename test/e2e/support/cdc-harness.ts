@@ -8,6 +8,7 @@ import {
   type BatchStats,
   type CdcConsumer,
   type CdcPipeline,
+  type ClickHouseSink,
   cdcTargetDdl,
   cdcTargetOf,
   createCdcPipeline,
@@ -41,6 +42,8 @@ export interface CdcHarnessOptions {
   };
   /** Partitions of each table topic (created before the connector; default 1). */
   readonly partitions?: number;
+  /** Extra connector properties. */
+  readonly connectorExtra?: Readonly<Record<string, string>>;
 }
 
 export interface RunningSink {
@@ -126,6 +129,7 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
     extra: {
       // Small batches in a test: lower the producer's linger so changes show up promptly.
       'producer.override.linger.ms': '5',
+      ...options.connectorExtra,
     },
   });
 
@@ -153,6 +157,7 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
       options: {
         batch?: { maxMessages: number; maxWaitMs: number };
         wrap?: (consumer: CdcConsumer) => CdcConsumer;
+        wrapSink?: (sink: ClickHouseSink) => ClickHouseSink;
       } = {},
     ): Promise<RunningSink> {
       const opened = await openCdcConsumer({ brokers: kafka.brokers, groupId, topics });
@@ -161,7 +166,7 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
       const toClickHouse = deadLettersToClickHouse(ch, { database: id });
       const pipeline = createCdcPipeline({
         consumer: options.wrap ? options.wrap(opened.consumer) : opened.consumer,
-        sink: createClickHouseSink({ client: ch, targets }),
+        sink: (options.wrapSink ?? ((x: ClickHouseSink) => x))(createClickHouseSink({ client: ch, targets })),
         deadLetters: async (letters) => {
           deadLetters.push(...letters);
           await toClickHouse(letters);
