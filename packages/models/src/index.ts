@@ -44,6 +44,7 @@ export { type ColumnType, columnTypes, withColumnType, columnTypeOf, unwrapColum
 export {
   Id,
   BigId,
+  bigIdValue,
   Int32,
   Count,
   Float64,

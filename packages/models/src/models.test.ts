@@ -219,6 +219,14 @@ describe('CRM models', () => {
     }
   });
 
+  it('accepts bigint ids as numbers, bigints or decimal strings and names ids beyond 2^53-1', () => {
+    expect(TelemetryEvent.parse({ ...valid.telemetry, id: 42n }).id).toBe(42);
+    expect(TelemetryEvent.parse({ ...valid.telemetry, id: '42' }).id).toBe(42);
+    expect(() => validateRow(TelemetryEvent, { ...valid.telemetry, id: 9007199254740993n })).toThrow(
+      /id: id 9007199254740993 is beyond 2\^53-1/,
+    );
+  });
+
   it('reports a missing field as required', () => {
     const { amount, ...rest } = valid.payment;
     expect(() => validateRow(Payment, rest, { model: 'payments' })).toThrow('payments: amount: is required');

@@ -2,6 +2,7 @@ import { regexes, z } from 'zod';
 import { ModelValidationError } from './errors.js';
 import { minorToMoney, tryParseMoneyMinor, NUMERIC_10_2_MAX_MINOR, DECIMAL_18_2_MAX_MINOR } from './money.js';
 import {
+  bigIdValue,
   BigId,
   Bool,
   CalendarDate,
@@ -47,10 +48,7 @@ function compileField(schema: z.ZodType): FieldParser {
     };
   }
   if (schema === BigId) {
-    return (v) => {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : Number.NaN;
-      return Number.isSafeInteger(n) && n >= 1 ? n : FAIL;
-    };
+    return (v) => bigIdValue(v) ?? FAIL;
   }
   if (schema === Uuid) return parseUuid;
   if (schema === Text) return (v) => (typeof v === 'string' ? v : FAIL);

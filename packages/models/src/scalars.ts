@@ -19,12 +19,17 @@ export const Id = withColumnType(z.number().int().min(1).max(INT32_MAX), { pg: '
  * and ClickHouse return for 64-bit integers; values must be safe integers.
  */
 export const BigId = withColumnType(
-  z.union([z.number(), z.string()]).transform((value, ctx) => {
-    const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < 1) {
+  z.unknown().transform((value, ctx): number => {
+    if (value === undefined) return missing(ctx);
+    const n = bigIdValue(value);
+    if (n === undefined) {
+      const tooBig =
+        (typeof value === 'bigint' && value > 0n) || (typeof value === 'string' && /^\d{16,}$/.test(value));
       ctx.addIssue({
         code: 'custom',
-        message: `expected a positive integer id up to 2^53-1, got ${JSON.stringify(value)}`,
+        message: tooBig
+          ? `id ${String(value)} is beyond 2^53-1, the largest id this version handles exactly`
+          : `expected a positive integer id (a number, bigint or decimal string), got ${describe(value)}`,
         params: { code: 'invalid_id' },
         input: value,
       });
@@ -34,6 +39,21 @@ export const BigId = withColumnType(
   }),
   { pg: 'bigint', ch: 'Int64', jsonSchema: { type: 'integer', minimum: 1 } },
 );
+
+/**
+ * The safe-integer value of a bigint id given as a number, a bigint or a
+ * decimal string (how `pg`, ClickHouse and lossless JSON parsers return
+ * 64-bit integers), or undefined.
+ */
+export function bigIdValue(value: unknown): number | undefined {
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'bigint')
+    n = value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : Number.NaN;
+  else if (typeof value === 'string' && /^\d+$/.test(value)) n = Number(value);
+  else return undefined;
+  return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+}
 
 /** A 32-bit integer measurement (counts, Hz, ms). */
 export const Int32 = withColumnType(
