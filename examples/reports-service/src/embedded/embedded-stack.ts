@@ -14,6 +14,8 @@ import pg from 'pg';
 import { loadServiceConfig, type ServiceConfig } from '../config.js';
 import { connectClickHouse, ensureOltpSchema } from '../engines.js';
 import type { Logger } from '../logger.js';
+import type { Handler } from '../request-context.js';
+import type { Router } from '../router.js';
 import { type RunningService, startService } from '../service.js';
 import { DEMO_TOKEN_COOKIE, registerDemoRoutes } from './demo-routes.js';
 import { createDevKeys, type DevKeys } from './dev-keys.js';
@@ -49,6 +51,13 @@ export interface EmbeddedStackOptions {
   /** ETL engine: SQL pushdown in chDB (default) or the TS transforms. */
   readonly engine?: 'sql' | 'ts';
   readonly onProgress?: (progress: StackProgress) => void;
+  /** Adjusts the generated rows before they are written (e.g. give users the ids of a Keycloak realm's users). */
+  readonly prepare?: (data: Dataset) => void;
+  /**
+   * Verify tokens of a real Keycloak realm instead of the demo key (no demo
+   * routes, no cookie login): what production runs.
+   */
+  readonly keycloak?: { readonly issuer: string; readonly audience: string; readonly jwksUrl?: string };
 }
 
 /** The running demo: engines, data, keys and service. */
@@ -108,6 +117,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     stopping.push(() => clickhouse.close());
 
     const data = generateDataset(options.dataset);
+    options.prepare?.(data);
     const crm = new pg.Pool({ connectionString: crmDb.url, max: 2 });
     const telemetry = new pg.Pool({ connectionString: telemetryDb.url, max: 2 });
     try {
@@ -144,26 +154,39 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     const keys = await createDevKeys({ issuer: DEMO_ISSUER, audience: DEMO_AUDIENCE });
     const jwksFile = join(options.dir, 'demo-jwks.json');
     await keys.writeJwks(jwksFile);
+    const auth: Record<string, string> = options.keycloak
+      ? {
+          KEYCLOAK_ISSUER: options.keycloak.issuer,
+          KEYCLOAK_AUDIENCE: options.keycloak.audience,
+          ...(options.keycloak.jwksUrl === undefined ? {} : { KEYCLOAK_JWKS_URL: options.keycloak.jwksUrl }),
+        }
+      : {
+          KEYCLOAK_ISSUER: DEMO_ISSUER,
+          KEYCLOAK_AUDIENCE: DEMO_AUDIENCE,
+          BIONICPRO_DEMO: '1',
+          DEMO_JWKS_FILE: jwksFile,
+        };
     const config = loadServiceConfig({
+      ...auth,
       HOST: options.host ?? '127.0.0.1',
       PORT: String(options.port ?? 0),
       CLICKHOUSE_PATH: join(options.dir, 'chdb'),
       CRM_DATABASE_URL: crmDb.url,
       TELEMETRY_DATABASE_URL: telemetryDb.url,
-      KEYCLOAK_ISSUER: DEMO_ISSUER,
-      KEYCLOAK_AUDIENCE: DEMO_AUDIENCE,
       REPORTS_ADMIN_ROLE: DEMO_ADMIN_ROLE,
       INGEST_ROLE: DEMO_INGEST_ROLE,
       REPORT_CACHE_MAX_ENTRIES: String(options.cacheEntries ?? 10_000),
-      BIONICPRO_DEMO: '1',
-      DEMO_JWKS_FILE: jwksFile,
       SHUTDOWN_TIMEOUT_MS: '5000',
     });
     const service = await startService(config, {
       logger: options.logger,
       clickhouse,
-      tokenCookie: DEMO_TOKEN_COOKIE,
-      extraRoutes: (router) => registerDemoRoutes(router, { keys, users: data.users }),
+      ...(options.keycloak
+        ? {}
+        : {
+            tokenCookie: DEMO_TOKEN_COOKIE,
+            extraRoutes: (router: Router<Handler>) => registerDemoRoutes(router, { keys, users: data.users }),
+          }),
     });
     stopping.push(() => service.stop());
     progress({ phase: 'service', url: service.url });
