@@ -530,7 +530,10 @@ describe('graceful shutdown', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       duplex: 'half',
     } as RequestInit);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Wait (bounded) until the server holds the request, its body half sent.
+    for (let waited = 0; stack.service.server.inFlight < 1 && waited < 10_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(stack.service.server.inFlight).toBe(1);
     const stopping = stack.service.stop();
     await new Promise((resolve) => setTimeout(resolve, 100));
