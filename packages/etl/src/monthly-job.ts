@@ -31,6 +31,7 @@ import {
 } from './postgres-extract.js';
 import { prostheticMonthlyMetricsAsync } from './prosthetic-monthly-metrics.js';
 import type { RetryPolicy } from './retry.js';
+import type { ExtractOptions } from './postgres-extract.js';
 import { withRetry } from './retry.js';
 import { userMonthlyMetrics } from './user-monthly-metrics.js';
 import { HourlyStatsAccumulator } from './user-prosthesis-hourly-stats.js';
@@ -66,6 +67,8 @@ export interface MonthlyJobOptions {
   readonly insertBatchSize?: number;
   readonly fetchBatchSize?: number;
   readonly retry?: RetryPolicy;
+  /** PostgreSQL paging (default `cursor`); see {@link ExtractOptions.pagination}. */
+  readonly pagination?: 'cursor' | 'keyset';
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Clock for `last_updated` and `_version` (tests). */
   readonly now?: () => Date;
@@ -141,6 +144,7 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
     period: period.label,
     batchSize: options.fetchBatchSize ?? 10_000,
     onRows: (rows: number) => progress('extract', table, rows),
+    ...(options.pagination ? { pagination: options.pagination } : {}),
     ...retry,
   });
 
@@ -373,6 +377,8 @@ export interface TelemetryWindowImportOptions {
   readonly end?: Date;
   readonly layout?: WarehouseLayout;
   readonly retry?: RetryPolicy;
+  /** PostgreSQL paging (default `cursor`); see {@link ExtractOptions.pagination}. */
+  readonly pagination?: 'cursor' | 'keyset';
   readonly onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -406,8 +412,11 @@ export async function importTelemetryWindow(options: TelemetryWindowImportOption
   const version = Date.now();
   const retry = options.retry ? { retry: options.retry } : {};
   const period = { period: label, ...retry };
+  const paging = options.pagination ? { pagination: options.pagination } : {};
   const users: { id: number }[] = [];
-  for await (const user of streamUsers(options.crm, label)) users.push(user);
+  for await (const user of streamTable(options.crm, 'users', undefined, 'id', { ...period, ...paging })) {
+    users.push(user);
+  }
   await syncRawTable(options.clickhouse, 'users', users, {
     database: layout.rawDatabase,
     version,
@@ -421,7 +430,7 @@ export async function importTelemetryWindow(options: TelemetryWindowImportOption
   const events = await insertRows(
     options.clickhouse,
     qualifiedTableName('telemetry_events', layout.rawDatabase),
-    streamWindow(options.telemetry, 'telemetry_events', window, { period: label, ...retry }),
+    streamWindow(options.telemetry, 'telemetry_events', window, { ...period, ...paging }),
     {
       extra: { [VERSION_COLUMN]: version, [DELETED_COLUMN]: 0 },
       ...period,
@@ -438,8 +447,4 @@ export async function importTelemetryWindow(options: TelemetryWindowImportOption
   await removeOrphanTelemetry(options.clickhouse, { database: layout.rawDatabase, ...period });
   await writeWatermark(options.clickhouse, 'telemetry_events', window.end, options.layout);
   return { window, users: users.length, events };
-}
-
-function streamUsers(pool: PgPoolLike, label: string) {
-  return streamTable(pool, 'users', undefined, 'id', { period: label });
 }

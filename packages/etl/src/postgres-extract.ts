@@ -93,6 +93,14 @@ export interface ExtractOptions {
   readonly period?: string;
   /** Called after each fetched batch with the running row count. */
   readonly onRows?: (rows: number) => void;
+  /**
+   * How rows are paged. `cursor` (default): `DECLARE … CURSOR` in a read-only
+   * transaction, one consistent snapshot. `keyset`: independent `… WHERE (key)
+   * > (last key) ORDER BY key LIMIT n` queries, no transaction held between
+   * pages; use it behind a transaction-pooling proxy (PgBouncer) or PGlite's
+   * socket server, which serialise connections while a transaction is open.
+   */
+  readonly pagination?: 'cursor' | 'keyset';
 }
 
 const parsers = {
@@ -129,15 +137,73 @@ export async function* streamTable<T extends ExtractTable>(
   const columns = columnsOf(tables[table as SourceTableName])
     .map((c) => c.name)
     .join(', ');
+  const parse = parsers[table] as (row: unknown) => Parsed<T>;
+  if (options.pagination === 'keyset') {
+    yield* streamKeyset(pool, table, columns, where, orderBy, parse, options);
+    return;
+  }
   const text = `SELECT ${columns} FROM ${table}${where ? ` WHERE ${where.sql}` : ''} ORDER BY ${orderBy}`;
-  yield* streamQuery(
-    pool,
-    table,
-    text,
-    where?.params ?? [],
-    parsers[table] as (row: unknown) => Parsed<T>,
-    options,
+  yield* streamQuery(pool, table, text, where?.params ?? [], parse, options);
+}
+
+const TIMESTAMP_KEYS = new Set(['event_timestamp', 'metric_timestamp', 'payment_date']);
+
+/**
+ * Keyset paging: each page is its own query continuing after the last key.
+ * Timestamp keys travel as PostgreSQL's own text (microseconds kept), so no row
+ * is skipped or repeated at a page boundary.
+ */
+async function* streamKeyset<R>(
+  pool: PgPoolLike,
+  table: string,
+  columns: string,
+  where: { readonly sql: string; readonly params: readonly unknown[] } | undefined,
+  orderBy: string,
+  parse: (row: unknown) => R,
+  options: ExtractOptions,
+): AsyncGenerator<R> {
+  const keys = orderBy.split(',').map((k) => k.trim());
+  const period = options.period ?? 'all';
+  const batchSize = options.batchSize ?? 10_000;
+  const keyColumns = keys.map((k, i) =>
+    TIMESTAMP_KEYS.has(k) ? `${k}::text AS _key${i}` : `${k} AS _key${i}`,
   );
+  const base = where?.params ?? [];
+  let last: unknown[] | undefined;
+  let count = 0;
+  for (;;) {
+    const params = [...base];
+    const conditions = where ? [`(${where.sql})`] : [];
+    if (last) {
+      const placeholders = last.map((value, i) => {
+        params.push(value);
+        return TIMESTAMP_KEYS.has(keys[i]!) ? `$${params.length}::timestamptz` : `$${params.length}`;
+      });
+      conditions.push(`(${keys.join(', ')}) > (${placeholders.join(', ')})`);
+    }
+    const text = `SELECT ${columns}, ${keyColumns.join(', ')} FROM ${table}${
+      conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''
+    } ORDER BY ${orderBy} LIMIT ${batchSize}`;
+    const { rows } = await withRetry(
+      () => pool.query(text, params),
+      { step: 'extract', table, period },
+      options.retry,
+    );
+    for (const row of rows) {
+      let parsed: R;
+      try {
+        parsed = parse(row);
+      } catch (error) {
+        throw new EtlStepError('extract', table, period, false, 1, { cause: error });
+      }
+      yield parsed;
+    }
+    count += rows.length;
+    if (rows.length > 0) options.onRows?.(count);
+    if (rows.length < batchSize) return;
+    const tail = rows[rows.length - 1] as Record<string, unknown>;
+    last = keys.map((_, i) => tail[`_key${i}`]);
+  }
 }
 
 /** {@link streamTable} for an arbitrary SELECT whose rows match `table`'s model. */
@@ -151,6 +217,20 @@ export async function* streamQuery<R>(
 ): AsyncGenerator<R> {
   const period = options.period ?? 'all';
   const context = { step: 'extract' as const, table, period };
+  if (options.pagination === 'keyset') {
+    // No cursor: the query's whole result is read at once (use for small results only).
+    const { rows } = await withRetry(() => pool.query(text, params as unknown[]), context, options.retry);
+    for (const row of rows) {
+      let parsed: R;
+      try {
+        parsed = parse(row);
+      } catch (error) {
+        throw new EtlStepError('extract', table, period, false, 1, { cause: error });
+      }
+      yield parsed;
+    }
+    return;
+  }
   const batchSize = options.batchSize ?? 10_000;
   cursorCounter += 1;
   const cursor = `bionicpro_etl_${cursorCounter}`;

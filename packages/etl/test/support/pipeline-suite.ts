@@ -48,7 +48,11 @@ const parse = {
  * The extract → transform → load pipeline against real engines: PostgreSQL
  * (a server or PGlite behind pglite-socket, chosen by the caller) and chDB.
  */
-export function definePipelineSuite(name: string, openPools: () => Promise<SourcePools>): void {
+export function definePipelineSuite(
+  name: string,
+  openPools: () => Promise<SourcePools>,
+  pagination: 'cursor' | 'keyset' = 'cursor',
+): void {
   describe(name, () => {
     const dir = mkdtempSync(join(tmpdir(), 'etl-pipeline-'));
     const clickhouse = createClient({ connection: createChdbConnection({ path: dir }) } as never);
@@ -70,7 +74,7 @@ export function definePipelineSuite(name: string, openPools: () => Promise<Sourc
     });
 
     it('extracts CRM rows with dates as text, money as text and UTC instants', async () => {
-      const crm = await extractCrm(pools.crm, monthPeriod(firstMonth));
+      const crm = await extractCrm(pools.crm, monthPeriod(firstMonth), { pagination });
       expect(crm.users).toEqual([...data.users].sort((a, b) => a.id - b.id));
       expect(crm.subscriptions[0]?.start_date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       expect(typeof crm.payments[0]?.amount).toBe('string');
@@ -94,9 +98,15 @@ export function definePipelineSuite(name: string, openPools: () => Promise<Sourc
             prosthetics: data.prosthetics,
             deviceEvents: streamDeviceEventsForMonth(pools.telemetry, period, {
               batchSize: 500,
-              onRows: () => (batches += 1),
+              pagination,
+              onRows: () => {
+                batches += 1;
+              },
             }),
-            batteryMetrics: streamBatteryMetricsForMonth(pools.telemetry, period, { batchSize: 500 }),
+            batteryMetrics: streamBatteryMetricsForMonth(pools.telemetry, period, {
+              batchSize: 500,
+              pagination,
+            }),
           },
           { month, order: 'sorted', lastUpdated },
         );
@@ -129,6 +139,7 @@ export function definePipelineSuite(name: string, openPools: () => Promise<Sourc
           telemetry: pools.telemetry,
           clickhouse,
           engine,
+          pagination,
           layout: { rawDatabase: 'raw', martDatabase: 'reports' },
           insertBatchSize: 700,
           now: () => lastUpdated,
@@ -173,6 +184,7 @@ export function definePipelineSuite(name: string, openPools: () => Promise<Sourc
           crm: pools.crm,
           telemetry: pools.telemetry,
           clickhouse,
+          pagination,
           layout: { rawDatabase: 'raw', martDatabase: 'reports' },
         }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(EtlStepError);
@@ -243,6 +255,7 @@ export function definePipelineSuite(name: string, openPools: () => Promise<Sourc
         clickhouse,
         end: new Date(monthPeriod(secondMonth).endMs),
         layout,
+        pagination,
       });
       expect(next.window.start).toEqual(end);
     });
