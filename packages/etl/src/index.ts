@@ -105,3 +105,11 @@ export {
   type TelemetryWindowImportOptions,
   importTelemetryWindow,
 } from './monthly-job.js';
+export {
+  INPUT_TABLES,
+  type InputTable,
+  type InputRows,
+  splitCsvLine,
+  readInputTable,
+  readInputDirectory,
+} from './input-files.js';

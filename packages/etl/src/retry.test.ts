@@ -61,3 +61,24 @@ describe('withRetry', () => {
     expect(isTransientError(new Error('wrapped', { cause: { code: 'ETIMEDOUT' } }))).toBe(true);
   });
 });
+
+describe('withRetry nesting', () => {
+  it('retries a transient failure reported by a nested step and reports the root cause once', async () => {
+    let calls = 0;
+    const error = (await withRetry(
+      () =>
+        withRetry(
+          async () => {
+            calls += 1;
+            throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+          },
+          { step: 'extract', table: 'users', period: '2024-01' },
+          { attempts: 1 },
+        ),
+      { step: 'extract', table: 'users', period: '2024-01' },
+      { attempts: 3, baseDelayMs: 1 },
+    ).catch((e: unknown) => e)) as EtlStepError;
+    expect(calls).toBe(3);
+    expect(error.message).toBe('extract of users for 2024-01 failed after 3 attempts: connect ECONNREFUSED');
+  });
+});

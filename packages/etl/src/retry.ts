@@ -91,12 +91,12 @@ export async function withRetry<T>(
     try {
       return await run(attempt);
     } catch (error) {
-      if (error instanceof EtlStepError) throw error;
-      const retryable = transient(error);
+      // A nested step already gave up: permanent errors pass through; transient ones are retried here.
+      if (error instanceof EtlStepError && !error.transient) throw error;
+      const cause = error instanceof EtlStepError ? error.cause : error;
+      const retryable = transient(cause);
       if (!retryable || attempt >= attempts) {
-        throw new EtlStepError(context.step, context.table, context.period, retryable, attempt, {
-          cause: error,
-        });
+        throw new EtlStepError(context.step, context.table, context.period, retryable, attempt, { cause });
       }
       const delayMs = Math.min(max, base * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
       policy.onRetry?.({ attempt, delayMs, error });
