@@ -11,7 +11,8 @@
  *    - ClickHouse is embedded chDB unless CLICKHOUSE_URL names a server.
  *    BIONICPRO_STACK=auto|local|testcontainers|env forces the choice (default auto).
  * 3. Coordinates reach the tests through `provide('bionicproStack', …)`; read them with
- *    `requireService` from test/services.ts.
+ *    `requireService` from test/services.ts. They are also exported as the environment variables
+ *    above (when not already set), which the test processes inherit.
  * 4. At the end, what this run started is stopped, unless BIONICPRO_KEEP_STACK=1.
  * A service that cannot be provided fails the run when CI=true; elsewhere the tests that ask for
  * it fail with the reason. Nothing is skipped.
@@ -20,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { STACK_ENV, servicesFromEnv } from './stack/env-provider.js';
 import { localStackAvailable, startLocalStack } from './stack/local-provider.js';
+import { postgresUrl } from './stack/postgres-url.js';
 import { SERVICE_NAMES, type ServiceMap, type ServiceName, type StackServices } from './stack/types.js';
 
 const REQUIRE_RE = /requireService\(\s*['"](postgres|kafka|connect|keycloak|clickhouse)['"]\s*\)/g;
@@ -44,6 +46,21 @@ async function servicesNeeded(project: TestProject): Promise<Set<ServiceName>> {
 }
 
 type Teardown = () => Promise<void>;
+
+function exportToEnv(services: ServiceMap): void {
+  const set = (name: string, value: string) => {
+    process.env[name] ??= value;
+  };
+  const { postgres, kafka, connect, keycloak, clickhouse } = services;
+  if (postgres) set(STACK_ENV.postgres, postgresUrl(postgres, 'postgres'));
+  if (kafka) set(STACK_ENV.kafka, kafka.brokers.join(','));
+  if (connect) set(STACK_ENV.connect, connect.url);
+  if (keycloak) {
+    set(STACK_ENV.keycloak, keycloak.url);
+    set('KEYCLOAK_REALM', keycloak.realm);
+  }
+  if (clickhouse?.url) set(STACK_ENV.clickhouse, clickhouse.url);
+}
 
 export default async function setup(project: TestProject): Promise<Teardown> {
   const t0 = performance.now();
@@ -125,6 +142,8 @@ export default async function setup(project: TestProject): Promise<Teardown> {
     throw new Error(`[stack] required services unavailable in CI: ${missing.join(', ')} (see above)`);
   }
   project.provide('bionicproStack', { services, unavailable });
+  // Also as environment variables, for code that reads them directly (test processes inherit them).
+  exportToEnv(services);
 
   return async () => {
     if (process.env.BIONICPRO_KEEP_STACK === '1') {

@@ -97,6 +97,7 @@ describe('a sink killed between the ClickHouse write and the offset commit', () 
 
     const second = await h.startSink('e2e-crash');
     sinks.push(second);
+    await h.waitCaughtUp('e2e-crash');
     await h.waitInSync(60_000);
     for (const t of ['users', 'subscriptions', 'payments'] as const) {
       const { source, target } = await h.snapshot(t);

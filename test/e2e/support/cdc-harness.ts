@@ -246,6 +246,36 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
       }
     },
 
+    /** Waits until consumer group `groupId` has committed every record now in the table topics. */
+    async waitCaughtUp(groupId: string, timeoutMs = 60_000): Promise<void> {
+      const end = await this.endOffsets();
+      const client = new Kafka({
+        clientId: 'bionicpro-e2e-admin',
+        brokers: [...kafka.brokers],
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      await client.connect();
+      try {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const committed = new Map<string, bigint>();
+          for (const t of await client.fetchOffsets({ groupId, topics })) {
+            for (const p of t.partitions) committed.set(`${t.topic}/${p.partition}`, BigInt(p.offset));
+          }
+          const behind = [...end].filter(([tp, high]) => (committed.get(tp) ?? -1n) < high);
+          if (behind.length === 0) return;
+          if (Date.now() > deadline) {
+            throw new Error(
+              `group ${groupId} still behind on ${behind.map(([tp, high]) => `${tp} (${committed.get(tp)} < ${high})`).join(', ')}`,
+            );
+          }
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        await client.disconnect();
+      }
+    },
+
     /** Physical rows per key in a target (before FINAL): how many versions the sink wrote. */
     async physicalRows(table: SourceTableName): Promise<number> {
       const [row] = await queryRows<{ n: string }>(ch, `SELECT count() AS n FROM ${id}.${table}`);
