@@ -1,11 +1,4 @@
-import {
-  assertIdentifier,
-  columnsOf,
-  DELETED_COLUMN,
-  type Month,
-  qualifiedTableName,
-  tables,
-} from '@bionicpro/models';
+import { columnsOf, DELETED_COLUMN, type Month, qualifiedTableName, tables } from '@bionicpro/models';
 import type { MonthPeriod } from './period.js';
 import { resolvePeriod } from './prosthetic-monthly-metrics.js';
 import type { ReportWindow } from './telemetry-report.js';

@@ -149,8 +149,8 @@ export class ProstheticMonthState {
 
   /** SPEC §3: a session crossing a month boundary is split there; only the part inside this month counts. */
   private closeSession(end: number): void {
-    const from = this.sessionStart > this.startMs ? this.sessionStart : this.startMs;
-    const to = end < this.endMs ? end : this.endMs;
+    const from = Math.max(this.sessionStart, this.startMs);
+    const to = Math.min(end, this.endMs);
     if (to > from) this.activeMs += to - from;
   }
 
@@ -159,7 +159,7 @@ export class ProstheticMonthState {
     // Every pending critical event t satisfies t <= at and t < end, so each
     // contributes min(at, end) − max(t, start) when at > start, else nothing.
     if (at > this.startMs) {
-      const to = at < this.endMs ? at : this.endMs;
+      const to = Math.min(at, this.endMs);
       this.downtimeMs += this.pendingCriticals * (to - this.startMs) - this.pendingCriticalOffsets;
     }
     this.pendingCriticals = 0;

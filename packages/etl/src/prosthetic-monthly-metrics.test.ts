@@ -268,3 +268,37 @@ describe('prostheticMonthlyMetrics input handling', () => {
     });
   });
 });
+
+describe('prostheticMonthlyMetrics README worked example', () => {
+  it('reproduces the documented January figures', () => {
+    const row = run(
+      [
+        device(1, 10, 'error', '2023-12-31T23:00:00Z', { severity: 'critical' }),
+        device(2, 10, 'power_on', '2024-01-01T01:30:00Z'),
+        device(3, 10, 'power_on', '2024-01-01T03:30:00Z'),
+        device(4, 10, 'power_off', '2024-01-01T05:00:00Z'),
+        device(5, 10, 'power_on', '2024-01-31T23:00:00Z'),
+        device(6, 10, 'error', '2024-02-01T01:00:00Z'),
+      ],
+      [
+        battery(1, 10, '2024-01-01T04:00:00Z', 40, -80),
+        battery(2, 10, '2024-01-01T06:00:00Z', 97, 150, true),
+      ],
+    );
+    expect(row).toMatchObject({
+      power_on_count: 3,
+      power_off_count: 1,
+      total_active_hours: 4.5,
+      daily_usage_hours: 4.5 / 31,
+      avg_discharge_rate_active: 80,
+      avg_discharge_rate_idle: null,
+      avg_charge_rate: 150,
+      charge_cycles: 1,
+      critical_error_count: 0,
+      downtime_minutes: 90,
+      reliability_pct: 100,
+      battery_health: 'good',
+      status: 'attention',
+    });
+  });
+});

@@ -107,7 +107,7 @@ export function prostheticMonthlyMetrics(
   dev.advance();
   bat.advance();
   while (dev.row !== undefined || bat.row !== undefined) {
-    const id = dev.entity < bat.entity ? dev.entity : bat.entity;
+    const id = Math.min(dev.entity, bat.entity);
     const state = new ProstheticMonthState(period.startMs, period.endMs);
     for (;;) {
       const devHere = dev.entity === id;
@@ -169,7 +169,7 @@ export async function prostheticMonthlyMetricsAsync(
   await dev.advance();
   await bat.advance();
   while (dev.row !== undefined || bat.row !== undefined) {
-    const id = dev.entity < bat.entity ? dev.entity : bat.entity;
+    const id = Math.min(dev.entity, bat.entity);
     const state = new ProstheticMonthState(period.startMs, period.endMs);
     for (;;) {
       const devHere = dev.entity === id;
@@ -272,5 +272,5 @@ function metricsRow(
 }
 
 function clampPercent(value: number): number {
-  return value < 0 ? 0 : value > 100 ? 100 : value;
+  return value < 0 ? 0 : Math.min(value, 100);
 }

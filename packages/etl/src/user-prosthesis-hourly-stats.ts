@@ -183,7 +183,9 @@ export function userProsthesisHourlyStats(
     TELEMETRY_EVENT_ORDER,
     (r) => r.user_id,
     (r) => r.event_timestamp.getTime(),
-  ).forEach((r) => acc.telemetryEvent(r));
+  ).forEach((r) => {
+    acc.telemetryEvent(r);
+  });
   feed(
     input.deviceEvents,
     sorted,
@@ -191,7 +193,9 @@ export function userProsthesisHourlyStats(
     '(prosthetic_id, event_timestamp, id)',
     (r) => r.prosthetic_id,
     (r) => r.event_timestamp.getTime(),
-  ).forEach((r) => acc.deviceEvent(r));
+  ).forEach((r) => {
+    acc.deviceEvent(r);
+  });
   feed(
     input.batteryMetrics,
     sorted,
@@ -199,7 +203,9 @@ export function userProsthesisHourlyStats(
     '(prosthetic_id, metric_timestamp, id)',
     (r) => r.prosthetic_id,
     (r) => r.metric_timestamp.getTime(),
-  ).forEach((r) => acc.batteryMetric(r));
+  ).forEach((r) => {
+    acc.batteryMetric(r);
+  });
   return acc.result();
 }
 

@@ -1,0 +1,405 @@
+/**
+ * Benchmarks of @bionicpro/etl (issue 3 targets). Each figure is printed next
+ * to a baseline measured in the same run, as a ratio:
+ *
+ * 1. TS transform throughput (input rows/s) of the prosthetic-monthly mart on
+ *    sorted input (target ≥ 5,000,000/s) and of the user-monthly mart; baseline:
+ *    a bare loop reading the same rows' keys and timestamps.
+ * 2. SQL pushdown on chDB over the same rows; baseline: the TS transform
+ *    (target: SQL ≥ 10× faster).
+ * 3. Extract from the local PostgreSQL through a cursor with model parsing
+ *    (target ≥ 300,000 rows/s); baseline: the same cursor without parsing.
+ * 4. End-to-end `bionicpro-etl run` of one month at two sizes (default 1M and
+ *    10M telemetry + battery + device rows), each in its own child process;
+ *    peak RSS per run (target < 512 MB and flat); baseline: the smaller run.
+ *
+ * Environment: BIONICPRO_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+ * BENCH_ROWS (transform rows per table, default 1,500,000), BENCH_E2E_SIZES
+ * (default 1000000,10000000), BENCH_SKIP_E2E=1.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@clickhouse/client';
+import { postgresDdl, type SourceTableName, tables } from '@bionicpro/models';
+import { createChdbConnection } from 'chdb/connection';
+import pg from 'pg';
+import {
+  createExtractPool,
+  ensureWarehouse,
+  insertRows,
+  monthPeriod,
+  prostheticMonthlyMetrics,
+  prostheticMonthlyMetricsSql,
+  replaceMonthPartition,
+  streamQuery,
+  streamWindow,
+  userMonthlyMetrics,
+  userMonthlyMetricsSql,
+} from '../src/index.js';
+import { insertPg } from '../test/support/postgres-seed.js';
+import { benchData } from './synthetic.js';
+
+const MONTH = '2026-09';
+const period = monthPeriod(MONTH);
+const pgUrl = process.env.BIONICPRO_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const rowsPerTable = Number(process.env.BENCH_ROWS ?? 1_500_000);
+const e2eSizes = (process.env.BENCH_E2E_SIZES ?? '1000000,10000000').split(',').map(Number);
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+function report(
+  name: string,
+  value: string,
+  baselineName: string,
+  baseline: string,
+  ratio: number,
+  note = '',
+) {
+  console.log(
+    `${name.padEnd(46)} ${value.padStart(18)}   baseline ${baselineName}: ${baseline}   ratio ${ratio.toFixed(2)}${note ? `   ${note}` : ''}`,
+  );
+}
+function best(runs: number, fn: () => void): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < runs; i += 1) {
+    const t = performance.now();
+    fn();
+    min = Math.min(min, performance.now() - t);
+  }
+  return min;
+}
+
+async function transformBench() {
+  console.log(
+    `\n# 1. TS transforms (${fmt(rowsPerTable)} device events + ${fmt(rowsPerTable)} battery samples, sorted)`,
+  );
+  const t0 = performance.now();
+  const data = benchData({ prostheses: 500, rowsPerTable, monthStart: period.startMs });
+  console.log(`  data generated in ${(performance.now() - t0).toFixed(0)} ms`);
+  const inputRows = data.deviceEvents.length + data.batteryMetrics.length;
+  let sink = 0;
+  const scanMs = best(5, () => {
+    for (const e of data.deviceEvents) sink += e.prosthetic_id + e.event_timestamp.getTime();
+    for (const b of data.batteryMetrics) sink += b.prosthetic_id + b.metric_timestamp.getTime();
+  });
+  const scanRate = inputRows / (scanMs / 1000);
+  let rows = 0;
+  const sortedMs = best(5, () => {
+    rows = prostheticMonthlyMetrics(data, { month: MONTH, order: 'sorted' }).length;
+  });
+  const sortedRate = inputRows / (sortedMs / 1000);
+  report(
+    'prosthetic_monthly TS sorted (rows/s)',
+    fmt(sortedRate),
+    'bare scan',
+    `${fmt(scanRate)}/s`,
+    sortedRate / scanRate,
+    `${sortedRate >= 5_000_000 ? 'meets' : 'MISSES'} target 5,000,000/s (${rows} mart rows, ${sortedMs.toFixed(0)} ms)`,
+  );
+  const anyMs = best(1, () => {
+    prostheticMonthlyMetrics(data, { month: MONTH, order: 'any' });
+  });
+  report(
+    'prosthetic_monthly TS any order (rows/s)',
+    fmt(inputRows / (anyMs / 1000)),
+    'sorted',
+    `${fmt(sortedRate)}/s`,
+    sortedMs / anyMs,
+  );
+
+  const crm = benchData({ prostheses: 20_000, rowsPerTable: 20_000, monthStart: period.startMs });
+  const crmRows = crm.users.length + crm.subscriptions.length + crm.payments.length;
+  const crmScan = best(5, () => {
+    for (const p of crm.payments) sink += p.user_id + p.payment_date.getTime();
+    for (const s of crm.subscriptions) sink += s.user_id;
+    for (const u of crm.users) sink += u.id;
+  });
+  const userMs = best(3, () => {
+    userMonthlyMetrics(crm, { month: MONTH });
+  });
+  report(
+    'user_monthly TS (rows/s)',
+    fmt(crmRows / (userMs / 1000)),
+    'bare scan',
+    `${fmt(crmRows / (crmScan / 1000))}/s`,
+    crmScan / userMs,
+    `(${fmt(crm.payments.length)} payments, exact kopeck sums, ${userMs.toFixed(0)} ms)`,
+  );
+  if (sink === 42) console.log('');
+  return { data, crm, sortedMs, userMs };
+}
+
+async function pushdownBench(input: Awaited<ReturnType<typeof transformBench>>) {
+  console.log('\n# 2. SQL pushdown on chDB, same rows');
+  const dir = mkdtempSync(join(tmpdir(), 'etl-bench-chdb-'));
+  const client = createClient({ connection: createChdbConnection({ path: dir }) } as never);
+  try {
+    await ensureWarehouse(client, { rawDatabase: 'raw', martDatabase: 'marts' });
+    const extra = { _version: 1, _is_deleted: 0 };
+    const t0 = performance.now();
+    for (const [table, rows] of [
+      ['users', [...input.data.users, ...input.crm.users.filter((u) => u.id > 500)]],
+      ['prosthetics', input.data.prosthetics],
+      ['subscriptions', input.crm.subscriptions],
+      ['payments', input.crm.payments],
+      ['device_events', input.data.deviceEvents],
+      ['battery_metrics', input.data.batteryMetrics],
+    ] as const) {
+      await insertRows(client, `raw.${table}`, rows as readonly object[], { extra, batchSize: 200_000 });
+    }
+    console.log(
+      `  loaded into chDB in ${((performance.now() - t0) / 1000).toFixed(1)} s (not part of the figure)`,
+    );
+    for (const [mart, build, tsMs] of [
+      ['report_prosthetic_monthly_metrics', prostheticMonthlyMetricsSql, input.sortedMs],
+      ['report_user_monthly_metrics', userMonthlyMetricsSql, input.userMs],
+    ] as const) {
+      let ms = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 2; i += 1) {
+        const t = performance.now();
+        await replaceMonthPartition(client, mart, period, { database: 'marts' }, (staging) =>
+          client.command(build(period, { rawDatabase: 'raw', martDatabase: 'marts', targetTable: staging })),
+        );
+        ms = Math.min(ms, performance.now() - t);
+      }
+      const speedup = tsMs / ms;
+      report(
+        `${mart} SQL pushdown (ms)`,
+        ms.toFixed(0),
+        'TS transform',
+        `${tsMs.toFixed(0)} ms`,
+        speedup,
+        `SQL is ${speedup.toFixed(2)}x the TS speed; ${speedup >= 10 ? 'meets' : 'MISSES'} target 10x`,
+      );
+    }
+  } finally {
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function scratchUrl(db: string) {
+  const url = new URL(pgUrl);
+  url.pathname = `/${db}`;
+  return url.toString();
+}
+
+async function createTables(pool: pg.Pool, names: SourceTableName[], indexes: boolean) {
+  for (const name of names) {
+    const [create, ...rest] = postgresDdl(tables[name]);
+    if (!indexes) await pool.query(create!);
+    else for (const statement of rest) await pool.query(statement);
+  }
+}
+
+/** Telemetry generated inside PostgreSQL (generate_series): fast at 10M rows. */
+async function generateTelemetry(pool: pg.Pool, total: number, prostheses: number[], users: number[]) {
+  const emg = Math.round(total * 0.4);
+  const dev = Math.round(total * 0.3);
+  const bat = total - emg - dev;
+  const start = new Date(period.startMs).toISOString();
+  const span = 28 * 86_400_000;
+  await createTables(pool, ['telemetry_events', 'device_events', 'battery_metrics'], false);
+  await pool.query(
+    `INSERT INTO telemetry_events (id, event_uuid, user_id, prosthetic_id, prosthesis_type, muscle_group, signal_frequency, signal_duration, signal_amplitude, event_timestamp, saved_ts)
+     SELECT g, overlay(overlay(md5(g::text) placing '4' from 13) placing '8' from 17)::uuid, ($2::int[])[1 + g % array_length($2::int[], 1)], NULL,
+       (ARRAY['arm','hand','leg'])[1 + g % 3], 'flexor', 150 + g % 60, 500 + g % 2500, (g % 500) / 100.0,
+       $3::timestamptz + ((g::bigint * $4) / $1) * interval '1 millisecond', $3::timestamptz + ((g::bigint * $4) / $1) * interval '1 millisecond'
+     FROM generate_series(1, $1::int) g`,
+    [emg, users, start, span],
+  );
+  const n = prostheses.length;
+  await pool.query(
+    `INSERT INTO device_events (id, prosthetic_id, event_type, event_timestamp, event_value, severity, response_time_ms, created_at)
+     SELECT g, ($2::int[])[1 + g % $5::int],
+       (ARRAY['power_on','calibration','movement','power_off','warning','charging_started'])[1 + (g / $5::int) % 6],
+       $3::timestamptz + (((g / $5::int)::bigint * $4 * $5::int) / $1) * interval '1 millisecond', NULL,
+       CASE WHEN (g / $5::int) % 101 = 0 THEN 'critical' WHEN (g / $5::int) % 13 = 0 THEN 'error' ELSE 'info' END,
+       CASE WHEN g % 3 = 0 THEN 20 + g % 50 END, $3::timestamptz
+     FROM generate_series(1, $1::int) g`,
+    [dev, prostheses, start, span, n],
+  );
+  await pool.query(
+    `INSERT INTO battery_metrics (id, prosthetic_id, metric_timestamp, charge_level, current_ma, is_charging, created_at)
+     SELECT g, ($2::int[])[1 + g % $5::int],
+       $3::timestamptz + (((g / $5::int)::bigint * $4 * $5::int) / $1) * interval '1 millisecond' + interval '7 millisecond',
+       greatest(0, 50 + 49 * sin((g / $5::int) / 40.0)), 150 * cos((g / $5::int) / 40.0), cos((g / $5::int) / 40.0) > 0, $3::timestamptz
+     FROM generate_series(1, $1::int) g`,
+    [bat, prostheses, start, span, n],
+  );
+  await createTables(pool, ['telemetry_events', 'device_events', 'battery_metrics'], true);
+  await pool.query('ANALYZE');
+}
+
+async function withScratchDatabases<T>(
+  tag: string,
+  fn: (urls: { crm: string; telemetry: string }) => Promise<T>,
+) {
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  const names = {
+    crm: `etl_bench_crm_${tag}_${process.pid}`,
+    telemetry: `etl_bench_tel_${tag}_${process.pid}`,
+  };
+  try {
+    for (const db of Object.values(names)) await admin.query(`CREATE DATABASE ${db}`);
+    return await fn({ crm: scratchUrl(names.crm), telemetry: scratchUrl(names.telemetry) });
+  } finally {
+    for (const db of Object.values(names)) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+async function extractBench() {
+  console.log('\n# 3. Extract from the local PostgreSQL (1,000,000 device events, cursor)');
+  await withScratchDatabases('extract', async (urls) => {
+    const pool = await createExtractPool(urls.telemetry);
+    try {
+      await generateTelemetry(
+        pool,
+        3_333_334,
+        Array.from({ length: 500 }, (_, i) => i + 1),
+        [1],
+      );
+      await pool.query('DELETE FROM telemetry_events');
+      const window = { start: new Date(period.startMs), end: new Date(period.endMs) };
+      const t1 = performance.now();
+      let raw = 0;
+      for await (const _ of streamQuery(
+        pool,
+        'device_events',
+        'SELECT * FROM device_events WHERE event_timestamp >= $1 AND event_timestamp < $2 ORDER BY prosthetic_id, event_timestamp, id',
+        [window.start.toISOString(), window.end.toISOString()],
+        (row) => row,
+      )) {
+        raw += 1;
+      }
+      const rawRate = raw / ((performance.now() - t1) / 1000);
+      const t2 = performance.now();
+      let parsed = 0;
+      for await (const _ of streamWindow(pool, 'device_events', window)) parsed += 1;
+      const rate = parsed / ((performance.now() - t2) / 1000);
+      report(
+        'extract device_events, parsed (rows/s)',
+        fmt(rate),
+        'cursor, no parsing',
+        `${fmt(rawRate)}/s`,
+        rate / rawRate,
+        `${rate >= 300_000 ? 'meets' : 'MISSES'} target 300,000/s (${fmt(parsed)} rows)`,
+      );
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+function runChild(
+  args: string[],
+): Promise<{ code: number | null; rssKb: number; ms: number; stderr: string }> {
+  const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+  const probe = fileURLToPath(new URL('./rss-probe.mjs', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn(process.execPath, ['--import', probe, cli, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const rss = /BENCH_MAX_RSS_KB=(\d+)/.exec(stderr);
+      resolve({ code, rssKb: rss ? Number(rss[1]) : Number.NaN, ms: performance.now() - t, stderr });
+    });
+  });
+}
+
+/** Peak RSS of a child that only opens embedded ClickHouse and creates the warehouse: chDB's own footprint. */
+async function chdbFootprint(dir: string) {
+  const script = fileURLToPath(new URL('./chdb-footprint.mjs', import.meta.url));
+  const probe = fileURLToPath(new URL('./rss-probe.mjs', import.meta.url));
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', probe, script, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', () => resolve(Number(/BENCH_MAX_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? Number.NaN)));
+  });
+}
+
+async function endToEndBench() {
+  console.log(
+    '\n# 4. End-to-end `bionicpro-etl run` of one month (engine sql, chDB), one child process per size',
+  );
+  if (!existsSync(fileURLToPath(new URL('../dist/cli.js', import.meta.url)))) {
+    console.log('  dist/cli.js missing: run `pnpm --filter @bionicpro/etl build` first');
+    return;
+  }
+  const results: { size: number; rssKb: number; ms: number }[] = [];
+  const footprintDir = mkdtempSync(join(tmpdir(), 'etl-bench-footprint-'));
+  const chdbKb = await chdbFootprint(footprintDir);
+  rmSync(footprintDir, { recursive: true, force: true });
+  console.log(`  embedded chDB alone (open + create warehouse): peak RSS ${(chdbKb / 1024).toFixed(0)} MB`);
+  for (const size of e2eSizes) {
+    await withScratchDatabases(String(size), async (urls) => {
+      const crmPool = await createExtractPool(urls.crm);
+      const telPool = await createExtractPool(urls.telemetry);
+      const dir = mkdtempSync(join(tmpdir(), 'etl-bench-run-'));
+      try {
+        const crm = benchData({ prostheses: 150, rowsPerTable: 150, monthStart: period.startMs });
+        const t0 = performance.now();
+        await createTables(crmPool, ['users', 'prosthetics', 'subscriptions', 'payments'], false);
+        await createTables(crmPool, ['users', 'prosthetics', 'subscriptions', 'payments'], true);
+        await insertPg(crmPool, 'users', crm.users);
+        await insertPg(crmPool, 'prosthetics', crm.prosthetics);
+        await insertPg(crmPool, 'subscriptions', crm.subscriptions);
+        await insertPg(crmPool, 'payments', crm.payments);
+        await generateTelemetry(
+          telPool,
+          size,
+          crm.prosthetics.map((p) => p.id),
+          crm.users.map((u) => u.id),
+        );
+        console.log(
+          `  ${fmt(size)} rows generated in PostgreSQL in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        );
+        const run = await runChild([
+          'run',
+          '--month',
+          MONTH,
+          '--crm',
+          urls.crm,
+          '--telemetry',
+          urls.telemetry,
+          '--clickhouse',
+          `chdb:${join(dir, 'chdb')}`,
+          '--engine',
+          'sql',
+        ]);
+        if (run.code !== 0) throw new Error(`run failed (${run.code}): ${run.stderr.slice(-2000)}`);
+        results.push({ size, rssKb: run.rssKb, ms: run.ms });
+        const base = results[0]!;
+        report(
+          `run ${fmt(size)} rows: peak RSS (MB)`,
+          (run.rssKb / 1024).toFixed(0),
+          `${fmt(base.size)} rows`,
+          `${(base.rssKb / 1024).toFixed(0)} MB`,
+          run.rssKb / base.rssKb,
+          `${run.rssKb / 1024 < 512 ? 'meets' : 'MISSES'} target < 512 MB (chDB alone ${(chdbKb / 1024).toFixed(0)} MB, ratio ${(run.rssKb / chdbKb).toFixed(2)}); ${(run.ms / 1000).toFixed(1)} s, ${fmt(size / (run.ms / 1000))} rows/s`,
+        );
+      } finally {
+        await crmPool.end();
+        await telPool.end();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+}
+
+if (process.env.BENCH_ONLY_E2E !== '1') {
+  const transformed = await transformBench();
+  await pushdownBench(transformed);
+  await extractBench();
+}
+if (process.env.BENCH_SKIP_E2E !== '1') await endToEndBench();
