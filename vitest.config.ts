@@ -6,9 +6,18 @@ import { defineConfig } from 'vitest/config';
 // checks the built artefacts separately.
 const alias = Object.fromEntries(
   ['models', 'etl', 'cdc', 'reports'].flatMap((name) => [
-    [`@bionicpro/${name}/testing`, fileURLToPath(new URL(`./packages/${name}/src/testing.ts`, import.meta.url))],
-    [`@bionicpro/${name}/kafkajs`, fileURLToPath(new URL(`./packages/${name}/src/kafkajs.ts`, import.meta.url))],
-    [`@bionicpro/${name}/platformatic`, fileURLToPath(new URL(`./packages/${name}/src/platformatic.ts`, import.meta.url))],
+    [
+      `@bionicpro/${name}/testing`,
+      fileURLToPath(new URL(`./packages/${name}/src/testing.ts`, import.meta.url)),
+    ],
+    [
+      `@bionicpro/${name}/kafkajs`,
+      fileURLToPath(new URL(`./packages/${name}/src/kafkajs.ts`, import.meta.url)),
+    ],
+    [
+      `@bionicpro/${name}/platformatic`,
+      fileURLToPath(new URL(`./packages/${name}/src/platformatic.ts`, import.meta.url)),
+    ],
     [`@bionicpro/${name}`, fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url))],
   ]),
 );
