@@ -284,6 +284,19 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
 
     async close(): Promise<void> {
       await connect.delete(connectorName).catch(() => undefined);
+      // A replication slot outlives its connector and holds WAL: drop it once the task let go.
+      for (let i = 0; i < 20; i++) {
+        const { rows } = await pool.query<{ active: boolean }>(
+          'select active from pg_replication_slots where slot_name = $1',
+          [`bp_${id}`],
+        );
+        if (rows.length === 0) break;
+        if (!rows[0]?.active) {
+          await pool.query('select pg_drop_replication_slot($1)', [`bp_${id}`]).catch(() => undefined);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
       await pool.end();
     },
   };
