@@ -6,5 +6,7 @@ import { ensureWarehouse } from '../dist/index.js';
 
 const client = createClient({ connection: createChdbConnection({ path: process.argv[2] }) });
 await ensureWarehouse(client);
-await (await client.query({ query: 'SELECT count() FROM bionicpro_raw.device_events', format: 'JSONEachRow' })).json();
+await (
+  await client.query({ query: 'SELECT count() FROM bionicpro_raw.device_events', format: 'JSONEachRow' })
+).json();
 await client.close();

@@ -320,7 +320,9 @@ async function chdbFootprint(dir: string) {
   const script = fileURLToPath(new URL('./chdb-footprint.mjs', import.meta.url));
   const probe = fileURLToPath(new URL('./rss-probe.mjs', import.meta.url));
   return new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', probe, script, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', probe, script, dir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.on('error', reject);
@@ -376,6 +378,7 @@ async function endToEndBench() {
           `chdb:${join(dir, 'chdb')}`,
           '--engine',
           'sql',
+          ...(process.env.BENCH_INSERT_BATCH ? ['--insert-batch-size', process.env.BENCH_INSERT_BATCH] : []),
         ]);
         if (run.code !== 0) throw new Error(`run failed (${run.code}): ${run.stderr.slice(-2000)}`);
         results.push({ size, rssKb: run.rssKb, ms: run.ms });

@@ -21,6 +21,7 @@ Usage:
 
   bionicpro-etl run --month YYYY-MM --crm URL --telemetry URL --clickhouse URL|chdb:PATH
                     [--engine ts|sql] [--raw-database NAME] [--mart-database NAME] [--pagination cursor|keyset]
+                    [--insert-batch-size N]
       Extracts the month from PostgreSQL, loads ClickHouse and rebuilds the marts' month atomically.
       Progress goes to stderr (a bar on a terminal, log lines otherwise); the summary JSON to stdout.
 
@@ -171,6 +172,7 @@ async function run(args: string[], out: NodeJS.WritableStream, err: NodeJS.Write
       'raw-database': { type: 'string', default: DEFAULT_RAW_DATABASE },
       'mart-database': { type: 'string', default: DEFAULT_MART_DATABASE },
       pagination: { type: 'string', default: 'cursor' },
+      'insert-batch-size': { type: 'string' },
       mart: { type: 'string', multiple: true },
     },
     strict: true,
@@ -205,6 +207,7 @@ async function run(args: string[], out: NodeJS.WritableStream, err: NodeJS.Write
       pagination: values.pagination,
       layout: { rawDatabase: values['raw-database']!, martDatabase: values['mart-database']! },
       ...(marts ? { marts } : {}),
+      ...(values['insert-batch-size'] ? { insertBatchSize: Number(values['insert-batch-size']) } : {}),
       onProgress: (e) => progress.event(e),
     });
     progress.end();

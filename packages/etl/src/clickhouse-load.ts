@@ -101,7 +101,7 @@ export function toClickHouseRow(row: object, extra?: Record<string, unknown>): R
 
 /** Options of {@link insertRows}. */
 export interface InsertOptions {
-  /** Rows per INSERT (default 50 000). Memory is bounded by one batch. */
+  /** Rows per INSERT (default 10 000). Memory is bounded by one batch. */
   readonly batchSize?: number;
   /** Columns added to every row, e.g. `{ _version: 17…, _is_deleted: 0 }`. */
   readonly extra?: Record<string, unknown>;
@@ -123,7 +123,7 @@ export async function insertRows(
   rows: RowSource<object>,
   options: InsertOptions = {},
 ): Promise<number> {
-  const batchSize = options.batchSize ?? 50_000;
+  const batchSize = options.batchSize ?? 10_000;
   const period = options.period ?? 'all';
   let written = 0;
   let batch: Record<string, unknown>[] = [];
@@ -288,7 +288,7 @@ export class BatchWriter {
   /** Buffers a row; true when the batch is full and {@link flush} should be awaited. */
   add(row: object): boolean {
     this.batch.push(toClickHouseRow(row, this.options.extra));
-    return this.batch.length >= (this.options.batchSize ?? 50_000);
+    return this.batch.length >= (this.options.batchSize ?? 10_000);
   }
 
   async flush(): Promise<void> {
