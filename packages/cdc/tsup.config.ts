@@ -1,17 +1,11 @@
 import { defineConfig } from 'tsup';
+import { libraryBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: {
+export default defineConfig(
+  libraryBuild({
     index: 'src/index.ts',
     kafkajs: 'src/kafkajs.ts',
     platformatic: 'src/platformatic.ts',
     cli: 'src/cli.ts',
-  },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node22',
-  splitting: false,
-  treeshake: true,
-});
+  }),
+);
