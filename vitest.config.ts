@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources in tests, so a test
-// never runs against a stale build. The packaging test (scripts/pack-test.mjs)
+// never runs against a stale build. The packaging test (scripts/check-packages.mjs)
 // checks the built artefacts separately.
 const alias = Object.fromEntries(
   ['models', 'etl', 'cdc', 'reports'].flatMap((name) => [

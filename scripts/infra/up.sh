@@ -12,6 +12,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
+# A service already answering on its port as that service (started by another checkout, or by hand) is
+# reused rather than reported as a port conflict; a port held by something else still fails clearly.
+BP_FOREIGN_NOTE=" (not started by this checkout: reused as it is; down.sh leaves it alone)"
+
 # ---------------------------------------------------------------- PostgreSQL
 pg_ready() { bp_psql -d postgres -Atc 'select 1' >/dev/null 2>&1; }
 
@@ -72,12 +76,19 @@ kafka_java() { # kafka_java <heap> <main-class> <args...>: the java command line
 # A KRaft cluster id is 16 random bytes in URL-safe base64 without padding (22 characters).
 kafka_cluster_id() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
 
+# A broker answers an ApiVersions v0 request (api key 18, correlation id 1) with its correlation id.
+kafka_answers() {
+  timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$BP_KAFKA_PORT && printf '\\x00\\x00\\x00\\x0c\\x00\\x12\\x00\\x00\\x00\\x00\\x00\\x01\\x00\\x02bp' >&3 && head -c 8 <&3" 2>/dev/null \
+    | od -An -tx1 | tr -d ' \n' | grep -q '^.\{8\}00000001$'
+}
+
 kafka_started() { grep -q 'Kafka Server started' "$BP_RUN_DIR/kafka.log" && bp_port_open "$BP_KAFKA_PORT"; }
 
 start_kafka() {
   if bp_pid_of kafka >/dev/null && bp_port_open "$BP_KAFKA_PORT"; then KAFKA_WAS_RUNNING=1; return 0; fi
   KAFKA_WAS_RUNNING=0
   bp_stop kafka
+  if kafka_answers; then KAFKA_WAS_RUNNING=1; KAFKA_FOREIGN=1; return 0; fi
   bp_port_open "$BP_KAFKA_PORT" && bp_die "port $BP_KAFKA_PORT is taken by another process (set BIONICPRO_KAFKA_PORT)"
   "$BP_INFRA_SCRIPTS/fetch.sh" kafka
   mkdir -p "$BP_RUN_DIR"
@@ -97,20 +108,21 @@ start_kafka() {
 }
 
 wait_kafka() {
-  [ "${KAFKA_WAS_RUNNING:-0}" = 1 ] && { bp_log "Kafka already running at 127.0.0.1:$BP_KAFKA_PORT"; return 0; }
+  [ "${KAFKA_WAS_RUNNING:-0}" = 1 ] && { bp_log "Kafka already running at 127.0.0.1:$BP_KAFKA_PORT${KAFKA_FOREIGN:+$BP_FOREIGN_NOTE}"; return 0; }
   BP_WAIT_PID=kafka bp_wait_until "Kafka broker" 120 "$BP_RUN_DIR/kafka.log" kafka_started || { bp_stop kafka; exit 1; }
   bp_log "phase kafka-start: $(( $(bp_now_ms) - KAFKA_T0 )) ms — Kafka $BP_KAFKA_VERSION ready at 127.0.0.1:$BP_KAFKA_PORT"
 }
 
 # ---------------------------------------------------------------- Kafka Connect + Debezium
 connect_ready() {
-  curl -fsS "http://127.0.0.1:$BP_CONNECT_PORT/connector-plugins" | grep -q 'io.debezium.connector.postgresql.PostgresConnector'
+  curl -fsS "http://127.0.0.1:$BP_CONNECT_PORT/connector-plugins" 2>/dev/null | grep -q 'io.debezium.connector.postgresql.PostgresConnector'
 }
 
 start_connect() {
   if bp_pid_of connect >/dev/null && connect_ready; then CONNECT_WAS_RUNNING=1; return 0; fi
   CONNECT_WAS_RUNNING=0
   bp_stop connect
+  if connect_ready; then CONNECT_WAS_RUNNING=1; CONNECT_FOREIGN=1; return 0; fi
   bp_port_open "$BP_CONNECT_PORT" && bp_die "port $BP_CONNECT_PORT is taken by another process (set BIONICPRO_CONNECT_PORT)"
   render "$BP_INFRA_SCRIPTS/config/worker.properties.tmpl" "$BP_RUN_DIR/worker.properties"
   CONNECT_T0=$(bp_now_ms)
@@ -120,18 +132,19 @@ start_connect() {
 }
 
 wait_connect() {
-  [ "${CONNECT_WAS_RUNNING:-0}" = 1 ] && { bp_log "Kafka Connect already running at http://127.0.0.1:$BP_CONNECT_PORT"; return 0; }
+  [ "${CONNECT_WAS_RUNNING:-0}" = 1 ] && { bp_log "Kafka Connect already running at http://127.0.0.1:$BP_CONNECT_PORT${CONNECT_FOREIGN:+$BP_FOREIGN_NOTE}"; return 0; }
   BP_WAIT_PID=connect bp_wait_until "Kafka Connect" 180 "$BP_RUN_DIR/connect.log" connect_ready || { bp_stop connect; exit 1; }
   bp_log "phase connect-start: $(( $(bp_now_ms) - CONNECT_T0 )) ms — Kafka Connect + Debezium $BP_DEBEZIUM_VERSION ready at http://127.0.0.1:$BP_CONNECT_PORT"
 }
 
 # ---------------------------------------------------------------- Keycloak
-keycloak_ready() { curl -fsS "http://127.0.0.1:$BP_KEYCLOAK_PORT/realms/bionicpro/.well-known/openid-configuration" | grep -q issuer; }
+keycloak_ready() { curl -fsS "http://127.0.0.1:$BP_KEYCLOAK_PORT/realms/bionicpro/.well-known/openid-configuration" 2>/dev/null | grep -q issuer; }
 
 start_keycloak() {
   if bp_pid_of keycloak >/dev/null && keycloak_ready; then KEYCLOAK_WAS_RUNNING=1; return 0; fi
   KEYCLOAK_WAS_RUNNING=0
   bp_stop keycloak
+  if keycloak_ready; then KEYCLOAK_WAS_RUNNING=1; KEYCLOAK_FOREIGN=1; return 0; fi
   bp_port_open "$BP_KEYCLOAK_PORT" && bp_die "port $BP_KEYCLOAK_PORT is taken by another process (set BIONICPRO_KEYCLOAK_PORT)"
   "$BP_INFRA_SCRIPTS/fetch.sh" keycloak
   # Dev mode keeps an H2 database in data/. It is kept between starts (creating it and importing
@@ -157,7 +170,7 @@ start_keycloak() {
 }
 
 wait_keycloak() {
-  [ "${KEYCLOAK_WAS_RUNNING:-0}" = 1 ] && { bp_log "Keycloak already running at http://127.0.0.1:$BP_KEYCLOAK_PORT"; return 0; }
+  [ "${KEYCLOAK_WAS_RUNNING:-0}" = 1 ] && { bp_log "Keycloak already running at http://127.0.0.1:$BP_KEYCLOAK_PORT${KEYCLOAK_FOREIGN:+$BP_FOREIGN_NOTE}"; return 0; }
   BP_WAIT_PID=keycloak bp_wait_until "Keycloak" 240 "$BP_RUN_DIR/keycloak.log" keycloak_ready || { bp_stop keycloak; exit 1; }
   bp_log "phase keycloak-start: $(( $(bp_now_ms) - KEYCLOAK_T0 )) ms — Keycloak $BP_KEYCLOAK_VERSION ready at http://127.0.0.1:$BP_KEYCLOAK_PORT (realm bionicpro)"
 }
@@ -167,9 +180,9 @@ write_env() {
   {
     echo "# Written by scripts/infra/up.sh: the services it started. source this file to reuse them."
     echo "export BIONICPRO_PG_URL=postgres://$BP_PG_USER@$BP_PG_HOST:$BP_PG_PORT/postgres"
-    if bp_pid_of kafka >/dev/null; then echo "export KAFKA_BROKERS=127.0.0.1:$BP_KAFKA_PORT"; fi
-    if bp_pid_of connect >/dev/null; then echo "export KAFKA_CONNECT_URL=http://127.0.0.1:$BP_CONNECT_PORT"; fi
-    if bp_pid_of keycloak >/dev/null; then echo "export KEYCLOAK_URL=http://127.0.0.1:$BP_KEYCLOAK_PORT"; echo "export KEYCLOAK_REALM=bionicpro"; fi
+    if [ -n "${KAFKA_FOREIGN:-}" ] || bp_pid_of kafka >/dev/null; then echo "export KAFKA_BROKERS=127.0.0.1:$BP_KAFKA_PORT"; fi
+    if [ -n "${CONNECT_FOREIGN:-}" ] || bp_pid_of connect >/dev/null; then echo "export KAFKA_CONNECT_URL=http://127.0.0.1:$BP_CONNECT_PORT"; fi
+    if [ -n "${KEYCLOAK_FOREIGN:-}" ] || bp_pid_of keycloak >/dev/null; then echo "export KEYCLOAK_URL=http://127.0.0.1:$BP_KEYCLOAK_PORT"; echo "export KEYCLOAK_REALM=bionicpro"; fi
   } > "$BP_RUN_DIR/env"
 }
 
