@@ -22,7 +22,7 @@ import {
   signalTableDdl,
 } from '@bionicpro/cdc';
 import { tables } from '@bionicpro/models';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import type { ClickHouseService, ConnectService, KafkaService, PostgresService } from '../../services.js';
 import { canonicalRow } from './canonical-row.js';
@@ -63,6 +63,21 @@ function brief(row: unknown): string {
   );
 }
 
+/** Runs `fn` with a connected Kafka admin client, disconnecting it whatever happens. */
+async function withKafkaAdmin<T>(brokers: readonly string[], fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Kafka({
+    clientId: 'bionicpro-e2e-admin',
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function createCdcHarness(options: CdcHarnessOptions) {
   const { postgres, kafka, connect: connectService, clickhouse } = options.services;
   const id = `e2e_${options.name}`;
@@ -89,13 +104,7 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
   }
   // Fresh topics, created before the connector so the consumer can subscribe at once and so a
   // test chooses the partition count.
-  const admin = new Kafka({
-    clientId: 'bionicpro-e2e-admin',
-    brokers: [...kafka.brokers],
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  try {
+  await withKafkaAdmin(kafka.brokers, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const stale = [...existing].filter((t) => t.startsWith(`${id}.`) || t === `__debezium-heartbeat.${id}`);
     if (stale.length > 0) {
@@ -110,9 +119,7 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
         replicationFactor: 1,
       })),
     });
-  } finally {
-    await admin.disconnect();
-  }
+  });
 
   const connectorConfig = debeziumPostgresConnectorConfig({
     topicPrefix: id,
@@ -228,34 +235,20 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
 
     /** End offset of every partition of the table topics, as `topic/partition` → offset. */
     async endOffsets(): Promise<Map<string, bigint>> {
-      const client = new Kafka({
-        clientId: 'bionicpro-e2e-admin',
-        brokers: [...kafka.brokers],
-        logLevel: logLevel.NOTHING,
-      }).admin();
-      await client.connect();
-      try {
+      return withKafkaAdmin(kafka.brokers, async (client) => {
         const out = new Map<string, bigint>();
         for (const topic of topics) {
           for (const p of await client.fetchTopicOffsets(topic))
             out.set(`${topic}/${p.partition}`, BigInt(p.high));
         }
         return out;
-      } finally {
-        await client.disconnect();
-      }
+      });
     },
 
     /** Waits until consumer group `groupId` has committed every record now in the table topics. */
     async waitCaughtUp(groupId: string, timeoutMs = 60_000): Promise<void> {
       const end = await this.endOffsets();
-      const client = new Kafka({
-        clientId: 'bionicpro-e2e-admin',
-        brokers: [...kafka.brokers],
-        logLevel: logLevel.NOTHING,
-      }).admin();
-      await client.connect();
-      try {
+      await withKafkaAdmin(kafka.brokers, async (client) => {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
           const committed = new Map<string, bigint>();
@@ -271,9 +264,7 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
           }
           await new Promise((r) => setTimeout(r, 200));
         }
-      } finally {
-        await client.disconnect();
-      }
+      });
     },
 
     /** Physical rows per key in a target (before FINAL): how many versions the sink wrote. */
