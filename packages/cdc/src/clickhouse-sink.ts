@@ -63,6 +63,12 @@ export interface ClickHouseSinkOptions {
   readonly truncate?: 'apply' | 'ignore';
   /** Extra settings for inserts. */
   readonly insertSettings?: ClickHouseSettingsLike;
+  /**
+   * Rows per INSERT statement (default 25,000). A larger table batch is sent as several
+   * inserts, two in flight: the next one is serialised while ClickHouse parses the previous
+   * one. `write` still resolves only after every insert was acknowledged.
+   */
+  readonly maxInsertRows?: number;
 }
 
 /** The ClickHouse side of the CDC pipeline. */
@@ -111,25 +117,148 @@ export function isDataError(error: unknown): boolean {
 
 type Row = Record<string, unknown>;
 
+/**
+ * A row as it is inserted: for a target with known columns, an array in
+ * `[_version, _is_deleted, ...columns]` order (`JSONCompactEachRow`, no
+ * repeated keys, built without an intermediate object); else an object
+ * (`JSONEachRow`).
+ */
+type OutRow = unknown[] | Row;
+
 interface PendingRow {
   readonly event: RowChange;
   readonly version: bigint;
-  readonly key: string;
   readonly keyValues: readonly unknown[];
 }
 
+/**
+ * How a column's values reach ClickHouse without `date_time_input_format=best_effort`:
+ * `plain` (not a date/time type: any value), `utc` (`DateTime64(p ≥ 3, 'UTC')`: a `Date` in
+ * range is written as `YYYY-MM-DD hh:mm:ss.sss`, which the basic parser reads exactly), or
+ * `time` (any other date/time type, or unknown: a value needs best_effort, as before).
+ */
+type ColumnKind = 'plain' | 'utc' | 'time';
+
+function columnKindOf(type: string | undefined): ColumnKind {
+  if (type === undefined) return 'time';
+  if (/^DateTime64\(\s*[3-9]\s*,\s*'UTC'\s*\)$/.test(type)) return 'utc';
+  return /Date|Time|Variant|Dynamic|JSON|Object/.test(type) ? 'time' : 'plain';
+}
+
+/** Where each column goes in an {@link OutRow} of one target. */
+interface Layout {
+  /** `[_version, _is_deleted, ...columns]`, or undefined for "whatever the change carries". */
+  readonly insertColumns: [string, ...string[]] | undefined;
+  readonly columns: readonly string[] | undefined;
+  /** Kind of each of `columns`. */
+  readonly kinds: readonly ColumnKind[];
+  /** Column name → index in the row array. */
+  readonly index: ReadonlyMap<string, number>;
+}
+
+function layoutOf(target: CdcTarget): Layout {
+  if (!target.columns) return { insertColumns: undefined, columns: undefined, kinds: [], index: new Map() };
+  const insertColumns: [string, ...string[]] = [VERSION_COLUMN, DELETED_COLUMN, ...target.columns];
+  const types = target.columnTypes?.length === target.columns.length ? target.columnTypes : undefined;
+  return {
+    insertColumns,
+    columns: target.columns,
+    kinds: target.columns.map((_, i) => columnKindOf(types?.[i])),
+    index: new Map(insertColumns.map((c, i) => [c, i])),
+  };
+}
+
+/** Per-table-batch state: whether some value needs `date_time_input_format=best_effort`. */
+interface WriteContext {
+  bestEffort: boolean;
+}
+
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const DAY_MS = 86_400_000;
+let cachedDay = Number.NaN;
+/** `YYYY-MM-DDT` of `cachedDay`. */
+let cachedDayPrefix = '';
+/** `YYYY-MM-DD` of `cachedDay` (within DateTime64's range, always four-digit years). */
+let cachedDate = '';
+
+function cacheDay(day: number): void {
+  const text = new Date(day * DAY_MS).toISOString();
+  const t = text.indexOf('T');
+  cachedDay = day;
+  cachedDayPrefix = text.slice(0, t + 1);
+  cachedDate = text.slice(0, t);
+}
+
+/**
+ * `date.toISOString()`, character for character, several times faster: the
+ * `YYYY-MM-DDT` prefix is cached per day (consecutive CDC rows mostly share
+ * it) and the time of day is assembled from lookup tables.
+ */
+export function isoTimestamp(date: Date): string {
+  const ms = date.getTime();
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== cachedDay) {
+    if (!Number.isFinite(ms)) return date.toISOString(); // throws RangeError like toISOString
+    cacheDay(day);
+  }
+  return `${cachedDayPrefix}${timeOfDay(ms - day * DAY_MS)}Z`;
+}
+
+function timeOfDay(rest: number): string {
+  const hours = (rest / 3_600_000) | 0;
+  rest -= hours * 3_600_000;
+  const minutes = (rest / 60_000) | 0;
+  rest -= minutes * 60_000;
+  const seconds = (rest / 1000) | 0;
+  return `${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[rest - seconds * 1000]}`;
+}
+
+/** 1900-01-01 and 2300-01-01 (UTC): the range of DateTime64. */
+const DATETIME64_MIN_MS = -2_208_988_800_000;
+const DATETIME64_END_MS = 10_413_792_000_000;
+
+/**
+ * A `Date` as `YYYY-MM-DD hh:mm:ss.sss` (UTC wall time), the text ClickHouse's basic parser
+ * reads into a `DateTime64(p, 'UTC')`; `undefined` outside DateTime64's range (1900–2299).
+ */
+export function utcDateTimeText(date: Date): string | undefined {
+  const ms = date.getTime();
+  if (!(ms >= DATETIME64_MIN_MS && ms < DATETIME64_END_MS)) return undefined;
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== cachedDay) cacheDay(day);
+  return `${cachedDate} ${timeOfDay(ms - day * DAY_MS)}`;
+}
+
+function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** A decoded value in the form ClickHouse's JSON input formats read. Ordered by frequency. */
 function toClickHouseValue(value: unknown): unknown {
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number' && !Number.isFinite(value))
-    return Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
-  if (value !== null && typeof value === 'object' && !Array.isArray(value))
-    return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-  return value;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      if (value === null || Array.isArray(value)) return value;
+      if (value instanceof Date) return isoTimestamp(value);
+      return JSON.stringify(value, bigintReplacer);
+    default:
+      return value;
+  }
 }
 
 function keyText(values: readonly unknown[]): string {
   return values.length === 1 ? String(values[0]) : values.map((v) => String(v)).join('\u0000');
+}
+
+function compareVersions(a: PendingRow, b: PendingRow): number {
+  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
 }
 
 /**
@@ -146,7 +275,17 @@ function keyText(values: readonly unknown[]): string {
 export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouseSink {
   const { client } = options;
   const targets = new Map(options.targets.map((t) => [t.source, t]));
-  const insertSettings = { date_time_input_format: 'best_effort', ...options.insertSettings };
+  const layouts = new Map(options.targets.map((t) => [t, layoutOf(t)]));
+  // ISO-8601 text (`…T…Z`) in a date/time column needs best_effort; rows whose date/time values are
+  // all `Date`s of `DateTime64(p, 'UTC')` columns are sent without it: with chDB every setting
+  // becomes a `SET …;` statement in front of the INSERT, which makes ClickHouse split a
+  // multi-statement query over the whole data (about a third of the insert time, measured).
+  const bestEffortSettings = { date_time_input_format: 'best_effort', ...options.insertSettings };
+  const plainSettings =
+    options.insertSettings && Object.keys(options.insertSettings).length > 0
+      ? options.insertSettings
+      : undefined;
+  const maxInsertRows = Math.max(1, Math.trunc(options.maxInsertRows ?? 25_000));
   const readSettings = { output_format_json_quote_64bit_integers: 1, output_format_json_quote_decimals: 1 };
 
   async function readCurrentRows(
@@ -191,49 +330,97 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
     return found;
   }
 
-  function rowOf(target: CdcTarget, event: RowChange, version: bigint, keyValues: readonly unknown[]): Row {
+  /** A value of column `i` (of `layout.columns`) as inserted; notes in `ctx` when it needs best_effort. */
+  function columnValue(layout: Layout, i: number, value: unknown, ctx: WriteContext): unknown {
+    if (value === undefined || value === null) return null;
+    const kind = layout.kinds[i];
+    if (kind === 'plain') return toClickHouseValue(value);
+    if (kind === 'utc' && value instanceof Date) {
+      const text = utcDateTimeText(value);
+      if (text !== undefined) return text;
+    }
+    ctx.bestEffort = true;
+    return toClickHouseValue(value);
+  }
+
+  /** The row to insert for one change, in the target's layout. */
+  function rowOf(layout: Layout, target: CdcTarget, item: PendingRow, ctx: WriteContext): OutRow {
+    const { event, version, keyValues } = item;
+    const deleted = event.op === 'd';
+    const { columns } = layout;
+    if (columns) {
+      const out: unknown[] = new Array(columns.length + 2);
+      out[0] = version.toString();
+      out[1] = deleted ? 1 : 0;
+      if (deleted) {
+        for (let i = 0; i < columns.length; i++) out[i + 2] = null;
+        for (let j = 0; j < target.key.length; j++) {
+          const i = layout.index.get(target.key[j]!)! - 2;
+          out[i + 2] = columnValue(layout, i, keyValues[j], ctx);
+        }
+        return out;
+      }
+      const source = (event.row ?? event.after ?? {}) as Row;
+      for (let i = 0; i < columns.length; i++) out[i + 2] = columnValue(layout, i, source[columns[i]!], ctx);
+      return out;
+    }
+    ctx.bestEffort = true;
     const out: Row = {};
-    if (event.op === 'd') {
+    if (deleted) {
       target.key.forEach((column, i) => {
         out[column] = toClickHouseValue(keyValues[i]);
       });
-      out[VERSION_COLUMN] = version.toString();
-      out[DELETED_COLUMN] = 1;
-      return out;
-    }
-    const source = (event.row ?? event.after ?? {}) as Row;
-    const columns = target.columns ?? Object.keys(source);
-    for (const column of columns) {
-      if (column in source) out[column] = toClickHouseValue(source[column]);
+    } else {
+      const source = (event.row ?? event.after ?? {}) as Row;
+      for (const column of Object.keys(source)) out[column] = toClickHouseValue(source[column]);
     }
     out[VERSION_COLUMN] = version.toString();
-    out[DELETED_COLUMN] = 0;
+    out[DELETED_COLUMN] = deleted ? 1 : 0;
     return out;
+  }
+
+  /** A row read back from ClickHouse, in the target's layout (its values are already ClickHouse's JSON). */
+  function storedRowOf(layout: Layout, stored: Row): OutRow {
+    if (!layout.insertColumns) return stored;
+    return layout.insertColumns.map((column) => stored[column] ?? null);
+  }
+
+  /** Takes the unavailable (unchanged-TOAST) columns of `row` from the previous version `state`. */
+  function fillUnavailable(layout: Layout, row: OutRow, state: OutRow, unavailable: readonly string[]): void {
+    if (Array.isArray(row)) {
+      for (const column of unavailable) {
+        const i = layout.index.get(column);
+        if (i !== undefined && i >= 2) row[i] = (state as unknown[])[i];
+      }
+      return;
+    }
+    for (const column of unavailable) row[column] = (state as Row)[column];
   }
 
   async function insertRows(
     target: CdcTarget,
-    rows: readonly { row: Row; event: RowChange }[],
+    layout: Layout,
+    settings: ClickHouseSettingsLike | undefined,
+    rows: readonly OutRow[],
+    events: readonly RowChange[],
     rejected: SinkRejection[],
   ): Promise<number> {
     if (rows.length === 0) return 0;
     try {
-      if (target.columns) {
-        // Known columns: the compact format (arrays, no repeated keys) is cheaper to build and to parse.
-        const columns: [string, ...string[]] = [VERSION_COLUMN, DELETED_COLUMN, ...target.columns];
+      if (layout.insertColumns) {
         await client.insert({
           table: target.table,
-          values: rows.map(({ row }) => columns.map((column) => row[column] ?? null)),
+          values: rows,
           format: 'JSONCompactEachRow',
-          columns,
-          clickhouse_settings: insertSettings,
+          columns: layout.insertColumns,
+          ...(settings && { clickhouse_settings: settings }),
         });
       } else {
         await client.insert({
           table: target.table,
-          values: rows.map((r) => r.row),
+          values: rows,
           format: 'JSONEachRow',
-          clickhouse_settings: insertSettings,
+          ...(settings && { clickhouse_settings: settings }),
         });
       }
       return rows.length;
@@ -250,7 +437,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
       }
       if (rows.length === 1) {
         rejected.push({
-          event: rows[0]!.event,
+          event: events[0]!,
           code: 'clickhouse_rejected_row',
           reason: `ClickHouse refused the row: ${(error as Error).message.slice(0, 500)}`,
           cause: error,
@@ -259,10 +446,66 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
       }
       const middle = rows.length >> 1;
       return (
-        (await insertRows(target, rows.slice(0, middle), rejected)) +
-        (await insertRows(target, rows.slice(middle), rejected))
+        (await insertRows(
+          target,
+          layout,
+          settings,
+          rows.slice(0, middle),
+          events.slice(0, middle),
+          rejected,
+        )) + (await insertRows(target, layout, settings, rows.slice(middle), events.slice(middle), rejected))
       );
     }
+  }
+
+  /**
+   * Inserts `rows` in statements of at most `maxInsertRows`, two in flight. Every statement is
+   * awaited before this resolves or throws, so nothing is still being written when the caller
+   * retries the batch (which is idempotent anyway: same versions).
+   */
+  async function insertChunked(
+    target: CdcTarget,
+    layout: Layout,
+    ctx: WriteContext,
+    rows: readonly OutRow[],
+    events: readonly RowChange[],
+    rejected: SinkRejection[],
+  ): Promise<number> {
+    const settings = ctx.bestEffort ? bestEffortSettings : plainSettings;
+    if (rows.length <= maxInsertRows) return insertRows(target, layout, settings, rows, events, rejected);
+    let inserted = 0;
+    let failure: { error: unknown } | undefined;
+    let inFlight: Promise<number> | undefined;
+    for (let start = 0; start < rows.length; start += maxInsertRows) {
+      const end = start + maxInsertRows;
+      // Started before the previous one is awaited: serialising this chunk overlaps with ClickHouse.
+      const next = insertRows(
+        target,
+        layout,
+        settings,
+        rows.slice(start, end),
+        events.slice(start, end),
+        rejected,
+      );
+      // Handled now (it may fail while the previous one is awaited); its outcome is read below.
+      next.catch(() => {});
+      if (inFlight) {
+        try {
+          inserted += await inFlight;
+        } catch (error) {
+          failure = { error };
+        }
+      }
+      inFlight = next;
+      if (failure) break;
+    }
+    try {
+      inserted += await inFlight!;
+    } catch (error) {
+      failure ??= { error };
+    }
+    if (failure) throw failure.error;
+    return inserted;
   }
 
   async function writeTable(
@@ -270,7 +513,12 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
     events: readonly RowChange[],
     rejected: SinkRejection[],
   ): Promise<number> {
-    const pending: PendingRow[] = [];
+    const layout = layouts.get(target)!;
+    const ctx: WriteContext = { bestEffort: false };
+    const keyColumns = target.key;
+    // Fold per key: one pending change per key, or all of them (sorted below) when a key repeats.
+    const byKey = new Map<string, PendingRow | PendingRow[]>();
+    let repeated = false;
     for (const event of events) {
       const version = changeVersion(event);
       if (version === undefined) {
@@ -281,44 +529,66 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
         });
         continue;
       }
-      const keyValues = target.key.map(
-        (column) =>
-          event.key?.[column] ?? event.row?.[column] ?? event.before?.[column] ?? event.after?.[column],
-      );
-      if (keyValues.some((v) => v === undefined || v === null)) {
+      const keyValues: unknown[] = new Array(keyColumns.length);
+      let complete = true;
+      for (let j = 0; j < keyColumns.length; j++) {
+        const column = keyColumns[j]!;
+        const value =
+          event.key?.[column] ?? event.row?.[column] ?? event.before?.[column] ?? event.after?.[column];
+        if (value === undefined || value === null) complete = false;
+        keyValues[j] = value;
+      }
+      if (!complete) {
         rejected.push({
           event,
           code: 'no_key',
-          reason: `no value for key column(s) ${target.key.join(', ')} of ${event.table}`,
+          reason: `no value for key column(s) ${keyColumns.join(', ')} of ${event.table}`,
         });
         continue;
       }
-      pending.push({ event, version, key: keyText(keyValues), keyValues });
+      const item: PendingRow = { event, version, keyValues };
+      const key = keyValues.length === 1 ? String(keyValues[0]) : keyText(keyValues);
+      const existing = byKey.get(key);
+      if (existing === undefined) byKey.set(key, item);
+      else if (Array.isArray(existing)) existing.push(item);
+      else {
+        byKey.set(key, [existing, item]);
+        repeated = true;
+      }
     }
-    // Fold per key in version order; equal versions are duplicates.
-    const byKey = new Map<string, PendingRow[]>();
-    for (const row of pending) {
-      const list = byKey.get(row.key);
-      if (list) list.push(row);
-      else byKey.set(row.key, [row]);
-    }
+    // Versions of one key in order (equal versions are duplicates); only the first one may need the stored row.
     const needPrevious: (readonly unknown[])[] = [];
-    for (const list of byKey.values()) {
-      list.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
-      const first = list[0]!;
+    for (const entry of byKey.values()) {
+      let first: PendingRow;
+      if (Array.isArray(entry)) {
+        entry.sort(compareVersions);
+        first = entry[0]!;
+      } else first = entry;
       if (first.event.op !== 'd' && first.event.unavailable.length > 0) needPrevious.push(first.keyValues);
     }
     const previous =
       needPrevious.length > 0 ? await readCurrentRows(target, needPrevious) : new Map<string, Row>();
 
-    const toInsert: { row: Row; event: RowChange }[] = [];
-    for (const [key, list] of byKey) {
+    const rows: OutRow[] = [];
+    const origins: RowChange[] = [];
+    if (!repeated && needPrevious.length === 0) {
+      // The common case: one change per key, no unchanged-TOAST column.
+      for (const entry of byKey.values()) {
+        const item = entry as PendingRow;
+        rows.push(rowOf(layout, target, item, ctx));
+        origins.push(item.event);
+      }
+      return insertChunked(target, layout, ctx, rows, origins, rejected);
+    }
+    for (const [key, entry] of byKey) {
+      const list = Array.isArray(entry) ? entry : [entry];
       const stored = previous.get(key);
-      let state: Row | undefined = stored && Number(stored[DELETED_COLUMN]) !== 1 ? stored : undefined;
+      let state: OutRow | undefined =
+        stored && Number(stored[DELETED_COLUMN]) !== 1 ? storedRowOf(layout, stored) : undefined;
       const storedVersion = stored === undefined ? -1n : BigInt(String(stored[VERSION_COLUMN]));
-      let latest: { row: Row; event: RowChange } | undefined;
+      let latest: { row: OutRow; event: RowChange } | undefined;
       for (const item of list) {
-        const row = rowOf(target, item.event, item.version, item.keyValues);
+        const row = rowOf(layout, target, item, ctx);
         if (item.event.op !== 'd' && item.event.unavailable.length > 0) {
           if (!state) {
             // A replay of an update older than what ClickHouse holds (e.g. older than its delete)
@@ -331,16 +601,17 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
             });
             continue;
           }
-          for (const column of item.event.unavailable) {
-            if (target.columns === undefined || target.columns.includes(column)) row[column] = state[column];
-          }
+          fillUnavailable(layout, row, state, item.event.unavailable);
         }
         state = item.event.op === 'd' ? undefined : row;
         latest = { row, event: item.event };
       }
-      if (latest) toInsert.push(latest);
+      if (latest) {
+        rows.push(latest.row);
+        origins.push(latest.event);
+      }
     }
-    return insertRows(target, toInsert, rejected);
+    return insertChunked(target, layout, ctx, rows, origins, rejected);
   }
 
   return {

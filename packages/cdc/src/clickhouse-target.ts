@@ -58,6 +58,12 @@ export interface CdcTarget {
   readonly keyTypes: readonly string[];
   /** Every data column (without `_version`/`_is_deleted`); undefined means "whatever the change carries". */
   readonly columns: readonly string[] | undefined;
+  /**
+   * ClickHouse type of each of `columns` (same order), when known. With it the sink writes
+   * `Date` values of `DateTime64(p, 'UTC')` columns as plain `YYYY-MM-DD hh:mm:ss.sss` text and
+   * needs no `date_time_input_format=best_effort` for such batches (cheaper to parse).
+   */
+  readonly columnTypes?: readonly string[];
 }
 
 /** Options of {@link cdcTargetOf} and {@link cdcTargetDdl}. */
@@ -91,6 +97,7 @@ export function cdcTargetOf(table: TableDefinition, options: CdcTargetOptions = 
     key: table.primaryKey,
     keyTypes: table.primaryKey.map((name) => columns.find((c) => c.name === name)!.ch),
     columns: columns.map((c) => c.name),
+    columnTypes: columns.map((c) => c.ch),
   };
 }
 

@@ -355,6 +355,9 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     return decoder;
   }
 
+  // Schema-less keys: one decoder for all of them (compiling one per message cost a Map and a WeakMap entry each).
+  const schemalessKeyDecoder = compileRowType({}, undefined, true);
+
   function decodeKey(text: string): Record<string, unknown> | null {
     const parsed = parseText(text, 'key', true);
     if (parsed === null) return null;
@@ -364,10 +367,7 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       throw new EnvelopeError(`expected a key struct, got ${JSON.stringify(payload)}`, ['key']);
     }
     const ctx: DecodeContext = { path: ['key'], unsafe: false };
-    const decoder =
-      schema?.type === 'struct'
-        ? rowDecoderForSchema(schema, undefined)
-        : compileRowType({}, undefined, true);
+    const decoder = schema?.type === 'struct' ? rowDecoderForSchema(schema, undefined) : schemalessKeyDecoder;
     return decodeRow(decoder, payload as Record<string, unknown>, ctx).row;
   }
 

@@ -221,8 +221,7 @@ class SourceBlock implements SourceInfo {
     text: string | undefined,
     topLevelTsNs: boolean,
   ) {
-    // Field paths are built only when a field is bad: this runs for every message.
-    const at = (field: string) => [...path, field];
+    // Field paths are built only when a field is bad (fieldPath is called lazily): this runs for every message.
     const lsn = value['lsn'];
     const txId = value['txId'];
     const tsMs = value['ts_ms'];
@@ -232,24 +231,28 @@ class SourceBlock implements SourceInfo {
     this.db = stringField(value, 'db', path);
     this.schema = stringField(value, 'schema', path);
     this.table = stringField(value, 'table', path);
-    this.lsn = typeof lsn === 'number' && Number.isInteger(lsn) ? lsn : optionalInteger(lsn, at('lsn'));
-    this.txId = typeof txId === 'number' && Number.isInteger(txId) ? txId : optionalInteger(txId, at('txId'));
-    this.ts_ms = typeof tsMs === 'number' ? tsMs : optionalNumber(tsMs, at('ts_ms'));
-    this.ts_us = typeof tsUs === 'number' ? tsUs : optionalNumber(tsUs, at('ts_us'));
+    this.lsn =
+      typeof lsn === 'number' && Number.isInteger(lsn) ? lsn : optionalInteger(lsn, fieldPath(path, 'lsn'));
+    this.txId =
+      typeof txId === 'number' && Number.isInteger(txId)
+        ? txId
+        : optionalInteger(txId, fieldPath(path, 'txId'));
+    this.ts_ms = typeof tsMs === 'number' ? tsMs : optionalNumber(tsMs, fieldPath(path, 'ts_ms'));
+    this.ts_us = typeof tsUs === 'number' ? tsUs : optionalNumber(tsUs, fieldPath(path, 'ts_us'));
     this.snapshot = parseSnapshotMarker(
       value['snapshot'],
-      path.length === 1 ? SNAPSHOT_PATH : at('snapshot'),
+      path.length === 1 ? SNAPSHOT_PATH : fieldPath(path, 'snapshot'),
     );
     const sequence = value['sequence'];
     if (sequence !== undefined && sequence !== null && typeof sequence !== 'string') {
       throw new EnvelopeError(
         `expected a JSON array in a string, got ${JSON.stringify(sequence)}`,
-        at('sequence'),
+        fieldPath(path, 'sequence'),
       );
     }
     const tsNs = value['ts_ns'];
     if (tsNs !== undefined && tsNs !== null && typeof tsNs !== 'number' && typeof tsNs !== 'bigint') {
-      optionalInteger(tsNs, at('ts_ns'));
+      optionalInteger(tsNs, fieldPath(path, 'ts_ns'));
     }
     this.raw = value;
     this.#path = path;
@@ -310,6 +313,10 @@ export function parseSource(
   if (value === undefined || value === null) return null;
   if (!isObject(value)) throw new EnvelopeError(`expected an object, got ${JSON.stringify(value)}`, path);
   return new SourceBlock(value, path, text, topLevelTsNs);
+}
+
+function fieldPath(path: readonly (string | number)[], field: string): (string | number)[] {
+  return [...path, field];
 }
 
 const SNAPSHOT_PATH = ['source', 'snapshot'];
