@@ -60,7 +60,6 @@ function monthParams(period: MonthPeriod, options: KpiSqlOptions) {
 const START = "{start:DateTime64(3, 'UTC')}";
 const END = "{end:DateTime64(3, 'UTC')}";
 const LAST_UPDATED = "{last_updated:DateTime64(3, 'UTC')}";
-const MS = (expr: string) => `toUnixTimestamp64Milli(${expr})`;
 
 /**
  * `INSERT INTO report_user_monthly_metrics SELECT …` computing SPEC §3's
@@ -120,22 +119,45 @@ SETTINGS join_use_nulls = 0`;
 }
 
 /**
+ * `(timestamp, id)` order of one prosthesis's rows, cheaply: each row is an
+ * `Int64` key `ms * 2 + flag` (ms relative to the month's start), `sorted` as
+ * plain numbers; only when two rows of one instant carry different flags does
+ * the id decide, and then (rarely) the keys are sorted again by `(ms, id)`.
+ */
+const inIdOrder = (sorted: string, keys: string, ids: string) =>
+  `if(arrayExists((d, k) -> d = 1 AND bitAnd(k, 1) = 1, arrayDifference(${sorted}), ${sorted}),
+        arraySort((k, i) -> (intDiv(k - bitAnd(k, 1), 2), i), ${keys}, ${ids}), ${sorted})`;
+
+/**
  * `INSERT INTO report_prosthetic_monthly_metrics SELECT …`: SPEC §3's
  * engineering KPIs for one month inside ClickHouse, with exactly the semantics
- * of {@link prostheticMonthlyMetrics}:
+ * of {@link prostheticMonthlyMetrics}.
  *
- * - sessions: power events in `(event_timestamp, id)` order, each power_on
- *   lasting to the next power event (`leadInFrame`) or, for the last one, to the
- *   prosthesis's last device event; the last power event before the month
- *   supplies a session open at its start; every session is clipped to the month;
- * - battery: each discharging sample is matched to the power state in force at
- *   its instant (`ASOF JOIN`), and is active when that state is on and a device
- *   event follows it;
- * - charge cycles: decisive samples (< 50 % or > 95 %), the last one before the
- *   month included, counting a high one right after a low one;
- * - downtime: each critical event (in the month, or before it and after the
- *   last power_on) to the next power_on at or after it (`ASOF JOIN`), else to
- *   the month's end, clipped to the month.
+ * Each raw table is read once for the month (plus small aggregates of the rows
+ * before and after it, for context) and folded per prosthesis into numeric
+ * arrays; the sequential rules are array functions per prosthesis instead of
+ * window functions, `ASOF` joins or repeated `FINAL` scans. Times are
+ * milliseconds relative to the month's start.
+ *
+ * - sessions: the power events in `(timestamp, id)` order, the last one before
+ *   the month first; each lasts to the next one or, for the last, to the
+ *   prosthesis's last device event (the month's end when later events exist);
+ *   power_on spans are clipped to the month and summed;
+ * - battery: the power state after each power instant (key `ms * 4`, `+ 1`
+ *   when off), a power_off at the last device event (`ms * 4 + 2`) and the
+ *   month's discharging samples (`ms * 4 + 3`) are sorted together and
+ *   `arrayFill` carries the state onto each sample (a sample at a power_on
+ *   instant is inside, at a power_off instant outside, after the last device
+ *   event outside);
+ * - `id` serves only to order rows of one instant (see `inIdOrder`); reading
+ *   it is about a quarter of the query's time on the bench data.
+ * - charge cycles: decisive samples (< 50 % or > 95 %) in `(timestamp, id)`
+ *   order, the last one before the month first, counting a high one right
+ *   after a low one;
+ * - downtime: the month's critical events (key `ms * 2`; those before the month
+ *   after its last power_on count from the month's start) and power_ons
+ *   (`ms * 2 + 1`) sorted together; `arrayReverseFill` gives each critical
+ *   event the next power_on at or after it, else the month's end.
  *
  * @example
  * ```ts
@@ -148,136 +170,133 @@ export function prostheticMonthlyMetricsSql(
   options: KpiSqlOptions = {},
 ): CompiledQuery {
   const period = resolvePeriod(month);
-  const dev = current(
-    options,
-    'device_events',
-    'prosthetic_id, event_timestamp AS ts, id, event_type, severity',
-  );
-  const bat = current(
-    options,
-    'battery_metrics',
-    'prosthetic_id, metric_timestamp AS ts, id, charge_level, current_ma, is_charging',
-  );
+  const devices = (where: string) =>
+    current(
+      options,
+      'device_events',
+      'prosthetic_id, toUnixTimestamp64Milli(event_timestamp) - {start_ms:Int64} AS r, id, event_type, severity',
+      where,
+    );
+  const batteries = (where: string) =>
+    current(
+      options,
+      'battery_metrics',
+      'prosthetic_id, toUnixTimestamp64Milli(metric_timestamp) - {start_ms:Int64} AS r, id, charge_level, current_ma, is_charging',
+      where,
+    );
+  const isPower = "event_type IN ('power_on', 'power_off')";
+  const isOn = "event_type = 'power_on'";
+  const isDecisive = '(charge_level < 50 OR charge_level > 95)';
+  const M = '{month_ms:Int64}';
   const query = `${target(options, 'report_prosthetic_monthly_metrics')}
 WITH
-  dev AS ${dev},
-  counts AS (
-    SELECT prosthetic_id,
-      countIf(event_type = 'power_on') AS c_on,
-      countIf(event_type = 'power_off') AS c_off,
-      countIf(severity = 'warning') AS c_warning,
-      countIf(severity = 'error') AS c_error,
-      countIf(severity = 'critical') AS c_critical
-    FROM dev WHERE ts >= ${START} AND ts < ${END}
+  dev_month AS (
+    SELECT prosthetic_id AS d_id,
+      countIf(${isOn}) AS d_on,
+      countIf(event_type = 'power_off') AS d_off,
+      countIf(severity = 'warning') AS d_warning,
+      countIf(severity = 'error') AS d_error,
+      countIf(severity = 'critical') AS d_critical,
+      max(r) AS d_last,
+      groupArrayIf(r * 2 + (${isOn}), ${isPower}) AS d_power_keys,
+      groupArrayIf(id, ${isPower}) AS d_power_ids,
+      groupArrayIf(r, severity = 'critical') AS d_criticals
+    FROM ${devices(`event_timestamp >= ${START} AND event_timestamp < ${END}`)}
     GROUP BY prosthetic_id
   ),
-  last_event AS (
-    SELECT prosthetic_id, max(ts) AS last_ts FROM dev WHERE ts >= ${START} GROUP BY prosthetic_id
-  ),
-  power AS (
-    SELECT prosthetic_id, ts, id, event_type = 'power_on' AS is_on
-    FROM dev WHERE event_type IN ('power_on', 'power_off') AND ts >= ${START} AND ts < ${END}
-    UNION ALL
-    SELECT prosthetic_id, max_key.1 AS ts, max_key.2 AS id, max_key.3 AS is_on
-    FROM (
-      SELECT prosthetic_id, max(tuple(ts, id, event_type = 'power_on')) AS max_key
-      FROM dev WHERE event_type IN ('power_on', 'power_off') AND ts < ${START}
-      GROUP BY prosthetic_id
-    )
-  ),
-  sessions AS (
-    SELECT prosthetic_id,
-      sum(greatest(0, least(${MS('session_end')}, ${MS(END)}) - greatest(${MS('ts')}, ${MS(START)}))) AS active_ms
-    FROM (
-      SELECT s.prosthetic_id, s.ts, s.is_on,
-        ifNull(s.next_ts, l.last_ts) AS session_end
-      FROM (
-        SELECT prosthetic_id, ts, is_on,
-          leadInFrame(toNullable(ts)) OVER (
-            PARTITION BY prosthetic_id ORDER BY ts, id ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING
-          ) AS next_ts
-        FROM power
-      ) AS s
-      LEFT JOIN last_event AS l ON l.prosthetic_id = s.prosthetic_id
-      WHERE s.is_on AND l.prosthetic_id != 0
-    )
+  dev_before AS (
+    SELECT prosthetic_id AS db_id,
+      countIf(${isPower}) AS db_powers,
+      argMaxIf(r * 2 + (${isOn}), (r, id), ${isPower}) AS db_power_key,
+      countIf(${isOn}) AS db_ons,
+      maxIf(r, ${isOn}) AS db_last_on,
+      -- critical events after the last power_on: their downtime runs into the month
+      arrayCount(c -> db_ons = 0 OR c > db_last_on, groupArrayIf(r, severity = 'critical')) AS db_pending
+    FROM ${devices(`event_timestamp < ${START}`)}
     GROUP BY prosthetic_id
   ),
-  power_state AS (
-    SELECT prosthetic_id, ts, argMax(is_on, id) AS on_after FROM power GROUP BY prosthetic_id, ts
+  dev_after AS (
+    SELECT DISTINCT prosthetic_id AS da_id FROM ${devices(`event_timestamp >= ${END}`)}
   ),
-  samples AS (
-    SELECT b.prosthetic_id AS prosthetic_id, b.current_ma AS current_ma, b.is_charging AS is_charging,
-      ps.on_after AND b.ts < l.last_ts AS in_session
-    FROM (SELECT * FROM ${bat} WHERE ts >= ${START} AND ts < ${END}) AS b
-    ASOF LEFT JOIN power_state AS ps ON ps.prosthetic_id = b.prosthetic_id AND b.ts >= ps.ts
-    LEFT JOIN last_event AS l ON l.prosthetic_id = b.prosthetic_id
-  ),
-  battery AS (
-    SELECT prosthetic_id,
-      countIf(is_charging) AS n_charge, sumIf(current_ma, is_charging) AS s_charge,
-      countIf(current_ma < 0 AND in_session) AS n_active, sumIf(-current_ma, current_ma < 0 AND in_session) AS s_active,
-      countIf(current_ma < 0 AND NOT in_session) AS n_idle, sumIf(-current_ma, current_ma < 0 AND NOT in_session) AS s_idle
-    FROM samples GROUP BY prosthetic_id
-  ),
-  decisive AS (
-    SELECT prosthetic_id, ts, id, charge_level FROM ${bat}
-    WHERE (charge_level < 50 OR charge_level > 95) AND ts >= ${START} AND ts < ${END}
-    UNION ALL
-    SELECT prosthetic_id, k.1, k.2, k.3 FROM (
-      SELECT prosthetic_id, max(tuple(ts, id, charge_level)) AS k FROM ${bat}
-      WHERE (charge_level < 50 OR charge_level > 95) AND ts < ${START}
-      GROUP BY prosthetic_id
-    )
-  ),
-  cycles AS (
-    SELECT prosthetic_id, countIf(ts >= ${START} AND charge_level > 95 AND ifNull(previous < 50, 0)) AS c_cycles
-    FROM (
-      SELECT prosthetic_id, ts, charge_level,
-        lagInFrame(toNullable(charge_level)) OVER (
-          PARTITION BY prosthetic_id ORDER BY ts, id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW
-        ) AS previous
-      FROM decisive
-    )
+  bat_month AS (
+    SELECT prosthetic_id AS b_id,
+      countIf(is_charging) AS b_n_charge,
+      sumIf(current_ma, is_charging) AS b_s_charge,
+      groupArrayIf(r * 4 + 3, current_ma < 0) AS b_discharge_keys,
+      groupArrayIf(-current_ma, current_ma < 0) AS b_discharge_values,
+      groupArrayIf(r * 2 + (charge_level > 95), ${isDecisive}) AS b_decisive_keys,
+      groupArrayIf(id, ${isDecisive}) AS b_decisive_ids
+    FROM ${batteries(`metric_timestamp >= ${START} AND metric_timestamp < ${END}`)}
     GROUP BY prosthetic_id
   ),
-  last_on_before AS (
-    SELECT prosthetic_id, max(ts) AS on_ts FROM dev WHERE event_type = 'power_on' AND ts < ${START} GROUP BY prosthetic_id
+  bat_before AS (
+    SELECT prosthetic_id AS bb_id, argMax(charge_level > 95, (r, id)) AS bb_high
+    FROM ${batteries(`metric_timestamp < ${START} AND ${isDecisive}`)}
+    GROUP BY prosthetic_id
   ),
-  criticals AS (
-    SELECT prosthetic_id, ts FROM dev WHERE severity = 'critical' AND ts >= ${START} AND ts < ${END}
-    UNION ALL
-    SELECT d.prosthetic_id, d.ts FROM dev AS d
-    LEFT JOIN last_on_before AS o ON o.prosthetic_id = d.prosthetic_id
-    WHERE d.severity = 'critical' AND d.ts < ${START} AND (o.prosthetic_id = 0 OR d.ts > o.on_ts)
-  ),
-  power_ons AS (
-    SELECT prosthetic_id, ts FROM dev WHERE event_type = 'power_on' AND ts >= ${START} AND ts < ${END}
-  ),
-  downtime AS (
-    SELECT c.prosthetic_id AS prosthetic_id,
-      sum(greatest(0,
-        least(if(o.prosthetic_id != 0 AND o.ts >= c.ts, ${MS('o.ts')}, ${MS(END)}), ${MS(END)})
-        - greatest(${MS('c.ts')}, ${MS(START)}))) AS downtime_ms
-    FROM criticals AS c
-    ASOF LEFT JOIN power_ons AS o ON o.prosthetic_id = c.prosthetic_id AND c.ts <= o.ts
-    GROUP BY c.prosthetic_id
-  ),
-  stats AS (
+  joined AS (
     SELECT p.user_id AS s_user_id, p.id AS s_prosthetic_id, u.user_uuid AS s_user_uuid,
       p.prosthetic_uuid AS s_prosthetic_uuid, p.device_type AS s_device_type,
-      c.c_on AS s_on, c.c_off AS s_off, c.c_warning AS s_warning, c.c_error AS s_error, c.c_critical AS s_critical,
-      se.active_ms AS s_active_ms, dt.downtime_ms AS s_downtime_ms, cy.c_cycles AS s_cycles,
-      b.n_charge AS s_n_charge, b.s_charge AS s_sum_charge,
-      b.n_active AS s_n_active, b.s_active AS s_sum_active, b.n_idle AS s_n_idle, b.s_idle AS s_sum_idle
+      d_on AS s_on, d_off AS s_off, d_warning AS s_warning, d_error AS s_error, d_critical AS s_critical,
+      b_n_charge AS s_n_charge, b_s_charge AS s_sum_charge,
+      -- the last device event seen, or the month's end when the prosthesis has later events
+      if(da_id != 0, ${M}, if(d_id != 0, d_last, 0)) AS last_seen,
+      d_power_keys, d_power_ids, arraySort(d_power_keys) AS d_power_sorted,
+      if(db_powers > 0, [db_power_key], []) AS carried_power,
+      d_criticals, db_pending, b_discharge_keys, b_discharge_values,
+      b_decisive_keys, b_decisive_ids, arraySort(b_decisive_keys) AS b_decisive_sorted,
+      if(bb_id != 0, [toInt64(bb_high)], []) AS carried_high
     FROM ${current(options, 'prosthetics', 'id, user_id, prosthetic_uuid, device_type, created_at')} AS p
     INNER JOIN ${current(options, 'users', 'id, user_uuid')} AS u ON u.id = p.user_id
-    LEFT JOIN counts AS c ON c.prosthetic_id = p.id
-    LEFT JOIN sessions AS se ON se.prosthetic_id = p.id
-    LEFT JOIN battery AS b ON b.prosthetic_id = p.id
-    LEFT JOIN cycles AS cy ON cy.prosthetic_id = p.id
-    LEFT JOIN downtime AS dt ON dt.prosthetic_id = p.id
-    WHERE p.created_at < ${END} OR c.prosthetic_id != 0 OR b.prosthetic_id != 0
+    LEFT JOIN dev_month AS d ON d_id = p.id
+    LEFT JOIN dev_before AS db ON db_id = p.id
+    LEFT JOIN dev_after AS da ON da_id = p.id
+    LEFT JOIN bat_month AS b ON b_id = p.id
+    LEFT JOIN bat_before AS bb ON bb_id = p.id
+    WHERE p.created_at < ${END} OR d_id != 0 OR b_id != 0
+  ),
+  ordered AS (
+    SELECT *,
+      -- the power events in (timestamp, id) order, the last one before the month first
+      arrayConcat(carried_power, ${inIdOrder('d_power_sorted', 'd_power_keys', 'd_power_ids')}) AS power_keys,
+      arrayMap(k -> intDiv(k - bitAnd(k, 1), 2), power_keys) AS power_t,
+      arrayMap(k -> bitAnd(k, 1), power_keys) AS power_on,
+      -- decisive samples in (timestamp, id) order, the last one before the month first: 1 above 95 %
+      arrayConcat(carried_high, arrayMap(k -> bitAnd(k, 1), ${inIdOrder('b_decisive_sorted', 'b_decisive_keys', 'b_decisive_ids')})) AS high,
+      -- samples in time order (they usually arrive so)
+      if(arrayAll((a, b) -> a <= b, arrayPopBack(b_discharge_keys), arrayPopFront(b_discharge_keys)),
+        b_discharge_values, arraySort((v, k) -> k, b_discharge_values, b_discharge_keys)) AS discharge_values
+    FROM joined
+  ),
+  timeline AS (
+    SELECT *,
+      arraySum((t, next, on) -> if(on = 1, greatest(0, least(next, ${M}) - greatest(t, 0)), 0),
+        power_t, arrayPopFront(arrayPushBack(power_t, last_seen)), power_on) AS s_active_ms,
+      -- the state after each power instant (ms * 4, + 1 when off), a power_off at the last event
+      -- seen (ms * 4 + 2) and the discharging samples (ms * 4 + 3), in order
+      arraySort(arrayConcat(
+        arrayFilter((k, t, next) -> t != next, arrayMap((t, on) -> t * 4 + 1 - on, power_t, power_on),
+          power_t, arrayPopFront(arrayPushBack(power_t, power_t[-1] + 1))),
+        [last_seen * 4 + 2], b_discharge_keys)) AS merged,
+      -- per sample (in time order): the state in force is on
+      arrayMap(k -> bitAnd(k, 3) = 0,
+        arrayFilter((f, k) -> bitAnd(k, 3) = 3, arrayFill(k -> bitAnd(k, 3) != 3, merged), merged)) AS active,
+      arraySort(arrayConcat(
+        arrayMap(t -> t * 2, d_criticals),
+        arrayWithConstant(db_pending, toInt64(0)),
+        arrayMap(t -> t * 2 + 1, arrayFilter((t, on) -> on = 1 AND t >= 0, power_t, power_on)))) AS downtime_keys
+    FROM ordered
+  ),
+  stats AS (
+    SELECT *,
+      arrayCount(a -> a, active) AS s_n_active,
+      arraySum((v, a) -> if(a, v, 0), discharge_values, active) AS s_sum_active,
+      length(active) - s_n_active AS s_n_idle,
+      arraySum((v, a) -> if(a, 0, v), discharge_values, active) AS s_sum_idle,
+      arrayCount((h, previous) -> h = 1 AND previous = 0, high, arrayPopBack(arrayPushFront(high, 1))) AS s_cycles,
+      arraySum((k, next) -> if(bitAnd(k, 1) = 0, if(bitAnd(next, 1) = 1, intDiv(next, 2), ${M}) - intDiv(k, 2), 0),
+        downtime_keys, arrayReverseFill(k -> bitAnd(k, 1) = 1, downtime_keys)) AS s_downtime_ms
+    FROM timeline
   )
 SELECT
   s_user_id,
@@ -307,7 +326,14 @@ SELECT
   ${LAST_UPDATED}
 FROM stats
 SETTINGS join_use_nulls = 0`;
-  return { query, query_params: monthParams(period, options) };
+  return {
+    query,
+    query_params: {
+      ...monthParams(period, options),
+      start_ms: period.startMs,
+      month_ms: period.endMs - period.startMs,
+    },
+  };
 }
 
 /**

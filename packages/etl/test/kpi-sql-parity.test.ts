@@ -30,6 +30,7 @@ import {
 } from '../src/index.js';
 import { expectRowsClose } from './support/compare.js';
 import { type KpiDataset, kpiDataset, recentMonths } from './support/edge-dataset.js';
+import { battery, device, prosthetic, user } from './support/rows.js';
 
 /**
  * The TS transforms and the ClickHouse SQL builders compute the same mart rows
@@ -202,3 +203,140 @@ for (const seed of [1, 2, 3]) {
     });
   });
 }
+
+/**
+ * Rows of one prosthesis at the same instant are ordered by id (SPEC §3
+ * event-time order is `(timestamp, id)`). The SQL sorts cheap numeric keys
+ * first and falls back to `(timestamp, id)` only for such ties, so every case
+ * here puts the ids against the cheap order.
+ */
+describe('same-instant ties and context from outside the month', () => {
+  const raw = 'raw_ties';
+  const marts = 'marts_ties';
+  const period = monthPeriod(firstMonth);
+  const A = period.startMs;
+  const H = 3_600_000;
+  const t = (ms: number) => new Date(ms).toISOString();
+  const data = {
+    users: [user(1), user(2)],
+    prosthetics: [1, 2, 3, 4, 5, 6].map((id) => prosthetic(id, id <= 3 ? 1 : 2)),
+    deviceEvents: [
+      // 1: power_on (lower id) and power_off at one instant: off after it; again at 02:30
+      device(101, 1, 'power_on', t(A + H)),
+      device(102, 1, 'power_off', t(A + H)),
+      device(103, 1, 'power_on', t(A + 2 * H)),
+      device(105, 1, 'power_off', t(A + 2.5 * H)),
+      device(104, 1, 'power_on', t(A + 2.5 * H)),
+      device(106, 1, 'calibration', t(A + 3 * H)),
+      // 2: power_off (lower id) then power_on at one instant: on after it
+      device(201, 2, 'power_off', t(A + H)),
+      device(202, 2, 'power_on', t(A + H)),
+      device(203, 2, 'calibration', t(A + 4 * H)),
+      // 4: before the month, power_off (lower id) then power_on at one instant: a session carried in
+      device(401, 4, 'power_off', t(A - H)),
+      device(402, 4, 'power_on', t(A - H)),
+      device(403, 4, 'movement', t(A + 2 * H)),
+      // 5: before the month, power_on (lower id) then power_off at one instant: nothing carried in
+      device(501, 5, 'power_on', t(A - H)),
+      device(502, 5, 'power_off', t(A - H)),
+      device(503, 5, 'movement', t(A + 2 * H)),
+      // 6: a critical event before the month after its last power_on, one at that power_on's instant,
+      // and one in the month at the instant of a power_on with a lower id
+      device(601, 6, 'power_on', t(A - 5 * H)),
+      device(602, 6, 'error', t(A - 5 * H), { severity: 'critical' }),
+      device(603, 6, 'error', t(A - 3 * H), { severity: 'critical' }),
+      device(604, 6, 'power_off', t(A - 2 * H)),
+      device(606, 6, 'power_on', t(A + 2 * H)),
+      device(605, 6, 'error', t(A + 2 * H), { severity: 'critical' }),
+      device(607, 6, 'power_off', t(A + 4 * H)),
+    ],
+    batteryMetrics: [
+      battery(111, 1, t(A + H), 60, -50), // at the tie instant: idle
+      battery(112, 1, t(A + 1.5 * H), 60, -40), // idle
+      battery(113, 1, t(A + 2.25 * H), 60, -30), // active
+      battery(114, 1, t(A + 2.75 * H), 60, -20), // idle: the 02:30 tie ends in power_off
+      battery(211, 2, t(A + H), 60, -70), // at the tie instant: active
+      battery(212, 2, t(A + 3 * H), 60, -60), // active
+      // 3: a sample above 95 % (lower id) and one below 50 % at one instant: no cycle, then armed
+      battery(311, 3, t(A + H), 97, 10),
+      battery(312, 3, t(A + H), 30, -10),
+      battery(313, 3, t(A + 2 * H), 40, -10),
+      battery(314, 3, t(A + 3 * H), 60, -10),
+      battery(315, 3, t(A + 4 * H), 99, 20),
+      battery(316, 3, t(A + 4 * H), 20, -20),
+      // 4: before the month, high (lower id) then low at one instant: armed at the month's start
+      battery(410, 4, t(A - 2 * H), 97, 5),
+      battery(411, 4, t(A - 2 * H), 30, -5),
+      battery(412, 4, t(A + H), 98, -15), // a cycle, inside the carried session
+      // 5: before the month, low (lower id) then high at one instant: not armed
+      battery(510, 5, t(A - 2 * H), 30, -5),
+      battery(511, 5, t(A - 2 * H), 97, 5),
+      battery(512, 5, t(A + H), 98, -15), // no cycle, idle
+    ],
+  };
+
+  beforeAll(async () => {
+    await ensureWarehouse(client, { rawDatabase: raw, martDatabase: marts });
+    const extra = { extra: { _version: 1, _is_deleted: 0 } };
+    await insertRows(client, `${raw}.users`, data.users, extra);
+    await insertRows(client, `${raw}.prosthetics`, data.prosthetics, extra);
+    // Newest rows first, and in two inserts: the raw tables' arrival order is not event-time order.
+    await insertRows(client, `${raw}.device_events`, [...data.deviceEvents].reverse().slice(0, 12), extra);
+    await insertRows(client, `${raw}.device_events`, [...data.deviceEvents].reverse().slice(12), extra);
+    await insertRows(client, `${raw}.battery_metrics`, [...data.batteryMetrics].reverse(), extra);
+  });
+
+  it('report_prosthetic_monthly_metrics: equal to the TS transform, ties resolved by id', async () => {
+    await replaceMonthPartition(
+      client,
+      'report_prosthetic_monthly_metrics',
+      period,
+      { database: marts },
+      (staging) =>
+        client.command(
+          prostheticMonthlyMetricsSql(period, {
+            rawDatabase: raw,
+            martDatabase: marts,
+            targetTable: staging,
+            lastUpdated,
+          }),
+        ),
+    );
+    const sql = (await readMonth(client, 'report_prosthetic_monthly_metrics', period, marts)).map((r) =>
+      parsers.report_prosthetic_monthly_metrics(r),
+    );
+    const ts = prostheticMonthlyMetrics(
+      { ...data, users: data.users },
+      { month: firstMonth, lastUpdated },
+    ).sort((a, b) => a.user_id - b.user_id || a.prosthetic_id - b.prosthetic_id);
+    expectRowsClose(sql, ts, []);
+    const byId = new Map(sql.map((r) => [r.prosthetic_id, r]));
+    // The expected figures, worked by hand from the rows above.
+    expect(byId.get(1)).toMatchObject({
+      total_active_hours: 0.5,
+      avg_discharge_rate_active: 30,
+      avg_discharge_rate_idle: (50 + 40 + 20) / 3,
+    });
+    expect(byId.get(2)).toMatchObject({
+      total_active_hours: 3,
+      avg_discharge_rate_active: 65,
+      avg_discharge_rate_idle: null,
+    });
+    expect(byId.get(3)).toMatchObject({ charge_cycles: 1 });
+    expect(byId.get(4)).toMatchObject({
+      total_active_hours: 2,
+      charge_cycles: 1,
+      avg_discharge_rate_active: 15,
+    });
+    expect(byId.get(5)).toMatchObject({
+      total_active_hours: 0,
+      charge_cycles: 0,
+      avg_discharge_rate_idle: 15,
+    });
+    expect(byId.get(6)).toMatchObject({
+      downtime_minutes: 120,
+      critical_error_count: 1,
+      total_active_hours: 2,
+    });
+  });
+});
