@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { MartTableName } from '@bionicpro/models';
-import { DEFAULT_MART_DATABASE, DEFAULT_RAW_DATABASE } from './clickhouse-load.js';
+import { DEFAULT_MART_DATABASE, DEFAULT_RAW_DATABASE, type InsertBodyParams } from './clickhouse-load.js';
 import { EtlStepError, InputFileError, InvalidPeriodError } from './errors.js';
 import { readInputDirectory } from './input-files.js';
 import { type KpiEngine, type ProgressEvent, runMonthlyJob } from './monthly-job.js';
@@ -20,7 +20,7 @@ Usage:
       empty table) and prints the rows as JSON lines with a "mart" field.
 
   bionicpro-etl run --month YYYY-MM --crm URL --telemetry URL --clickhouse URL|chdb:PATH
-                    [--engine ts|sql] [--raw-database NAME] [--mart-database NAME] [--pagination cursor|keyset]
+                    [--engine ts|sql] [--raw-database NAME] [--mart-database NAME] [--pagination copy|cursor|keyset]
                     [--insert-batch-size N]
       Extracts the month from PostgreSQL, loads ClickHouse and rebuilds the marts' month atomically.
       Progress goes to stderr (a bar on a terminal, log lines otherwise); the summary JSON to stdout.
@@ -109,13 +109,27 @@ async function kpis(args: string[], out: NodeJS.WritableStream): Promise<void> {
   }
 }
 
+/** Query settings of the embedded engine (`chdb:`), which runs inside the job's process. */
+const CHDB_SETTINGS = { max_threads: 1, input_format_parallel_parsing: 0 } as const;
+
 async function openClickHouse(target: string) {
   const { createClient } = await import('@clickhouse/client');
   if (target.startsWith('chdb:')) {
     const { createChdbConnection } = await import('chdb/connection');
-    return createClient({
-      connection: createChdbConnection({ path: target.slice('chdb:'.length) }),
-    } as never);
+    const connection = createChdbConnection({ path: target.slice('chdb:'.length) });
+    // The engine shares this process: one thread per query and no parallel
+    // input parsing keep its working memory small (peak RSS of `run`).
+    const client = createClient({ connection, clickhouse_settings: CHDB_SETTINGS } as never);
+    // Raw telemetry batches go to chDB as bytes (zero-copy rawInsert), not as
+    // row objects turned into one query string per batch.
+    const insertBody = (params: InsertBodyParams) =>
+      connection.chdb.rawInsert({
+        table: params.table,
+        format: params.format,
+        values: params.body,
+        settings: { ...CHDB_SETTINGS, ...params.settings },
+      });
+    return Object.assign(client, { insertBody });
   }
   return createClient({ url: target });
 }
@@ -171,7 +185,7 @@ async function run(args: string[], out: NodeJS.WritableStream, err: NodeJS.Write
       engine: { type: 'string', default: 'sql' },
       'raw-database': { type: 'string', default: DEFAULT_RAW_DATABASE },
       'mart-database': { type: 'string', default: DEFAULT_MART_DATABASE },
-      pagination: { type: 'string', default: 'cursor' },
+      pagination: { type: 'string', default: 'copy' },
       'insert-batch-size': { type: 'string' },
       mart: { type: 'string', multiple: true },
     },
@@ -182,8 +196,8 @@ async function run(args: string[], out: NodeJS.WritableStream, err: NodeJS.Write
   }
   if (values.engine !== 'ts' && values.engine !== 'sql')
     throw new UsageError('run: --engine must be ts or sql');
-  if (values.pagination !== 'cursor' && values.pagination !== 'keyset') {
-    throw new UsageError('run: --pagination must be cursor or keyset');
+  if (values.pagination !== 'copy' && values.pagination !== 'cursor' && values.pagination !== 'keyset') {
+    throw new UsageError('run: --pagination must be copy, cursor or keyset');
   }
   const marts = values.mart?.map((m) => {
     const table = (MART_CHOICES as Record<string, string>)[m];

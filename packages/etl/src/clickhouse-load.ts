@@ -15,8 +15,27 @@ import type { MonthPeriod, TimeWindow } from './period.js';
 import { isAsyncIterable, type RowSource } from './row-source.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 
-/** The three methods of `@clickhouse/client` the loader uses (chDB plugs in behind the same client). */
-export type ClickHouseLike = Pick<ClickHouseClient, 'command' | 'insert' | 'query'>;
+/** A JSONEachRow body handed over as bytes, e.g. to chDB's zero-copy `rawInsert`. */
+export interface InsertBodyParams {
+  /** Target table, database-qualified. */
+  readonly table: string;
+  readonly format: 'JSONEachRow';
+  /** One JSON object per line; only valid until the returned promise settles. */
+  readonly body: Uint8Array;
+  /** Settings the body needs (instants are ISO-8601 text: `date_time_input_format: best_effort`). */
+  readonly settings: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * The three methods of `@clickhouse/client` the loader uses (chDB plugs in
+ * behind the same client), and optionally `insertBody`: when present,
+ * {@link BatchWriter} serialises each row into one reused byte buffer as it
+ * arrives and inserts the buffer (no row objects, no multi-megabyte strings per
+ * batch). The CLI sets it for `chdb:` targets to chDB's `rawInsert`.
+ */
+export type ClickHouseLike = Pick<ClickHouseClient, 'command' | 'insert' | 'query'> & {
+  readonly insertBody?: (params: InsertBodyParams) => Promise<unknown>;
+};
 
 /** Where the raw copies and the marts live, and how tables are created. */
 export interface WarehouseLayout {
@@ -269,13 +288,89 @@ export async function replaceRawWindow(
   });
 }
 
+/** Settings a {@link JsonEachRowBuffer} body needs: instants are written as ISO-8601 (`…T…Z`). */
+export const JSON_BODY_SETTINGS = { date_time_input_format: 'best_effort' } as const;
+
+/**
+ * Rows serialised as JSONEachRow into one growable byte buffer that is reused
+ * batch after batch: a row costs one short-lived `JSON.stringify` string and
+ * leaves nothing behind on the V8 heap. Instants are written by `Date#toJSON`
+ * (ISO-8601 UTC, read with {@link JSON_BODY_SETTINGS}); `extra` columns are
+ * appended to every row; bigint values fall back to {@link toClickHouseRow}.
+ */
+export class JsonEachRowBuffer {
+  private buffer: Buffer;
+  /** `,"col":value,…}` of the extra columns, or undefined without any. */
+  private readonly extraTail: string | undefined;
+  /** Bytes used. */
+  length = 0;
+  /** Rows held. */
+  rows = 0;
+
+  constructor(extra?: Record<string, unknown>, initialBytes = 1 << 20) {
+    this.buffer = Buffer.allocUnsafe(initialBytes);
+    const extraJson = extra && Object.keys(extra).length > 0 ? JSON.stringify(extra) : undefined;
+    this.extraTail = extraJson ? `,${extraJson.slice(1)}` : undefined;
+  }
+
+  add(row: object): void {
+    let json: string;
+    try {
+      json = JSON.stringify(row);
+    } catch {
+      json = JSON.stringify(toClickHouseRow(row));
+    }
+    const tail = this.extraTail;
+    // Worst case 3 UTF-8 bytes per UTF-16 unit.
+    this.reserve((json.length + (tail?.length ?? 0) + 2) * 3);
+    if (tail === undefined) {
+      this.length += this.buffer.write(json, this.length, 'utf8');
+    } else if (json.length > 2) {
+      // Drop the closing brace (always the last byte), then append the extra columns.
+      this.length += this.buffer.write(json, this.length, 'utf8') - 1;
+      this.length += this.buffer.write(tail, this.length, 'utf8');
+    } else {
+      this.length += this.buffer.write(`{${tail.slice(1)}`, this.length, 'utf8');
+    }
+    this.buffer[this.length] = 10;
+    this.length += 1;
+    this.rows += 1;
+  }
+
+  /** The serialised rows; valid until the next {@link add} or {@link clear}. */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  clear(): void {
+    this.length = 0;
+    this.rows = 0;
+  }
+
+  /** Drops the rows and gives the memory back (the buffer grows again on the next {@link add}). */
+  release(): void {
+    this.clear();
+    this.buffer = Buffer.alloc(0);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+}
+
 /**
  * Buffers rows for one table and inserts them a batch at a time; `add` is
  * synchronous and tells when a batch is full, so a streaming pipeline pays an
- * `await` only per batch.
+ * `await` only per batch. With a client that has `insertBody` (see
+ * {@link ClickHouseLike}), rows are serialised on `add` into one reused byte
+ * buffer; otherwise they are kept as objects for `client.insert`.
  */
 export class BatchWriter {
   private batch: Record<string, unknown>[] = [];
+  private readonly body: JsonEachRowBuffer | undefined;
   /** Rows inserted so far. */
   written = 0;
 
@@ -283,25 +378,60 @@ export class BatchWriter {
     private readonly client: ClickHouseLike,
     private readonly table: string,
     private readonly options: InsertOptions = {},
-  ) {}
+  ) {
+    this.body = client.insertBody ? new JsonEachRowBuffer(options.extra) : undefined;
+  }
 
   /** Buffers a row; true when the batch is full and {@link flush} should be awaited. */
   add(row: object): boolean {
+    const limit = this.options.batchSize ?? 10_000;
+    if (this.body) {
+      this.body.add(row);
+      return this.body.rows >= limit;
+    }
     this.batch.push(toClickHouseRow(row, this.options.extra));
-    return this.batch.length >= (this.options.batchSize ?? 10_000);
+    return this.batch.length >= limit;
   }
 
   async flush(): Promise<void> {
-    if (this.batch.length === 0) return;
-    const values = this.batch;
-    this.batch = [];
-    await withRetry(
-      () => this.client.insert({ table: this.table, values, format: 'JSONEachRow' }),
-      { step: 'load', table: this.table, period: this.options.period ?? 'all' },
-      this.options.retry,
-    );
-    this.written += values.length;
+    const context = { step: 'load' as const, table: this.table, period: this.options.period ?? 'all' };
+    let rows: number;
+    if (this.body && this.client.insertBody) {
+      const body = this.body;
+      const insertBody = this.client.insertBody;
+      rows = body.rows;
+      if (rows === 0) return;
+      await withRetry(
+        () =>
+          insertBody({
+            table: this.table,
+            format: 'JSONEachRow',
+            body: body.bytes(),
+            settings: JSON_BODY_SETTINGS,
+          }),
+        context,
+        this.options.retry,
+      );
+      body.clear();
+    } else {
+      if (this.batch.length === 0) return;
+      const values = this.batch;
+      this.batch = [];
+      rows = values.length;
+      await withRetry(
+        () => this.client.insert({ table: this.table, values, format: 'JSONEachRow' }),
+        context,
+        this.options.retry,
+      );
+    }
+    this.written += rows;
     this.options.onBatch?.(this.written);
+  }
+
+  /** Inserts what is buffered and frees the serialisation buffer (call when the stream has ended). */
+  async close(): Promise<void> {
+    await this.flush();
+    this.body?.release();
   }
 }
 

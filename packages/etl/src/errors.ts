@@ -47,15 +47,26 @@ export class EtlStepError extends Error {
     readonly period: string,
     readonly transient: boolean,
     readonly attempts: number,
-    options: { cause: unknown },
+    options: {
+      cause: unknown;
+      /** The source row at fault: 1-based position in its stream, and its id when it has one. */
+      row?: { readonly position: number; readonly id?: unknown };
+    },
   ) {
     const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    const row = options.row
+      ? `row ${options.row.position}${options.row.id === undefined || options.row.id === null ? '' : ` (id ${String(options.row.id)})`}: `
+      : '';
     super(
-      `${step} of ${table} for ${period} failed${transient ? ` after ${attempts} attempts` : ''}: ${reason}`,
-      options,
+      `${step} of ${table} for ${period} failed${transient ? ` after ${attempts} attempts` : ''}: ${row}${reason}`,
+      { cause: options.cause },
     );
     this.name = 'EtlStepError';
+    this.row = options.row;
   }
+
+  /** The source row at fault, when one is (extract validation). */
+  readonly row: { readonly position: number; readonly id?: unknown } | undefined;
 }
 
 /** A row of an input file (CLI `kpis --input DIR`) could not be read. */

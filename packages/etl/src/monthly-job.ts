@@ -31,7 +31,7 @@ import {
 } from './postgres-extract.js';
 import { prostheticMonthlyMetricsAsync } from './prosthetic-monthly-metrics.js';
 import type { RetryPolicy } from './retry.js';
-import type { ExtractOptions } from './postgres-extract.js';
+import type { ExtractOptions, ExtractPagination } from './postgres-extract.js';
 import { withRetry } from './retry.js';
 import { userMonthlyMetrics } from './user-monthly-metrics.js';
 import { HourlyStatsAccumulator } from './user-prosthesis-hourly-stats.js';
@@ -67,8 +67,8 @@ export interface MonthlyJobOptions {
   readonly insertBatchSize?: number;
   readonly fetchBatchSize?: number;
   readonly retry?: RetryPolicy;
-  /** PostgreSQL paging (default `cursor`); see {@link ExtractOptions.pagination}. */
-  readonly pagination?: 'cursor' | 'keyset';
+  /** How PostgreSQL is read (default `copy`); see {@link ExtractOptions.pagination}. */
+  readonly pagination?: ExtractPagination;
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Clock for `last_updated` and `_version` (tests). */
   readonly now?: () => Date;
@@ -211,7 +211,7 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
       if (writer.add(row)) await writer.flush();
       yield row;
     }
-    await writer.flush();
+    await writer.close();
   }
   const devices = tee(
     streamDeviceEventsForMonth(options.telemetry, period, extractOptions('device_events')),
@@ -377,8 +377,8 @@ export interface TelemetryWindowImportOptions {
   readonly end?: Date;
   readonly layout?: WarehouseLayout;
   readonly retry?: RetryPolicy;
-  /** PostgreSQL paging (default `cursor`); see {@link ExtractOptions.pagination}. */
-  readonly pagination?: 'cursor' | 'keyset';
+  /** How PostgreSQL is read (default `copy`); see {@link ExtractOptions.pagination}. */
+  readonly pagination?: ExtractPagination;
   readonly onProgress?: (event: ProgressEvent) => void;
 }
 

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BatchWriter,
+  type ClickHouseLike,
+  type InsertBodyParams,
+  JsonEachRowBuffer,
+} from './clickhouse-load.js';
+
+const lines = (buffer: JsonEachRowBuffer) =>
+  buffer
+    .bytes()
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('JsonEachRowBuffer', () => {
+  it('writes one JSON object per line with the extra columns, instants as ISO-8601', () => {
+    const buffer = new JsonEachRowBuffer({ _version: 17, _is_deleted: 0 });
+    buffer.add({ id: 1, at: new Date('2026-09-01T00:00:00.007Z'), note: null, amount: '12.30' });
+    buffer.add({ id: 2, at: new Date('2026-09-30T23:59:59.999Z'), note: 'tab\there "q" мышь', ok: true });
+    expect(buffer.rows).toBe(2);
+    expect(buffer.bytes().toString('utf8').endsWith('}\n')).toBe(true);
+    expect(lines(buffer)).toEqual([
+      { id: 1, at: '2026-09-01T00:00:00.007Z', note: null, amount: '12.30', _version: 17, _is_deleted: 0 },
+      {
+        id: 2,
+        at: '2026-09-30T23:59:59.999Z',
+        note: 'tab\there "q" мышь',
+        ok: true,
+        _version: 17,
+        _is_deleted: 0,
+      },
+    ]);
+  });
+
+  it('grows past its initial size, is reused after clear, and writes bigints as text', () => {
+    const buffer = new JsonEachRowBuffer(undefined, 16);
+    for (let i = 0; i < 1000; i += 1) buffer.add({ id: i, text: 'x'.repeat(i % 50) });
+    expect(lines(buffer)).toHaveLength(1000);
+    expect(lines(buffer)[999]).toEqual({ id: 999, text: 'x'.repeat(999 % 50) });
+    buffer.clear();
+    expect(buffer.length).toBe(0);
+    buffer.add({ id: 9007199254740993n });
+    buffer.add({});
+    expect(lines(buffer)).toEqual([{ id: '9007199254740993' }, {}]);
+    buffer.release();
+    expect(buffer.bytes().length).toBe(0);
+    buffer.add({ id: 3 });
+    expect(lines(buffer)).toEqual([{ id: 3 }]);
+  });
+});
+
+describe('BatchWriter', () => {
+  const fake = (withBody: boolean) => {
+    const calls: { kind: string; table: string; rows: Record<string, unknown>[]; settings?: object }[] = [];
+    const client = {
+      command: async () => ({}),
+      query: async () => ({}),
+      insert: async (p: { table: string; values: Record<string, unknown>[] }) => {
+        calls.push({ kind: 'insert', table: p.table, rows: [...p.values] });
+        return {};
+      },
+      ...(withBody
+        ? {
+            insertBody: async (p: InsertBodyParams) => {
+              const rows = Buffer.from(p.body)
+                .toString('utf8')
+                .split('\n')
+                .filter((l) => l.length > 0)
+                .map((l) => JSON.parse(l) as Record<string, unknown>);
+              calls.push({ kind: 'body', table: p.table, rows, settings: p.settings });
+            },
+          }
+        : {}),
+    } as unknown as ClickHouseLike;
+    return { client, calls };
+  };
+
+  for (const withBody of [true, false]) {
+    it(`inserts full batches and the rest on flush (${withBody ? 'insertBody' : 'insert'})`, async () => {
+      const { client, calls } = fake(withBody);
+      const written: number[] = [];
+      const writer = new BatchWriter(client, 'raw.t', {
+        batchSize: 3,
+        extra: { _version: 5, _is_deleted: 0 },
+        onBatch: (n) => written.push(n),
+      });
+      for (let id = 1; id <= 7; id += 1) {
+        if (writer.add({ id, at: new Date(Date.UTC(2026, 8, 1, 0, 0, 0, id)) })) await writer.flush();
+      }
+      await writer.close();
+      await writer.flush();
+      expect(written).toEqual([3, 6, 7]);
+      expect(writer.written).toBe(7);
+      expect(calls.map((c) => [c.kind, c.table, c.rows.length])).toEqual([
+        [withBody ? 'body' : 'insert', 'raw.t', 3],
+        [withBody ? 'body' : 'insert', 'raw.t', 3],
+        [withBody ? 'body' : 'insert', 'raw.t', 1],
+      ]);
+      expect(calls[2]!.rows[0]).toEqual({
+        id: 7,
+        at: withBody ? '2026-09-01T00:00:00.007Z' : '2026-09-01 00:00:00.007',
+        _version: 5,
+        _is_deleted: 0,
+      });
+      if (withBody) expect(calls[0]!.settings).toEqual({ date_time_input_format: 'best_effort' });
+    });
+  }
+});
