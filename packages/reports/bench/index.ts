@@ -22,7 +22,19 @@ import { clickhouseDdl, postgresDdl, tables } from '@bionicpro/models';
 import { createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import pg from 'pg';
-import { createReportService, trustedReportScope } from '../src/index.js';
+import {
+  createReportService,
+  parseTimeWindow,
+  REPORT_QUERY_SETTINGS,
+  type ReportTables,
+  reportTables,
+  runQuery,
+  telemetryByProsthesisTypeQuery,
+  trustedReportScope,
+  unionAll,
+  userMonthlyDevicesQuery,
+  userMonthlyFinancialQuery,
+} from '../src/index.js';
 
 const USERS = Number(process.env['BENCH_USERS'] ?? 10_000);
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 10_000_000);
@@ -66,6 +78,39 @@ async function time(label: string, run: (user: number, month: string) => Promise
   const at = (q: number) =>
     samples[Math.min(samples.length - 1, Math.floor(q * (samples.length - 1)))] as number;
   return { p50: at(0.5), p99: at(0.99) };
+}
+
+/**
+ * Variants of one query timed in the same loop, interleaved request by
+ * request, so machine load hits every variant alike: the ratios between
+ * them are the figure, not their absolute times.
+ */
+async function interleaved(variants: Record<string, (user: number, month: string) => Promise<unknown>>) {
+  const names = Object.keys(variants);
+  const samples = new Map<string, number[]>(names.map((n) => [n, []]));
+  const picks = sample(4242);
+  for (let i = 0; i < ITERATIONS + 30; i += 1) {
+    const { user, month } = picks.next().value as { user: number; month: string };
+    for (const name of names) {
+      const t0 = performance.now();
+      await (variants[name] as (user: number, month: string) => Promise<unknown>)(user, month);
+      if (i >= 30) samples.get(name)?.push(performance.now() - t0);
+    }
+  }
+  return names.map((name) => {
+    const s = (samples.get(name) as number[]).sort((a, b) => a - b);
+    const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))] as number;
+    return { name, p50: at(0.5), p99: at(0.99) };
+  });
+}
+
+/** The compiled query as this package sent it before the per-query tuning (for the A/B rows). */
+const UNTUNED_SETTINGS = ' SETTINGS prefer_column_name_to_alias = 1';
+function untuned(compiled: { query: string; query_params: Readonly<Record<string, unknown>> }) {
+  return {
+    query: compiled.query.replace(/ SETTINGS [^)]*$/, UNTUNED_SETTINGS),
+    query_params: compiled.query_params,
+  };
 }
 
 // The EMG event formula shared by both engines: n = 0 … EVENTS-1.
@@ -357,11 +402,98 @@ async function main() {
         );
       }
     }
+    await tuningAb(client, reports);
   } finally {
     await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`).catch(() => undefined);
     await db.end();
     await client.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Where the chDB time of a report goes: the query as it was sent before the
+ * per-query tuning, each tuning step added in turn, the marts with a smaller
+ * index granularity (a table setting of the models' DDL, not applied by this
+ * package), and the whole service call (assembly and validation included).
+ */
+async function tuningAb(
+  client: ReturnType<typeof createClient>,
+  reports: ReturnType<typeof createReportService>,
+) {
+  for (const name of ['report_user_monthly_metrics', 'report_prosthetic_monthly_metrics']) {
+    const orderBy =
+      name === 'report_user_monthly_metrics' ? 'user_id, report_date' : 'user_id, prosthetic_id, report_date';
+    await client.command({
+      query: `CREATE TABLE ${DB}.${name}_g256 AS ${DB}.${name} ENGINE = MergeTree
+        PARTITION BY toYYYYMM(report_date) ORDER BY (${orderBy}) SETTINGS index_granularity = 256`,
+    });
+    await client.command({ query: `INSERT INTO ${DB}.${name}_g256 SELECT * FROM ${DB}.${name}` });
+  }
+  const t = reportTables({ database: DB });
+  const g256: ReportTables = reportTables({
+    database: DB,
+    names: {
+      userMonthly: 'report_user_monthly_metrics_g256',
+      prostheticMonthly: 'report_prosthetic_monthly_metrics_g256',
+    },
+  });
+  const raw = async (
+    compiled: { query: string; query_params: Readonly<Record<string, unknown>> },
+    settings = false,
+  ) =>
+    (
+      await client.query({
+        query: compiled.query,
+        query_params: { ...compiled.query_params },
+        format: 'JSONEachRow',
+        ...(settings ? { clickhouse_settings: { ...REPORT_QUERY_SETTINGS } } : {}),
+      })
+    ).json();
+  const monthly = (tables: ReportTables, user: number, month: string) =>
+    unionAll({
+      financial: userMonthlyFinancialQuery(tables, trustedReportScope(user), month),
+      devices: userMonthlyDevicesQuery(tables, trustedReportScope(user), month),
+    });
+  const noPrewhereFlag = (q: { query: string; query_params: Readonly<Record<string, unknown>> }) => ({
+    ...q,
+    query: q.query.replace(', optimize_move_to_prewhere = 0', ''),
+  });
+  const unsorted = (q: { query: string; query_params: Readonly<Record<string, unknown>> }) => ({
+    ...q,
+    query: q.query.replace(' ORDER BY prosthetic_id ASC', ''),
+  });
+  const window = parseTimeWindow(WINDOW);
+  const telemetry = (user: number) =>
+    telemetryByProsthesisTypeQuery(t, trustedReportScope(user), window).compile();
+  const groups = {
+    'seed 002 union (marts)': await interleaved({
+      'before: client settings (SET), PREWHERE, ORDER BY': (u, m) => raw(untuned(monthly(t, u, m)), true),
+      '+ settings inline (no SET statements)': (u, m) => raw(noPrewhereFlag(monthly(t, u, m))),
+      '+ optimize_move_to_prewhere = 0': (u, m) => raw(monthly(t, u, m)),
+      '+ no ORDER BY (sent by the service now)': (u, m) => raw(unsorted(monthly(t, u, m))),
+      '  same on marts with index_granularity = 256': (u, m) => raw(unsorted(monthly(g256, u, m))),
+      '  whole reports.userMonthly (assembly, zod)': (u, m) => reports.userMonthly(trustedReportScope(u), m),
+      'SELECT 1 (the engine floor per query)': () => raw({ query: 'SELECT 1', query_params: {} }),
+    }),
+    'seed 004 stats (raw events, FINAL)': await interleaved({
+      'before: client settings (SET), PREWHERE': (u) => runQuery(client, untuned(telemetry(u))),
+      '+ settings inline (no SET statements)': (u) => raw(noPrewhereFlag(telemetry(u))),
+      '+ optimize_move_to_prewhere = 0 (sent now)': (u) => raw(telemetry(u)),
+    }),
+  };
+  log('');
+  log(
+    `where the chDB time goes (variants interleaved request by request, ${ITERATIONS} each; compare within a group)`,
+  );
+  for (const [group, rows] of Object.entries(groups)) {
+    log(group);
+    const base = rows[0] as { p50: number; p99: number };
+    for (const r of rows) {
+      log(
+        `  ${r.name.padEnd(52)} p50 ${r.p50.toFixed(2).padStart(7)}  p99 ${r.p99.toFixed(2).padStart(7)}  p50 vs before ${(r.p50 / base.p50).toFixed(2)}x`,
+      );
+    }
   }
 }
 

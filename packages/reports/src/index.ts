@@ -58,6 +58,7 @@ export {
 } from './report-table.js';
 export {
   SCOPE_PARAM,
+  SCOPED_QUERY_SETTINGS,
   type ScopedQuery,
   type SelectExpression,
   scopedQuery,

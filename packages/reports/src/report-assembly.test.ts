@@ -75,6 +75,14 @@ describe('assembleUserMonthlyReport', () => {
       ],
     });
     expect(report.devices.map((d) => d.errors)).toEqual([3, 0]);
+    // Rows may arrive in any order (the service's query has no ORDER BY): the report lists devices by id.
+    const shuffled = assembleUserMonthlyReport({
+      userId: 1,
+      month: '2024-01',
+      financial: [],
+      devices: [device({ prosthetic_id: 9 }), device({ prosthetic_id: 2 }), device({ prosthetic_id: 5 })],
+    });
+    expect(shuffled.devices.map((d) => d.prosthetic_id)).toEqual([2, 5, 9]);
     expect(report.status).toBe('critical');
     expect(report.financial.total_payments).toBe('0.00');
   });

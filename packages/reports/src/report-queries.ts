@@ -154,6 +154,11 @@ export function userMonthlyDevicesQuery(
   scope: ReportScope,
   month: string,
 ): ScopedQuery {
+  return userMonthlyDevicesRows(tables, scope, month).orderBy('prosthetic_id');
+}
+
+/** {@link userMonthlyDevicesQuery} without its ORDER BY (internal: the report service sorts the rows itself). */
+export function userMonthlyDevicesRows(tables: ReportTables, scope: ReportScope, month: string): ScopedQuery {
   const { firstDay } = parseReportMonth(month);
   return scopedQuery(tables.prostheticMonthly, scope)
     .select({
@@ -167,8 +172,7 @@ export function userMonthlyDevicesQuery(
       critical_error_count: 'critical_error_count',
       status: 'status',
     })
-    .where(dateEquals('report_date', firstDay, 'month_start'))
-    .orderBy('prosthetic_id');
+    .where(dateEquals('report_date', firstDay, 'month_start'));
 }
 
 /**

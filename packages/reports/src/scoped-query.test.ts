@@ -12,9 +12,17 @@ import {
 import { type ReportScope, trustedReportScope } from './report-scope.js';
 import { tables } from '@bionicpro/models';
 import { reportTable, reportTables } from './report-table.js';
+import {
+  type ReportQueryClient,
+  REPORT_QUERY_SETTINGS,
+  runQuery,
+  subjectLookupQuery,
+} from './report-service.js';
 import { scopedQuery, unionAll } from './scoped-query.js';
 import { column, compileFragment, param, sql } from './sql-fragment.js';
 
+const SETTINGS_TEXT =
+  'prefer_column_name_to_alias = 1, output_format_json_quote_decimals = 1, output_format_json_quote_64bit_integers = 1, optimize_move_to_prewhere = 0';
 const t = reportTables({ database: 'reports' });
 const scope = trustedReportScope(42);
 
@@ -70,7 +78,9 @@ describe('scopedQuery', () => {
       'FROM reports.report_user_monthly_metrics WHERE user_id = {scope_user_id:Int32} AND (report_date = {month_start:Date})',
     );
     expect(q.query_params).toEqual({ scope_user_id: 42, month_start: '2024-01-01' });
-    expect(q.query).toMatch(/SETTINGS prefer_column_name_to_alias = 1$/);
+    expect(q.query).toMatch(
+      / SETTINGS prefer_column_name_to_alias = 1, output_format_json_quote_decimals = 1, output_format_json_quote_64bit_integers = 1, optimize_move_to_prewhere = 0$/,
+    );
   });
 
   it('reads ReplacingMergeTree tables with FINAL and skips deleted rows', () => {
@@ -81,7 +91,7 @@ describe('scopedQuery', () => {
     expect(userMonthlyFinancialQuery(t, scope, '2024-01').compile().query).not.toContain('FINAL');
     const plain = reportTable(tables.telemetry_events, { name: 'telemetry_events_current', final: false });
     expect(scopedQuery(plain, scope).select({ id: 'id' }).compile().query).toBe(
-      'SELECT id FROM telemetry_events_current WHERE user_id = {scope_user_id:Int32} SETTINGS prefer_column_name_to_alias = 1',
+      `SELECT id FROM telemetry_events_current WHERE user_id = {scope_user_id:Int32} SETTINGS ${SETTINGS_TEXT}`,
     );
   });
 
@@ -173,5 +183,40 @@ describe('unionAll', () => {
       /invalid part/,
     );
     expect(() => unionAll({ a: { aliases: [] } as never })).toThrow(UnscopedQueryError);
+    expect(q.query.endsWith(` SETTINGS ${SETTINGS_TEXT}`)).toBe(true);
+    expect(q.query.match(/SETTINGS/g)).toHaveLength(1);
+  });
+});
+
+describe('runQuery', () => {
+  const recordingClient = () => {
+    const calls: Record<string, unknown>[] = [];
+    const client: ReportQueryClient = {
+      async query(params) {
+        calls.push(params);
+        return { json: async () => [] };
+      },
+    };
+    return { client, calls };
+  };
+
+  it('sends no client settings with builder queries, which carry them in their SETTINGS clause', async () => {
+    const { client, calls } = recordingClient();
+    await runQuery(client, userMonthlyFinancialQuery(t, scope, '2024-01').compile());
+    await runQuery(client, unionAll({ financial: userMonthlyFinancialQuery(t, scope, '2024-01') }));
+    await runQuery(client, subjectLookupQuery(t, { kind: 'ldap_username', value: 'x' }));
+    expect(calls).toHaveLength(3);
+    for (const call of calls) {
+      expect(call).not.toHaveProperty('clickhouse_settings');
+      expect(String(call['query'])).toContain(`SETTINGS ${SETTINGS_TEXT}`);
+    }
+  });
+
+  it('sends the output settings as client settings with any other query, even one copied from a builder', async () => {
+    const { client, calls } = recordingClient();
+    const compiled = userMonthlyFinancialQuery(t, scope, '2024-01').compile();
+    await runQuery(client, { ...compiled });
+    await runQuery(client, compileFragment(sql`SELECT ${1} AS x`));
+    for (const call of calls) expect(call['clickhouse_settings']).toEqual(REPORT_QUERY_SETTINGS);
   });
 });

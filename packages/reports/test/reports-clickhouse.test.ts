@@ -182,6 +182,38 @@ describe('seed 002 monthly user report', () => {
     expect(report.financial.total_payments).toBe('98765432109876.43');
     expect(report.financial.successful_payments).toBe('98765432109876.41');
   });
+  it("quotes 64-bit integers through the query's own SETTINGS clause, with no client settings sent", async () => {
+    const compiled = scopedQuery(t.userMonthly, trustedReportScope(1))
+      .select({ failed_payments_count: 'failed_payments_count' })
+      .where(dateEquals('report_date', `${months[0]}-01`))
+      .compile();
+    const read = async (query: string, settings?: Record<string, number>) =>
+      (await (
+        await client.query({
+          query,
+          query_params: { ...compiled.query_params },
+          format: 'JSONEachRow',
+          ...(settings ? { clickhouse_settings: settings } : {}),
+        })
+      ).json()) as { failed_payments_count: unknown }[];
+    try {
+      // Quoting switched off as a client setting (on chDB a SET that stays on the session)…
+      const bare = await read(compiled.query.replace(/ SETTINGS .*$/, ''), {
+        output_format_json_quote_64bit_integers: 0,
+      });
+      expect(typeof bare[0]?.failed_payments_count).toBe('number');
+      // …and the compiled query, sent without client settings, still quotes: its clause does it.
+      const inline = await read(compiled.query);
+      expect(inline).toHaveLength(1);
+      expect(typeof inline[0]?.failed_payments_count).toBe('string');
+      expect(await runQuery(client, compiled)).toEqual(inline);
+    } finally {
+      await client
+        .command({ query: 'SET output_format_json_quote_64bit_integers = 1' })
+        .catch(() => undefined);
+    }
+  });
+
   it('reads a data version for cache keys from last_updated of the user-month rows', async () => {
     const version = await runQuery(
       client,
