@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedStack } from '../src/embedded/embedded-stack.js';
 import { silentLogger } from '../src/logger.js';
-import { startService } from '../src/service.js';
+import { performance } from 'node:perf_hooks';
+import { createReportService, trustedReportScope } from '@bionicpro/reports';
+import { serviceReportTables, startService, verifierFor } from '../src/service.js';
 
 const DURATION_SEC = Number(process.env['BENCH_DURATION_SEC'] ?? 8);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
@@ -64,6 +66,57 @@ const cachedService = await startService(
   { ...stack.config, port: 0, cache: { ...stack.config.cache, maxEntries: 10_000 } },
   { logger: silentLogger, clickhouse: stack.clickhouse },
 );
+/**
+ * Where an uncached request's time goes: token verification (jose, RS256),
+ * the report (chDB query, assembly, zod validation), the JSON body, the
+ * whole HTTP round trip; and what 16 concurrent report calls achieve
+ * in-process without HTTP, the ceiling chDB sets for the uncached endpoint.
+ */
+async function uncachedStages(
+  requests: { path: string; headers: Record<string, string> }[],
+  month: string,
+): Promise<string[]> {
+  const verifier = await verifierFor(stack.config);
+  const reports = createReportService({
+    client: stack.clickhouse,
+    tables: serviceReportTables(stack.config),
+  });
+  const ids = stack.data.users.map((u) => u.id);
+  const token = (i: number) => (requests[i % requests.length]?.headers['authorization'] ?? '').slice(7);
+  const report = (i: number) => reports.userMonthly(trustedReportScope(ids[i % ids.length] as number), month);
+  const sample = await report(0);
+  const p50 = async (run: (i: number) => Promise<unknown> | unknown) => {
+    for (let i = 0; i < 20; i += 1) await run(i);
+    const times: number[] = [];
+    for (let i = 0; i < 200; i += 1) {
+      const t0 = performance.now();
+      await run(i);
+      times.push(performance.now() - t0);
+    }
+    return (times.sort((a, b) => a - b)[100] as number).toFixed(3);
+  };
+  const lines = [
+    `  verify JWT (jose, RS256)                      ${await p50((i) => verifier.verify(token(i)))} ms`,
+    `  report: chDB query + assembly + zod           ${await p50(report)} ms`,
+    `  JSON body of the report                       ${await p50(() => JSON.stringify(sample))} ms`,
+    `  whole GET over loopback (fetch in-process)    ${await p50(async (i) => {
+      const r = requests[i % requests.length] as (typeof requests)[number];
+      await (await fetch(`${stack.url}${r.path}`, { headers: r.headers })).text();
+    })} ms`,
+  ];
+  let done = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async (_, c) => {
+      while (performance.now() - t0 < 3_000) await report(c + done++);
+    }),
+  );
+  lines.push(
+    `  ${CONNECTIONS} concurrent report calls, no HTTP: ${(done / ((performance.now() - t0) / 1000)).toFixed(0)} reports/s (chDB runs one query at a time)`,
+  );
+  return lines;
+}
+
 try {
   const month = stack.months[1] as string;
   const requests = await Promise.all(
@@ -83,6 +136,8 @@ try {
   const uncached = await load(stack.url, requests);
   const cached = await load(cachedService.url, requests);
 
+  const stages = await uncachedStages(requests, month);
+
   const row = (name: string, r: LoadResult, target?: number) =>
     `${name.padEnd(44)} ${r.requestsPerSec.toFixed(0).padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  ` +
     `${(r.requestsPerSec / ceiling.requestsPerSec).toFixed(3)}x baseline` +
@@ -98,6 +153,9 @@ try {
       row('baseline: GET /health/live (no auth, no query)', ceiling),
       row('GET /reports/user/{id}?month= uncached (JWT)', uncached, 200),
       row('GET /reports/user/{id}?month= cached (JWT)', cached, 5_000),
+      '',
+      'one uncached request, stage by stage (in-process, sequential, p50 of 200):',
+      ...stages,
       '',
     ].join('\n'),
   );

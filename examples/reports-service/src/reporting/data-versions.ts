@@ -68,15 +68,25 @@ export function createDataVersions(options: DataVersionsOptions): DataVersions {
       period: string;
       version: string;
     }[];
-    const nextMonths = new Map<string, string>();
     const nextDays = new Map<string, string>();
+    // Per month, the version of each monthly mart. UNION ALL returns its parts in no fixed
+    // order, so the month's version is composed in a fixed order (m, then p), never in row order:
+    // otherwise the same data read twice looks changed and every poll drops the month's cache.
+    const monthParts = new Map<string, { m?: string; p?: string }>();
     for (const row of rows) {
       if (row.kind === 'h') {
         nextDays.set(row.period, row.version);
-      } else {
+      } else if (row.kind === 'm' || row.kind === 'p') {
         const month = row.period.slice(0, 7);
-        nextMonths.set(month, `${nextMonths.get(month) ?? ''}${row.kind}${row.version}`);
+        const parts = monthParts.get(month) ?? {};
+        const previous = parts[row.kind];
+        parts[row.kind] = previous === undefined || row.version > previous ? row.version : previous;
+        monthParts.set(month, parts);
       }
+    }
+    const nextMonths = new Map<string, string>();
+    for (const [month, parts] of monthParts) {
+      nextMonths.set(month, `m${parts.m ?? '-'}p${parts.p ?? '-'}`);
     }
     const changedMonths = changed(months, nextMonths);
     const changedDays = changed(days, nextDays);
