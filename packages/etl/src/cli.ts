@@ -21,7 +21,7 @@ Usage:
 
   bionicpro-etl run --month YYYY-MM --crm URL --telemetry URL --clickhouse URL|chdb:PATH
                     [--engine ts|sql] [--raw-database NAME] [--mart-database NAME] [--pagination copy|cursor|keyset]
-                    [--insert-batch-size N]
+                    [--insert-batch-size N] [--pushdown-shard-rows N]
       Extracts the month from PostgreSQL, loads ClickHouse and rebuilds the marts' month atomically.
       Progress goes to stderr (a bar on a terminal, log lines otherwise); the summary JSON to stdout.
 
@@ -36,6 +36,16 @@ const MART_CHOICES = {
 
 class UsageError extends Error {
   readonly code = 'usage' as const;
+}
+
+/** A flag's value as an integer >= 1, undefined when the flag is absent. */
+function positiveInteger(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`run: ${flag} must be an integer >= 1, got ${JSON.stringify(value)}`);
+  }
+  return n;
 }
 
 /** JSON with instants as ISO-8601 UTC text. */
@@ -187,6 +197,7 @@ async function run(args: string[], out: NodeJS.WritableStream, err: NodeJS.Write
       'mart-database': { type: 'string', default: DEFAULT_MART_DATABASE },
       pagination: { type: 'string', default: 'copy' },
       'insert-batch-size': { type: 'string' },
+      'pushdown-shard-rows': { type: 'string' },
       mart: { type: 'string', multiple: true },
     },
     strict: true,
@@ -206,6 +217,8 @@ async function run(args: string[], out: NodeJS.WritableStream, err: NodeJS.Write
     }
     return table as MartTableName;
   });
+  const insertBatchSize = positiveInteger(values['insert-batch-size'], '--insert-batch-size');
+  const pushdownShardRows = positiveInteger(values['pushdown-shard-rows'], '--pushdown-shard-rows');
   monthPeriod(values.month!);
   const crm = await createExtractPool(values.crm!);
   const telemetry = await createExtractPool(values.telemetry!);
@@ -221,7 +234,8 @@ async function run(args: string[], out: NodeJS.WritableStream, err: NodeJS.Write
       pagination: values.pagination,
       layout: { rawDatabase: values['raw-database']!, martDatabase: values['mart-database']! },
       ...(marts ? { marts } : {}),
-      ...(values['insert-batch-size'] ? { insertBatchSize: Number(values['insert-batch-size']) } : {}),
+      ...(insertBatchSize ? { insertBatchSize } : {}),
+      ...(pushdownShardRows ? { pushdownShardRows } : {}),
       onProgress: (e) => progress.event(e),
     });
     progress.end();

@@ -51,7 +51,9 @@ export {
 } from './telemetry-report.js';
 export {
   type CompiledQuery,
+  type KpiShard,
   type KpiSqlOptions,
+  type ProstheticKpiSqlOptions,
   clickhouseTimestamp,
   userMonthlyMetricsSql,
   prostheticMonthlyMetricsSql,

@@ -25,6 +25,35 @@ export interface KpiSqlOptions {
   readonly lastUpdated?: Date;
 }
 
+/**
+ * One slice of a mart's rows: the entities whose id satisfies `id % count = index`.
+ * The slices of `index` 0 … `count - 1` together are the whole mart, each row in
+ * exactly one slice; building a month slice by slice bounds the engine's working
+ * memory by the slice instead of the month.
+ */
+export interface KpiShard {
+  readonly count: number;
+  readonly index: number;
+}
+
+/** Options of {@link prostheticMonthlyMetricsSql}. */
+export interface ProstheticKpiSqlOptions extends KpiSqlOptions {
+  /** Compute only the prostheses with `prosthetic_id % count = index` (default: all). */
+  readonly shard?: KpiShard;
+}
+
+/** Rejects a shard that is not `0 <= index < count` with integer values. */
+export function assertShard(shard: KpiShard): void {
+  if (!Number.isSafeInteger(shard.count) || shard.count < 1) {
+    throw new RangeError(`shard.count must be an integer >= 1, got ${JSON.stringify(shard.count)}`);
+  }
+  if (!Number.isSafeInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
+    throw new RangeError(
+      `shard.index must be an integer in [0, ${shard.count - 1}], got ${JSON.stringify(shard.index)}`,
+    );
+  }
+}
+
 /** `YYYY-MM-DD HH:MM:SS.mmm`, the text form ClickHouse parses for `DateTime64(3, 'UTC')` parameters. */
 export function clickhouseTimestamp(instant: Date | number): string {
   const iso = new Date(instant).toISOString();
@@ -159,30 +188,47 @@ const inIdOrder = (sorted: string, keys: string, ids: string) =>
  *   (`ms * 2 + 1`) sorted together; `arrayReverseFill` gives each critical
  *   event the next power_on at or after it, else the month's end.
  *
+ * The arrays of all prostheses are held at once, so the engine's working
+ * memory grows with the month's device and battery rows (about 50 MB per
+ * million on chDB). `shard` computes one slice of the prostheses; inserting
+ * the slices `0 … count - 1` one after another into the same table gives the
+ * same rows with a fraction of the memory ({@link runMonthlyJob} does so
+ * when the month has more than `pushdownShardRows` rows).
+ *
  * @example
  * ```ts
  * import { prostheticMonthlyMetricsSql } from '@bionicpro/etl';
  * const { query, query_params } = prostheticMonthlyMetricsSql('2024-01', { rawDatabase: 'raw' });
+ * // the same month in four slices
+ * for (let index = 0; index < 4; index += 1) {
+ *   await client.command(prostheticMonthlyMetricsSql('2024-01', { rawDatabase: 'raw', shard: { count: 4, index } }));
+ * }
  * ```
  */
 export function prostheticMonthlyMetricsSql(
   month: string | Month | MonthPeriod,
-  options: KpiSqlOptions = {},
+  options: ProstheticKpiSqlOptions = {},
 ): CompiledQuery {
   const period = resolvePeriod(month);
+  if (options.shard) assertShard(options.shard);
+  // Every read of a prosthesis's rows is limited to the shard (the primary key starts with prosthetic_id).
+  const inShard = (column: string, where = '') => {
+    const filter = options.shard ? `${column} % {shard_count:UInt64} = {shard_index:UInt64}` : '';
+    return [where, filter].filter(Boolean).join(' AND ');
+  };
   const devices = (where: string) =>
     current(
       options,
       'device_events',
       'prosthetic_id, toUnixTimestamp64Milli(event_timestamp) - {start_ms:Int64} AS r, id, event_type, severity',
-      where,
+      inShard('prosthetic_id', where),
     );
   const batteries = (where: string) =>
     current(
       options,
       'battery_metrics',
       'prosthetic_id, toUnixTimestamp64Milli(metric_timestamp) - {start_ms:Int64} AS r, id, charge_level, current_ma, is_charging',
-      where,
+      inShard('prosthetic_id', where),
     );
   const isPower = "event_type IN ('power_on', 'power_off')";
   const isOn = "event_type = 'power_on'";
@@ -246,7 +292,7 @@ WITH
       d_criticals, db_pending, b_discharge_keys, b_discharge_values,
       b_decisive_keys, b_decisive_ids, arraySort(b_decisive_keys) AS b_decisive_sorted,
       if(bb_id != 0, [toInt64(bb_high)], []) AS carried_high
-    FROM ${current(options, 'prosthetics', 'id, user_id, prosthetic_uuid, device_type, created_at')} AS p
+    FROM ${current(options, 'prosthetics', 'id, user_id, prosthetic_uuid, device_type, created_at', inShard('id'))} AS p
     INNER JOIN ${current(options, 'users', 'id, user_uuid')} AS u ON u.id = p.user_id
     LEFT JOIN dev_month AS d ON d_id = p.id
     LEFT JOIN dev_before AS db ON db_id = p.id
@@ -332,6 +378,7 @@ SETTINGS join_use_nulls = 0`;
       ...monthParams(period, options),
       start_ms: period.startMs,
       month_ms: period.endMs - period.startMs,
+      ...(options.shard ? { shard_count: options.shard.count, shard_index: options.shard.index } : {}),
     },
   };
 }

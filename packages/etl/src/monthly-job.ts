@@ -20,7 +20,7 @@ import {
   userMonthlyMetricsSql,
   userProsthesisHourlyStatsSql,
 } from './kpi-sql.js';
-import { monthPeriod, type TimeWindow, timeWindow } from './period.js';
+import { type MonthPeriod, monthPeriod, type TimeWindow, timeWindow } from './period.js';
 import {
   extractCrm,
   type PgPoolLike,
@@ -66,6 +66,13 @@ export interface MonthlyJobOptions {
   /** Rows per ClickHouse insert (default 10 000; peak memory grows with it) and per PostgreSQL fetch (default 10 000). */
   readonly insertBatchSize?: number;
   readonly fetchBatchSize?: number;
+  /**
+   * SQL engine: the prosthetic-monthly mart is built in slices of the prostheses
+   * (see {@link prostheticMonthlyMetricsSql}'s `shard`) so that each slice covers
+   * at most about this many of the month's device and battery rows (default
+   * 500 000). The engine's working memory follows it, not the month's size.
+   */
+  readonly pushdownShardRows?: number;
   readonly retry?: RetryPolicy;
   /** How PostgreSQL is read (default `copy`); see {@link ExtractOptions.pagination}. */
   readonly pagination?: ExtractPagination;
@@ -120,6 +127,10 @@ const ALL_MARTS: readonly MartTableName[] = [
 export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSummary> {
   const period = monthPeriod(options.month);
   const engine = options.engine ?? 'sql';
+  const shardRows = options.pushdownShardRows ?? 500_000;
+  if (!Number.isSafeInteger(shardRows) || shardRows < 1) {
+    throw new RangeError(`pushdownShardRows must be an integer >= 1, got ${JSON.stringify(shardRows)}`);
+  }
   const layout = resolveLayout(options.layout);
   const marts = options.marts ?? ALL_MARTS;
   const now = options.now ?? (() => new Date());
@@ -276,20 +287,29 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
             targetTable: staging,
             lastUpdated,
           };
-          const compiled: CompiledQuery =
+          const context = { step: 'pushdown', table: mart, period: period.label } as const;
+          const run = (compiled: CompiledQuery) =>
+            withRetry(
+              () => options.clickhouse.command({ ...compiled, query_params: { ...compiled.query_params } }),
+              context,
+              options.retry,
+            );
+          if (mart === 'report_prosthetic_monthly_metrics') {
+            const monthRows = await withRetry(
+              () => countMonthRows(options.clickhouse, period, layout.rawDatabase),
+              context,
+              options.retry,
+            );
+            const count = Math.max(1, Math.ceil(monthRows / shardRows));
+            for (let index = 0; index < count; index += 1) {
+              await run(prostheticMonthlyMetricsSql(period, { ...sqlOptions, shard: { count, index } }));
+            }
+            return;
+          }
+          await run(
             mart === 'report_user_monthly_metrics'
               ? userMonthlyMetricsSql(period, sqlOptions)
-              : mart === 'report_prosthetic_monthly_metrics'
-                ? prostheticMonthlyMetricsSql(period, sqlOptions)
-                : userProsthesisHourlyStatsSql(period, sqlOptions);
-          await withRetry(
-            () => options.clickhouse.command({ ...compiled, query_params: { ...compiled.query_params } }),
-            {
-              step: 'pushdown',
-              table: mart,
-              period: period.label,
-            },
-            options.retry,
+              : userProsthesisHourlyStatsSql(period, sqlOptions),
           );
           return;
         }
@@ -330,6 +350,24 @@ async function ensureWatermarkTable(client: ClickHouseLike, database: string): P
     query: `CREATE TABLE IF NOT EXISTS ${table} (name String, watermark DateTime64(3, 'UTC'), updated_at DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree(updated_at) ORDER BY name`,
   });
   return table;
+}
+
+/** Device and battery rows of the month in the raw tables (before deduplication: an upper bound). */
+async function countMonthRows(
+  client: ClickHouseLike,
+  period: MonthPeriod,
+  rawDatabase: string,
+): Promise<number> {
+  const inMonth = (table: 'device_events' | 'battery_metrics', column: string) =>
+    `(SELECT count() FROM ${qualifiedTableName(table, rawDatabase)} WHERE ${column} >= {start:DateTime64(3, 'UTC')} AND ${column} < {end:DateTime64(3, 'UTC')})`;
+  const result = await client.query({
+    query: `SELECT ${inMonth('device_events', 'event_timestamp')} + ${inMonth('battery_metrics', 'metric_timestamp')} AS rows`,
+    query_params: { start: clickhouseTimestamp(period.startMs), end: clickhouseTimestamp(period.endMs) },
+    format: 'JSONEachRow',
+    clickhouse_settings: READ_SETTINGS,
+  });
+  const [row] = await result.json<{ rows: string | number }>();
+  return Number(row?.rows ?? 0);
 }
 
 /** The end of the last window imported under `name`, or undefined before the first import. */

@@ -201,4 +201,26 @@ describe('bionicpro-etl run', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`extract of users for ${month} failed after 5 attempts`));
   });
+
+  it.each([
+    ['--pushdown-shard-rows', '0'],
+    ['--pushdown-shard-rows', 'many'],
+    ['--insert-batch-size', '1.5'],
+  ])('exits 2 naming %s when it is %s', async (flag, value) => {
+    const { code, stderr } = await runCli([
+      'run',
+      '--month',
+      recentMonths()[1],
+      '--crm',
+      urlOf(names.crm),
+      '--telemetry',
+      urlOf(names.telemetry),
+      '--clickhouse',
+      `chdb:${join(work, 'chdb-3')}`,
+      flag,
+      value,
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`run: ${flag} must be an integer >= 1, got "${value}"`);
+  });
 });

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureWarehouse,
   insertRows,
+  type MonthPeriod,
   monthPeriod,
   prostheticMonthlyMetrics,
   prostheticMonthlyMetricsSql,
@@ -69,6 +70,35 @@ const parsers = {
   user_prosthesis_stats: createRowParser(UserProsthesisHourlyStats, 'user_prosthesis_stats'),
 };
 
+const sqlBuilders = {
+  report_user_monthly_metrics: userMonthlyMetricsSql,
+  report_prosthetic_monthly_metrics: prostheticMonthlyMetricsSql,
+  user_prosthesis_stats: userProsthesisHourlyStatsSql,
+};
+
+type MartTable = keyof typeof parsers;
+
+/** Builds one month of a mart with the SQL pushdown (staging + partition swap) and reads it back, parsed. */
+async function buildWithSql<T extends MartTable>(
+  table: T,
+  period: MonthPeriod,
+  raw: string,
+  marts: string,
+): Promise<ReturnType<(typeof parsers)[T]>[]> {
+  await replaceMonthPartition(client, table, period, { database: marts }, (staging) =>
+    client.command(
+      sqlBuilders[table](period, {
+        rawDatabase: raw,
+        martDatabase: marts,
+        targetTable: staging,
+        lastUpdated,
+      }),
+    ),
+  );
+  const rows = await readMonth(client, table, period, marts);
+  return rows.map((r) => parsers[table](r) as ReturnType<(typeof parsers)[T]>);
+}
+
 for (const seed of [1, 2, 3]) {
   describe(`seed ${seed}: SQL pushdown equals the TS transforms`, () => {
     const raw = `raw_${seed}`;
@@ -92,24 +122,7 @@ for (const seed of [1, 2, 3]) {
       const period = monthPeriod(month);
 
       it(`report_user_monthly_metrics ${month}`, async () => {
-        await replaceMonthPartition(
-          client,
-          'report_user_monthly_metrics',
-          period,
-          { database: marts },
-          (staging) =>
-            client.command(
-              userMonthlyMetricsSql(period, {
-                rawDatabase: raw,
-                martDatabase: marts,
-                targetTable: staging,
-                lastUpdated,
-              }),
-            ),
-        );
-        const sql = (await readMonth(client, 'report_user_monthly_metrics', period, marts)).map((r) =>
-          parsers.report_user_monthly_metrics(r),
-        );
+        const sql = await buildWithSql('report_user_monthly_metrics', period, raw, marts);
         const ts = userMonthlyMetrics(data, { month, lastUpdated });
         expect(ts.length).toBeGreaterThan(0);
         expect(ts.some((r) => r.total_payments !== '0.00')).toBe(true);
@@ -117,24 +130,7 @@ for (const seed of [1, 2, 3]) {
       });
 
       it(`report_prosthetic_monthly_metrics ${month}`, async () => {
-        await replaceMonthPartition(
-          client,
-          'report_prosthetic_monthly_metrics',
-          period,
-          { database: marts },
-          (staging) =>
-            client.command(
-              prostheticMonthlyMetricsSql(period, {
-                rawDatabase: raw,
-                martDatabase: marts,
-                targetTable: staging,
-                lastUpdated,
-              }),
-            ),
-        );
-        const sql = (await readMonth(client, 'report_prosthetic_monthly_metrics', period, marts)).map((r) =>
-          parsers.report_prosthetic_monthly_metrics(r),
-        );
+        const sql = await buildWithSql('report_prosthetic_monthly_metrics', period, raw, marts);
         const ts = prostheticMonthlyMetrics(data, { month, lastUpdated }).sort(
           (a, b) => a.user_id - b.user_id || a.prosthetic_id - b.prosthetic_id,
         );
@@ -143,19 +139,7 @@ for (const seed of [1, 2, 3]) {
       });
 
       it(`user_prosthesis_stats ${month}`, async () => {
-        await replaceMonthPartition(client, 'user_prosthesis_stats', period, { database: marts }, (staging) =>
-          client.command(
-            userProsthesisHourlyStatsSql(period, {
-              rawDatabase: raw,
-              martDatabase: marts,
-              targetTable: staging,
-              lastUpdated,
-            }),
-          ),
-        );
-        const sql = (await readMonth(client, 'user_prosthesis_stats', period, marts)).map((r) =>
-          parsers.user_prosthesis_stats(r),
-        );
+        const sql = await buildWithSql('user_prosthesis_stats', period, raw, marts);
         const ts = userProsthesisHourlyStats(data, { month, lastUpdated });
         expect(ts.length).toBeGreaterThan(100);
         expectRowsClose(sql, ts, []);
@@ -180,25 +164,59 @@ for (const seed of [1, 2, 3]) {
       });
     }
 
-    it('re-running a month replaces it: no duplicates', async () => {
-      const period = monthPeriod(firstMonth);
-      const before = await readMonth(client, 'report_prosthetic_monthly_metrics', period, marts);
+    it('report_prosthetic_monthly_metrics built in shards: the same rows, each prosthesis in one shard', async () => {
+      const period = monthPeriod(secondMonth);
+      const whole = (await readMonth(client, 'report_prosthetic_monthly_metrics', period, marts)).map((r) =>
+        parsers.report_prosthetic_monthly_metrics(r),
+      );
+      expect(whole.length).toBeGreaterThan(3);
+      const count = 3;
+      const shardIds: number[][] = [];
       await replaceMonthPartition(
         client,
         'report_prosthetic_monthly_metrics',
         period,
         { database: marts },
-        (staging) =>
-          client.command(
-            prostheticMonthlyMetricsSql(period, {
+        async (staging) => {
+          for (let index = 0; index < count; index += 1) {
+            const compiled = prostheticMonthlyMetricsSql(period, {
               rawDatabase: raw,
               martDatabase: marts,
               targetTable: staging,
               lastUpdated,
-            }),
-          ),
+              shard: { count, index },
+            });
+            await client.command(compiled);
+            // the prostheses this shard added to the staging table
+            const result = await client.query({
+              query: `SELECT prosthetic_id FROM ${marts}.${staging} ORDER BY prosthetic_id`,
+              format: 'JSONEachRow',
+            });
+            const all = (await result.json<{ prosthetic_id: number }>()).map((r) => Number(r.prosthetic_id));
+            shardIds.push(all.filter((id) => !shardIds.flat().includes(id)));
+          }
+        },
       );
-      const after = await readMonth(client, 'report_prosthetic_monthly_metrics', period, marts);
+      const sharded = (await readMonth(client, 'report_prosthetic_monthly_metrics', period, marts)).map((r) =>
+        parsers.report_prosthetic_monthly_metrics(r),
+      );
+      expect(sharded).toEqual(whole);
+      shardIds.forEach((ids, index) => {
+        expect(ids.length).toBeGreaterThan(0);
+        expect(ids.every((id) => id % count === index)).toBe(true);
+      });
+      expect(shardIds.flat().sort((a, b) => a - b)).toEqual(
+        whole.map((r) => r.prosthetic_id).sort((a, b) => a - b),
+      );
+    });
+
+    it('re-running a month replaces it: no duplicates', async () => {
+      const period = monthPeriod(firstMonth);
+      const before = (await readMonth(client, 'report_prosthetic_monthly_metrics', period, marts)).map((r) =>
+        parsers.report_prosthetic_monthly_metrics(r),
+      );
+      expect(before.length).toBeGreaterThan(0);
+      const after = await buildWithSql('report_prosthetic_monthly_metrics', period, raw, marts);
       expect(after).toEqual(before);
     });
   });
@@ -287,24 +305,7 @@ describe('same-instant ties and context from outside the month', () => {
   });
 
   it('report_prosthetic_monthly_metrics: equal to the TS transform, ties resolved by id', async () => {
-    await replaceMonthPartition(
-      client,
-      'report_prosthetic_monthly_metrics',
-      period,
-      { database: marts },
-      (staging) =>
-        client.command(
-          prostheticMonthlyMetricsSql(period, {
-            rawDatabase: raw,
-            martDatabase: marts,
-            targetTable: staging,
-            lastUpdated,
-          }),
-        ),
-    );
-    const sql = (await readMonth(client, 'report_prosthetic_monthly_metrics', period, marts)).map((r) =>
-      parsers.report_prosthetic_monthly_metrics(r),
-    );
+    const sql = await buildWithSql('report_prosthetic_monthly_metrics', period, raw, marts);
     const ts = prostheticMonthlyMetrics(
       { ...data, users: data.users },
       { month: firstMonth, lastUpdated },
