@@ -177,6 +177,41 @@ describe('createChangeDecoder', () => {
     expect(event.key?.['id']).toBe(9007199254740993n);
   });
 
+  it('reads one-integer keys without JSON.parse exactly as JSON, and leaves every other key to it', () => {
+    const keyOf = (key: string) =>
+      createChangeDecoder().decode({ topic: 'crm.public.payments', key, value: null }) as { key: unknown };
+    for (const n of [0, -0, 1, -42, 999_999_999_999_999, -999_999_999_999_999]) {
+      expect(keyOf(`{"id":${Object.is(n, -0) ? '-0' : n}}`).key).toEqual({ id: n });
+    }
+    expect(Object.is((keyOf('{"id":-0}').key as { id: number }).id, -0)).toBe(true);
+    expect(keyOf('{"id":12345678901234567890}').key).toEqual({ id: 12345678901234567890n });
+    expect(keyOf('{"id":1234567890123456}').key).toEqual({ id: 1234567890123456 });
+    expect(keyOf('{"user_id":7}').key).toEqual({ user_id: 7 });
+    expect(keyOf('{"id":7,"n":8}').key).toEqual({ id: 7, n: 8 });
+    expect(keyOf('{"id": 7}').key).toEqual({ id: 7 });
+    expect(keyOf('{"id":1.5}').key).toEqual({ id: 1.5 });
+    expect(keyOf('{"id":"7"}').key).toEqual({ id: '7' });
+    expect(keyOf('{"a-b":7}').key).toEqual({ 'a-b': 7 });
+    expect(keyOf('{"id":null}').key).toEqual({ id: null });
+    expect(() => keyOf('{"id":07}')).toThrow(EnvelopeError);
+    expect(() => keyOf('{"id":}')).toThrow(EnvelopeError);
+    expect(() => keyOf('{"id":-}')).toThrow(EnvelopeError);
+    expect(() => keyOf('{"id":7')).toThrow(EnvelopeError);
+    // One decoder meeting keys of several columns in turn.
+    const shared = createChangeDecoder();
+    for (const [key, expected] of [
+      ['{"id":1}', { id: 1 }],
+      ['{"ticket_id":2}', { ticket_id: 2 }],
+      ['{"id":3}', { id: 3 }],
+      ['{"id":x}', undefined],
+      ['{"id":4}', { id: 4 }],
+    ] as const) {
+      const decode = () => shared.decode({ topic: 'crm.public.payments', key, value: null });
+      if (expected === undefined) expect(decode).toThrow(EnvelopeError);
+      else expect((decode() as { key: unknown }).key).toEqual(expected);
+    }
+  });
+
   it('accepts bytes as well as text', () => {
     const bytes = new TextEncoder().encode(examples.createWithSchema.value);
     const event = change(

@@ -210,6 +210,9 @@ export interface ChangeDecoder {
   decode(record: KafkaRecord): CdcEvent;
 }
 
+/** The start of a key of one column, up to its value: `{"id":`. */
+const INTEGER_KEY_PREFIX = /^\{"([A-Za-z_][A-Za-z0-9_]*)":/;
+
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
 function toText(bytes: string | Uint8Array, part: 'key' | 'value'): string {
@@ -228,6 +231,32 @@ function parseText(text: string, part: 'key' | 'value', lossless: boolean): unkn
     throw new EnvelopeError(`not JSON: ${(cause as Error).message}`, [part], { cause });
   }
 }
+
+/** `(value) => ({ <column>: value })` for a plain column name (see INTEGER_KEY_PREFIX). */
+function keyRowOf(column: string): (value: number) => Record<string, unknown> {
+  try {
+    return new Function('value', `return { ${column}: value };`) as (
+      value: number,
+    ) => Record<string, unknown>;
+  } catch {
+    // No code generation here (e.g. a Content-Security-Policy without 'unsafe-eval').
+    return (value) => {
+      const row: Record<string, unknown> = {};
+      row[column] = value;
+      return row;
+    };
+  }
+}
+
+function positionOf(record: KafkaRecord): RecordPosition {
+  return { topic: record.topic, partition: record.partition ?? null, offset: record.offset ?? null };
+}
+
+// Shared, never mutated: paths are copied whenever an error extends them.
+const ROOT_PATH: readonly (string | number)[] = [];
+const AFTER_PATH: readonly (string | number)[] = ['after'];
+const BEFORE_PATH: readonly (string | number)[] = ['before'];
+const NO_COLUMNS: readonly string[] = Object.freeze([]);
 
 function topicTable(topic: string): string {
   const dot = topic.lastIndexOf('.');
@@ -329,16 +358,35 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     return decoder;
   }
 
+  let lastModelTable: string | undefined;
+  let lastModel: z.ZodObject | undefined;
+
   function modelOf(table: string): z.ZodObject | undefined {
+    if (table === lastModelTable) return lastModel;
     let model = models.get(table);
     if (model === undefined) {
       model = modelFor(table) ?? null;
       models.set(table, model);
     }
-    return model ?? undefined;
+    lastModelTable = table;
+    lastModel = model ?? undefined;
+    return lastModel;
   }
 
+  // The last table's schema-less decoder: consecutive records are nearly always of one table,
+  // and comparing a short name costs less than hashing it (it is a new string in every record).
+  let lastSchemalessTable: string | undefined;
+  let lastSchemalessDecoder: RowDecoder | undefined;
+
   function rowDecoderWithoutSchema(table: string): RowDecoder {
+    if (table === lastSchemalessTable) return lastSchemalessDecoder!;
+    const decoder = schemalessDecoderOf(table);
+    lastSchemalessTable = table;
+    lastSchemalessDecoder = decoder;
+    return decoder;
+  }
+
+  function schemalessDecoderOf(table: string): RowDecoder {
     let decoder = schemalessDecoders.get(table);
     if (!decoder) {
       const fields: Record<string, ValueType> = {};
@@ -358,7 +406,49 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
   // Schema-less keys: one decoder for all of them (compiling one per message cost a Map and a WeakMap entry each).
   const schemalessKeyDecoder = compileRowType({}, undefined, true);
 
+  // The column of the last `{"<column>":<integer>}` key (see integerKey), its text up to the
+  // value, and a function building the key row as an object literal.
+  let keyColumn = '';
+  let keyPrefix = '';
+  let keyRow: (value: number) => Record<string, unknown> = () => ({});
+
+  /**
+   * A schema-less key of one integer column, `{"<column>":<integer of at most 15 digits>}`, the
+   * usual primary key, read without JSON.parse: the row the general path decodes it to (the
+   * integer is exact, so no lossless re-parse is needed). Undefined for any other text.
+   */
+  function integerKey(text: string): Record<string, unknown> | undefined {
+    const end = text.length - 1;
+    if (end > 80 || text.charCodeAt(end) !== 125 /* } */) return undefined;
+    let column = keyColumn;
+    let at = keyPrefix.length;
+    if (at === 0 || !text.startsWith(keyPrefix)) {
+      const prefix = INTEGER_KEY_PREFIX.exec(text);
+      if (prefix === null || prefix[1] === '__proto__') return undefined;
+      column = prefix[1]!;
+      at = prefix[0].length;
+    }
+    const negative = text.charCodeAt(at) === 45; /* - */
+    const start = negative ? at + 1 : at;
+    const digits = end - start;
+    if (digits < 1 || digits > 15 || (digits > 1 && text.charCodeAt(start) === 48)) return undefined;
+    let value = 0;
+    for (let i = start; i < end; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) return undefined;
+      value = value * 10 + digit;
+    }
+    if (column !== keyColumn) {
+      keyColumn = column;
+      keyPrefix = text.slice(0, at);
+      keyRow = keyRowOf(column);
+    }
+    return keyRow(negative ? -value : value);
+  }
+
   function decodeKey(text: string): Record<string, unknown> | null {
+    const fast = integerKey(text);
+    if (fast !== undefined) return fast;
     const parsed = parseText(text, 'key', true);
     if (parsed === null) return null;
     const { payload, schema } = unwrapSchema(parsed);
@@ -403,16 +493,53 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
   }
 
   function decodeValue(record: KafkaRecord, text: string, lossless: boolean): CdcEvent {
-    const position: RecordPosition = {
-      topic: record.topic,
-      partition: record.partition ?? null,
-      offset: record.offset ?? null,
-    };
     const parsed = parseText(text, 'value', lossless);
     if (parsed === null) {
-      return { kind: 'tombstone', ...position, table: topicTable(record.topic), key: keyOf(record) };
+      return {
+        kind: 'tombstone',
+        ...positionOf(record),
+        table: topicTable(record.topic),
+        key: keyOf(record),
+      };
     }
     const envelope: Envelope = classifyEnvelope(parsed, { topic: record.topic, text });
+    if (envelope.form !== 'change') return otherEvent(record, envelope);
+    const table = tableOf(record.topic, envelope.source);
+    const decoder =
+      envelope.rowSchema?.type === 'struct'
+        ? rowDecoderForSchema(envelope.rowSchema, table)
+        : rowDecoderWithoutSchema(table);
+    const base = envelope.unwrapped ? ROOT_PATH : AFTER_PATH;
+    const ctx: DecodeContext = { path: base, unsafe: false };
+    const after = envelope.after === null ? null : decodeRow(decoder, envelope.after, ctx);
+    const beforeCtx: DecodeContext = { path: envelope.unwrapped ? ROOT_PATH : BEFORE_PATH, unsafe: false };
+    const before = envelope.before === null ? null : decodeRow(decoder, envelope.before, beforeCtx);
+    if (!lossless && (ctx.unsafe || beforeCtx.unsafe)) return decodeValue(record, text, true);
+
+    const afterRow = after?.row ?? null;
+    const unavailable = after?.unavailable ?? before?.unavailable ?? NO_COLUMNS;
+    const row = afterRow === null ? null : validateRowFor(table, afterRow, unavailable, base);
+    return new DecodedChange(
+      record,
+      table,
+      envelope.op,
+      keyOf(record),
+      before?.row ?? null,
+      afterRow,
+      row as Record<string, unknown> | null,
+      unavailable,
+      envelope.source,
+      envelope.transaction,
+      envelope.ts_ms,
+      envelope.ts_us,
+      envelope.tsNsRaw,
+      text,
+      envelope.unwrapped,
+    );
+  }
+
+  function otherEvent(record: KafkaRecord, envelope: Exclude<Envelope, { form: 'change' }>): CdcEvent {
+    const position = positionOf(record);
     switch (envelope.form) {
       case 'heartbeat':
         return { kind: 'heartbeat', ...position, ts_ms: envelope.ts_ms };
@@ -443,42 +570,7 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
           source: envelope.source,
           ts_ms: envelope.ts_ms,
         };
-      case 'change':
-        break;
     }
-    const table = tableOf(record.topic, envelope.source);
-    const decoder =
-      envelope.rowSchema?.type === 'struct'
-        ? rowDecoderForSchema(envelope.rowSchema, table)
-        : rowDecoderWithoutSchema(table);
-    const base = envelope.unwrapped ? [] : ['after'];
-    const ctx: DecodeContext = { path: base, unsafe: false };
-    const after = envelope.after === null ? null : decodeRow(decoder, envelope.after, ctx);
-    const beforeCtx: DecodeContext = { path: envelope.unwrapped ? [] : ['before'], unsafe: false };
-    const before = envelope.before === null ? null : decodeRow(decoder, envelope.before, beforeCtx);
-    if (!lossless && (ctx.unsafe || beforeCtx.unsafe)) return decodeValue(record, text, true);
-
-    const source = envelope.source;
-    const afterRow = after?.row ?? null;
-    const unavailable = after?.unavailable ?? before?.unavailable ?? [];
-    const row = afterRow === null ? null : validateRowFor(table, afterRow, unavailable, base);
-    return new DecodedChange(
-      record,
-      table,
-      envelope.op,
-      keyOf(record),
-      before?.row ?? null,
-      afterRow,
-      row as Record<string, unknown> | null,
-      unavailable,
-      source,
-      envelope.transaction,
-      envelope.ts_ms,
-      envelope.ts_us,
-      envelope.tsNsRaw,
-      text,
-      envelope.unwrapped,
-    );
   }
 
   function keyOf(record: KafkaRecord): Record<string, unknown> | null {

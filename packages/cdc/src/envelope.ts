@@ -155,8 +155,8 @@ export function parseSnapshotMarker(
   path: (string | number)[] = ['source', 'snapshot'],
 ): SnapshotMarker | null {
   if (value === undefined || value === null) return null;
+  if (value === 'false' || value === false) return 'false';
   if (value === true) return 'true';
-  if (value === false) return 'false';
   if (typeof value === 'string' && SNAPSHOT_MARKERS.has(value)) return value as SnapshotMarker;
   throw new EnvelopeError(
     `expected one of ${[...SNAPSHOT_MARKERS].join(', ')} (or a boolean), got ${JSON.stringify(value)}`,
@@ -355,6 +355,8 @@ function fieldSchema(schema: ConnectSchema | undefined, name: string): ConnectSc
 
 const CHANGE_OPS = new Set(['c', 'u', 'd', 'r']);
 const SOURCE_PATH = ['source'];
+const ROOT_PATH: readonly (string | number)[] = [];
+const PAYLOAD_PATH: readonly (string | number)[] = ['payload'];
 /** Field names the ExtractNewRecordState SMT adds (`add.fields`, `add.headers` excluded). */
 const UNWRAP_FIELD = /^__/;
 
@@ -378,9 +380,12 @@ export interface ClassifyOptions {
  */
 export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}): Envelope {
   const { payload, schema } = unwrapSchema(value);
-  const base = schema === undefined ? [] : ['payload'];
+  // Shared and never mutated: error paths below are copies.
+  const base = schema === undefined ? ROOT_PATH : PAYLOAD_PATH;
   if (!isObject(payload)) {
-    throw new EnvelopeError(`expected a JSON object, got ${JSON.stringify(payload)?.slice(0, 60)}`, base);
+    throw new EnvelopeError(`expected a JSON object, got ${JSON.stringify(payload)?.slice(0, 60)}`, [
+      ...base,
+    ]);
   }
   const op = payload['op'];
   const rawTsMs = payload['ts_ms'];
@@ -389,7 +394,7 @@ export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}):
     typeof op === 'string' &&
     ('source' in payload || 'after' in payload || 'before' in payload || op === 'm')
   ) {
-    if (CHANGE_OPS.has(op)) {
+    if (op === 'c' || op === 'u' || op === 'd' || op === 'r') {
       const before = payload['before'] ?? null;
       const after = payload['after'] ?? null;
       if (before !== null && !isObject(before))
@@ -415,7 +420,10 @@ export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}):
           options.text,
           payload['ts_ns'] !== undefined && payload['ts_ns'] !== null,
         ),
-        transaction: parseTransactionPosition(payload['transaction'], [...base, 'transaction']),
+        transaction:
+          payload['transaction'] === undefined || payload['transaction'] === null
+            ? null
+            : parseTransactionPosition(payload['transaction'], [...base, 'transaction']),
         ts_ms,
         ts_us:
           typeof payload['ts_us'] === 'number'
@@ -490,7 +498,7 @@ export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}):
 function classifyUnwrapped(
   payload: Record<string, unknown>,
   schema: ConnectSchema | undefined,
-  base: (string | number)[],
+  base: readonly (string | number)[],
 ): Envelope {
   const row: Record<string, unknown> = {};
   for (const key in payload) if (!UNWRAP_FIELD.test(key)) row[key] = payload[key];

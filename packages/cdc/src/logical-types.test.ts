@@ -10,13 +10,18 @@ import {
 } from './decode-time.js';
 import { DecodeError } from './errors.js';
 import {
+  type ConnectSchema,
   compileRowSchema,
+  compileRowType,
   type DecodeContext,
+  type DecodedRow,
   decodeRow,
+  decodeRowLoop,
   decoderFor,
+  type RowDecoder,
   valueTypeOfSchema,
 } from './logical-types.js';
-import { unavailableValueMatcher } from './unavailable-value.js';
+import { type UnavailableMatcher, unavailableValueMatcher } from './unavailable-value.js';
 
 /** Independent encoder: Java's BigDecimal.unscaledValue().toByteArray() (minimal two's complement), base64. */
 function encodeUnscaled(unscaled: bigint): string {
@@ -308,5 +313,207 @@ describe('schema-driven row decoding', () => {
     const c = ctx();
     decoderFor(valueTypeOfSchema({ type: 'int64' }))(2 ** 60, 'id', c);
     expect(c.unsafe).toBe(true);
+  });
+});
+
+describe('generated row decoders', () => {
+  const placeholder = '__debezium_unavailable_value';
+  // Every decoder's accepting and failing cases, unsafe integers, and the placeholder's shapes.
+  const anyValue = fc.oneof(
+    fc.constantFrom<unknown>(
+      null,
+      undefined,
+      0,
+      -0,
+      1,
+      -7,
+      1.5,
+      2 ** 53,
+      2 ** 60,
+      -(2 ** 60),
+      Number.NaN,
+      true,
+      false,
+      '',
+      'x',
+      'NaN',
+      '-Infinity',
+      '5B3E6A1C-1B2C-4D5E-8F90-123456789ABC',
+      '5b3e6a1c-1b2c-4d5e-8f90-123456789abc',
+      '5b3e6a1c-1b2c-4d5e-8f90-123456789abg',
+      '2024-01-15T10:00:00.123456Z',
+      '2024-01-15T13:00:00+03:00',
+      '2024-01-15',
+      '{"a":1}',
+      '{',
+      'BJN8',
+      'aGVsbG8=',
+      placeholder,
+      Buffer.from(placeholder).toString('base64'),
+      [placeholder],
+      [...Buffer.from(placeholder)],
+      { [placeholder]: placeholder },
+      { scale: 2, value: 'BJN8' },
+      { k: 'v' },
+      ['x', null],
+      [1, 2],
+      12345678901234567890n,
+      19737,
+    ),
+    fc.string(),
+    fc.integer(),
+    fc.double(),
+  );
+  const schema: ConnectSchema = {
+    type: 'struct',
+    fields: [
+      { type: 'int32', field: 'i32' },
+      { type: 'int64', field: 'i64' },
+      { type: 'double', field: 'f' },
+      { type: 'boolean', field: 'b' },
+      { type: 'string', field: 's' },
+      { type: 'bytes', field: 'raw' },
+      { type: 'string', name: 'io.debezium.data.Uuid', field: 'uuid' },
+      { type: 'string', name: 'io.debezium.time.ZonedTimestamp', field: 'zoned' },
+      { type: 'int64', name: 'io.debezium.time.MicroTimestamp', field: 'micros' },
+      { type: 'int32', name: 'io.debezium.time.Date', field: 'day' },
+      {
+        type: 'bytes',
+        name: 'org.apache.kafka.connect.data.Decimal',
+        parameters: { scale: '2' },
+        field: 'price',
+      },
+      { type: 'string', name: 'io.debezium.data.Json', field: 'doc' },
+      { type: 'array', items: { type: 'string' }, field: 'tags' },
+      { type: 'map', keys: { type: 'string' }, values: { type: 'string' }, field: 'attrs' },
+    ],
+  };
+  const columns = (schema.fields ?? []).map((field) => field.field!);
+  const customMatcher = Object.assign((value: unknown) => value === 'gone' || value === 7, {
+    placeholder: 'gone',
+  }) as UnavailableMatcher;
+  const schemaless = (matcher?: UnavailableMatcher) => {
+    const type = valueTypeOfSchema(schema);
+    return compileRowType(type.kind === 'struct' ? type.fields : {}, matcher, true);
+  };
+
+  function outcome(decode: (ctx: DecodeContext) => DecodedRow): unknown {
+    const c = ctx();
+    try {
+      const { row, unavailable } = decode(c);
+      return { row, keys: Object.keys(row), unavailable, unsafe: c.unsafe };
+    } catch (error) {
+      const e = error as DecodeError;
+      return { error: e.constructor.name, message: e.message, path: e.path, type: e.logicalType };
+    }
+  }
+
+  // Rows of one shape with random values (the generated decoder's case: `extra` is not in the
+  // schema), and rows with columns reordered, missing or unknown (other shapes: the general
+  // loop, then a recompile).
+  const known = [...columns, 'extra'];
+  // Mostly values the column's decoder accepts, so that many rows decode without an error.
+  const valid: Record<string, fc.Arbitrary<unknown>> = {
+    i32: fc.integer(),
+    i64: fc.oneof(
+      { weight: 9, arbitrary: fc.integer() },
+      fc.constantFrom(2 ** 60, 2 ** 53, 9007199254740993n),
+    ),
+    f: fc.oneof(fc.double(), fc.constantFrom('NaN', 'Infinity')),
+    b: fc.boolean(),
+    s: fc.string(),
+    raw: fc.base64String(),
+    uuid: fc.oneof(
+      fc.uuid(),
+      fc.uuid().map((u) => u.toUpperCase()),
+    ),
+    zoned: fc.constantFrom('2024-01-15T10:00:00.123456Z', '2024-01-15T13:00:00+03:00', 'infinity'),
+    micros: fc.oneof({ weight: 9, arbitrary: fc.integer() }, fc.constant(2 ** 60)),
+    day: fc.integer({ min: -100_000, max: 100_000 }),
+    price: fc.constantFrom('BJN8', 'AA==', '/w==', 12.5),
+    doc: fc.constantFrom('{"a":1}', '[1,2]', '12345678901234567890'),
+    tags: fc.array(fc.oneof(fc.string(), fc.constant(null))),
+    attrs: fc.dictionary(fc.string(), fc.string()),
+    extra: fc.oneof(anyValue, fc.constantFrom(2 ** 60, -(2 ** 53))),
+  };
+  const columnValue = (column: string) =>
+    fc.oneof({ weight: 19, arbitrary: valid[column]! }, { weight: 1, arbitrary: anyValue });
+  const fullRow = fc.record(Object.fromEntries(known.map((c) => [c, columnValue(c)])));
+  const rows = fc.array(
+    fc.oneof(
+      { weight: 6, arbitrary: fullRow },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(
+            fc.shuffledSubarray(known, { minLength: known.length }),
+            fc.array(anyValue, { minLength: known.length, maxLength: known.length }),
+          )
+          .map(([keys, values]) => Object.fromEntries(keys.map((key, i) => [key, values[i]]))),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.dictionary(fc.constantFrom(...known, '__proto__', 'bad-name'), anyValue),
+      },
+    ),
+    { maxLength: 150 },
+  );
+  // The first row sets the shape schema-less decoders compile for.
+  const batches = fc.tuple(fullRow, rows).map(([first, rest]) => [first, ...rest]);
+
+  it.each<[string, () => RowDecoder]>([
+    ['struct schema, default matcher', () => compileRowSchema(schema, unavailableValueMatcher())],
+    ['struct schema, custom matcher', () => compileRowSchema(schema, customMatcher)],
+    ['struct schema, no matcher', () => compileRowSchema(schema)],
+    ['schema-less, default matcher', () => schemaless(unavailableValueMatcher())],
+    ['schema-less, custom matcher', () => schemaless(customMatcher)],
+    ['schema-less, no matcher', () => schemaless()],
+  ])('%s: same rows, unavailable columns, unsafe flags and errors as the general loop', (_name, make) => {
+    fc.assert(
+      fc.property(batches, (values) => {
+        const decoder = make();
+        for (const value of values) {
+          const fast = outcome((c) => decodeRow(decoder, value, c));
+          expect(fast).toEqual(outcome((c) => decodeRowLoop(decoder, value, c)));
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('follows schema-less rows to a new shape', () => {
+    const decoder = schemaless(unavailableValueMatcher());
+    const a = { i32: 1, s: 'x', uuid: '5B3E6A1C-1B2C-4D5E-8F90-123456789ABC' };
+    const b = { uuid: '5b3e6a1c-1b2c-4d5e-8f90-123456789abc', s: 'y', extra: 2 ** 60 };
+    for (const value of [...Array(100).fill(a), ...Array(200).fill(b), a]) {
+      expect(outcome((c) => decodeRow(decoder, value, c))).toEqual(
+        outcome((c) => decodeRowLoop(decoder, value, c)),
+      );
+    }
+  });
+
+  it('checks UUIDs exactly as the 8-4-4-4-12 hex pattern, lower-casing them', () => {
+    const pattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+    const decode = decoderFor({ kind: 'uuid' });
+    const unit = fc.constantFrom(...'0123456789abcdefABCDEFgG-é \u0130'.split(''));
+    const text = fc.oneof(
+      fc.string({ unit, minLength: 30, maxLength: 40 }),
+      fc.uuid().map((u) => u.toUpperCase()),
+      fc.tuple(fc.uuid(), fc.nat(35), unit).map(([u, at, c]) => `${u.slice(0, at)}${c}${u.slice(at + 1)}`),
+    );
+    fc.assert(
+      fc.property(text, (value) => {
+        const expected = pattern.test(value) ? value.toLowerCase() : undefined;
+        let actual: unknown;
+        try {
+          actual = decode(value, 'id', ctx());
+        } catch (error) {
+          expect(error).toBeInstanceOf(DecodeError);
+          actual = undefined;
+        }
+        expect(actual).toBe(expected);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -21,7 +21,7 @@ import {
 } from './decode-time.js';
 import { DecodeError, type CdcPath } from './errors.js';
 import { parseJsonLossless } from './lossless-json.js';
-import type { UnavailableMatcher } from './unavailable-value.js';
+import { placeholderTextsOf, type UnavailableMatcher } from './unavailable-value.js';
 
 /** A Kafka Connect schema in the JSON converter's form. */
 export interface ConnectSchema {
@@ -312,9 +312,51 @@ const decodeZoned: ValueDecoder = (value, column, ctx) => {
 const decodeDuration: ValueDecoder = (value, column, ctx) =>
   decodeMicroDuration(integerOf(value, column, ctx, 'io.debezium.time.MicroDuration'));
 
-const UUID_TEXT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Per ASCII code: 0 not a hex digit, 1 a digit or a-f, 2 A-F. */
+const HEX_CLASS = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) HEX_CLASS[c] = 1;
+for (let c = 97; c <= 102; c++) HEX_CLASS[c] = 1;
+for (let c = 65; c <= 70; c++) HEX_CLASS[c] = 2;
+
+/** 0 if any of text[from, to) is not a hex digit, else 1 | 2 when one is upper-case. */
+function hexRun(text: string, from: number, to: number): number {
+  let kinds = 1;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    const kind = c < 128 ? HEX_CLASS[c]! : 0;
+    if (kind === 0) return 0;
+    kinds |= kind;
+  }
+  return kinds;
+}
+
+/**
+ * `8-4-4-4-12` hex digits, lower-cased; undefined otherwise. A table scan rather than a
+ * regular expression (which costs four times more) or a branch per character class (random
+ * hex digits defeat the branch predictor): this runs for every UUID column of every row.
+ */
+function uuidText(value: string): string | undefined {
+  if (
+    value.length !== 36 ||
+    value.charCodeAt(8) !== 45 ||
+    value.charCodeAt(13) !== 45 ||
+    value.charCodeAt(18) !== 45 ||
+    value.charCodeAt(23) !== 45
+  ) {
+    return undefined;
+  }
+  const a = hexRun(value, 0, 8);
+  const b = hexRun(value, 9, 13);
+  const c = hexRun(value, 14, 18);
+  const d = hexRun(value, 19, 23);
+  const e = hexRun(value, 24, 36);
+  if ((a & b & c & d & e) === 0) return undefined;
+  return ((a | b | c | d | e) & 2) === 0 ? value : value.toLowerCase();
+}
+
 const decodeUuid: ValueDecoder = (value, column, ctx) => {
-  if (typeof value === 'string' && UUID_TEXT.test(value)) return value.toLowerCase();
+  const text = typeof value === 'string' ? uuidText(value) : undefined;
+  if (text !== undefined) return text;
   return fail(ctx, column, 'io.debezium.data.Uuid', `expected a UUID, got ${describe(value)}`);
 };
 
@@ -470,6 +512,27 @@ export function decodeRow(
   value: Record<string, unknown>,
   ctx: DecodeContext,
 ): DecodedRow {
+  let shapes = rowShapes.get(decoder);
+  if (shapes === undefined) {
+    shapes = new RowShapes(decoder, (columns, exact) => compileFastRow(decoder, columns, exact));
+    rowShapes.set(decoder, shapes);
+  }
+  const fast = shapes.decode(value, ctx, undefined);
+  if (fast !== undefined) return { row: fast, unavailable: NO_COLUMNS };
+  return decodeRowLoop(decoder, value, ctx);
+}
+
+/**
+ * {@link decodeRow} without the generated decoders: the general loop, which every row the
+ * generated ones decline takes, and the reference they are tested against.
+ *
+ * @internal
+ */
+export function decodeRowLoop(
+  decoder: RowDecoder,
+  value: Record<string, unknown>,
+  ctx: DecodeContext,
+): DecodedRow {
   const row: Record<string, unknown> = {};
   let unavailable: string[] | undefined;
   const { isUnavailable } = decoder;
@@ -521,4 +584,271 @@ function decoderIndex(decoder: RowDecoder): Map<string, ValueDecoder> {
     decoderIndexes.set(decoder, index);
   }
   return index;
+}
+
+/*
+ * Straight-line row decoding. The general loop of `decodeRow` stores each column into a fresh
+ * object under a name only known at run time (a keyed store per column that V8 cannot
+ * specialise) and, for schema-less rows, looks each decoder up in a Map. Rows of one table
+ * nearly always have one shape, so for that shape a generated function reads every column by
+ * name, decodes it at its own call site and builds the row as one object literal.
+ *
+ * The generated function only ever takes the common case: every column present and no
+ * unchanged-TOAST placeholder (and, for schema-less rows, exactly the columns it was compiled
+ * for, in the same order, so the row has the same columns in the same order). Anything else
+ * declines before a single value is decoded and goes through the general loop. Where it does
+ * decode, it calls the same decoders on the same values in the same order with the same
+ * arguments (or, for the scalar decoders, tests inline the case where the decoder returns the
+ * value itself), so results, `ctx.unsafe` and errors are those of the general loop.
+ *
+ * `validated-row.ts` builds on the same code to validate the row against its model in the
+ * same generated function.
+ */
+
+/**
+ * Returned by a generated decoder when the row's columns are not the ones it was compiled for.
+ *
+ * @internal
+ */
+export const OTHER_SHAPE: unique symbol = Symbol('other shape');
+
+/**
+ * A generated decoder: the decoded row, undefined when the general path must decode this row,
+ * or {@link OTHER_SHAPE}. `out` receives what a decoder computes besides the row (the
+ * validated row, for `validated-row.ts`).
+ *
+ * @internal
+ */
+export type ShapeDecoder = (
+  value: Record<string, unknown>,
+  ctx: DecodeContext,
+  out: { row: unknown } | undefined,
+) => Record<string, unknown> | undefined | typeof OTHER_SHAPE;
+
+/** Schema-less rows of another shape this many times in a row: compile for the new shape. */
+const RECOMPILE_AFTER_MISSES = 64;
+/** Shapes compiled per schema-less decoder before it stays on the general path. */
+const MAX_COMPILES = 8;
+/** Column names a generated decoder reads and writes as plain properties. */
+const PLAIN_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** Whether generated code may use `name` as a property name (`value.name`, `{ name: ... }`). */
+export function isPlainName(name: string): boolean {
+  return PLAIN_NAME.test(name) && name !== '__proto__';
+}
+
+const otherShape: ShapeDecoder = () => OTHER_SHAPE;
+
+/**
+ * The generated decoder of one {@link RowDecoder}'s rows. Struct-schema decoders compile once
+ * for their columns. Schema-less ones compile for the columns of the first row (in its order)
+ * and again when rows of another shape keep coming, up to {@link MAX_COMPILES} times.
+ *
+ * @internal
+ */
+export class RowShapes {
+  #decode: ShapeDecoder | null | undefined;
+  #misses = 0;
+  #compiles = 0;
+  readonly #decoder: RowDecoder;
+  readonly #compile: (columns: readonly string[], exact: boolean) => ShapeDecoder | null;
+
+  constructor(
+    decoder: RowDecoder,
+    compile: (columns: readonly string[], exact: boolean) => ShapeDecoder | null,
+  ) {
+    this.#decoder = decoder;
+    this.#compile = compile;
+  }
+
+  /** The generated decoder's row, or undefined when the general path must decode `value`. */
+  decode(
+    value: Record<string, unknown>,
+    ctx: DecodeContext,
+    out: { row: unknown } | undefined,
+  ): Record<string, unknown> | undefined {
+    let decode = this.#decode;
+    if (decode === undefined) {
+      decode = this.#decoder.passThroughUnknown
+        ? this.#compileShape(value)
+        : this.#compile(this.#decoder.columns, false);
+      this.#decode = decode;
+    }
+    if (decode === null) return undefined;
+    const row = decode(value, ctx, out);
+    if (row !== OTHER_SHAPE) {
+      this.#misses = 0;
+      return row;
+    }
+    if (++this.#misses >= RECOMPILE_AFTER_MISSES) {
+      this.#misses = 0;
+      this.#decode = this.#compiles < MAX_COMPILES ? this.#compileShape(value) : null;
+    }
+    return undefined;
+  }
+
+  /** A generated decoder for schema-less rows with the columns of `value`, in its order. */
+  #compileShape(value: Record<string, unknown>): ShapeDecoder {
+    this.#compiles++;
+    const columns: string[] = [];
+    for (const column in value) columns.push(column);
+    // A shape that cannot be compiled counts as a miss: the next shape seen may compile.
+    return this.#compile(columns, true) ?? otherShape;
+  }
+}
+
+const rowShapes = new WeakMap<RowDecoder, RowShapes>();
+
+/**
+ * Generated code that reads and decodes rows with `columns`, for {@link generateShapeDecoder}.
+ * `exact`: schema-less rows, which must have exactly these columns in this order (unknown ones
+ * pass through `decodeAny`); otherwise the row's other properties are ignored, as the general
+ * loop does for struct schemas. Null when a column name cannot be a plain property name.
+ *
+ * @internal
+ */
+export interface RowCode {
+  readonly columns: readonly string[];
+  /** The decoder of each column (`decodeAny` for unknown schema-less columns). */
+  readonly decoders: readonly ValueDecoder[];
+  /**
+   * Statements that check the shape (`return OTHER_SHAPE`), read column i into `v<i>` and
+   * decline (`return undefined`) a missing column or a placeholder.
+   */
+  readonly prelude: readonly string[];
+  /** Per column, an expression of its decoded value (`v<i>` decoded; may throw or set `ctx.unsafe`). */
+  readonly decoded: readonly string[];
+  /** Names the code refers to, and their values. */
+  readonly bindings: ReadonlyMap<string, unknown>;
+}
+
+/**
+ * Calls cost more than the checks of most columns, and V8 stops inlining long before the end of
+ * a wide row, so the common cases are written out inline: the placeholder test of a scalar (when
+ * the matcher is a known one) and the accepting branch of the scalar decoders (which return the
+ * value itself). A value those inline tests do not settle goes to the matcher or decoder itself.
+ *
+ * @internal
+ */
+export function rowCode(decoder: RowDecoder, columns: readonly string[], exact: boolean): RowCode | null {
+  if (columns.length === 0 || !columns.every(isPlainName)) return null;
+  const byColumn = exact ? decoderIndex(decoder) : undefined;
+  const decoders = columns.map((column, i) =>
+    exact ? (byColumn!.get(column) ?? decodeAny) : decoder.decoders[i]!,
+  );
+  const { isUnavailable } = decoder;
+  const texts = isUnavailable ? placeholderTextsOf(isUnavailable) : undefined;
+  const bindings = new Map<string, unknown>([
+    ['OTHER_SHAPE', OTHER_SHAPE],
+    ['columns', columns],
+    ['isUnavailable', isUnavailable],
+    ['p0', texts?.[0]],
+    ['p1', texts?.[1]],
+    ['p2', texts?.[2]],
+  ]);
+  const prelude: string[] = [];
+  if (exact) {
+    prelude.push(
+      'let n = 0;',
+      'for (const column in value) {',
+      '  if (column !== columns[n]) return OTHER_SHAPE;',
+      '  n++;',
+      '}',
+      `if (n !== ${columns.length}) return OTHER_SHAPE;`,
+    );
+  }
+  const decoded: string[] = [];
+  columns.forEach((column, i) => {
+    const v = `v${i}`;
+    prelude.push(`const ${v} = value.${column};`);
+    if (!isUnavailable) {
+      prelude.push(`if (${v} === undefined) return undefined;`);
+    } else if (texts) {
+      prelude.push(
+        `if (${v} === undefined || (typeof ${v} === 'string' ? ${v} === p0 || ${v} === p1 || ${v} === p2 : typeof ${v} === 'object' && ${v} !== null && isUnavailable(${v}))) return undefined;`,
+      );
+    } else {
+      prelude.push(`if (${v} === undefined || (${v} !== null && isUnavailable(${v}))) return undefined;`);
+    }
+    bindings.set(`d${i}`, decoders[i]);
+    const call = `d${i}(${v}, ${JSON.stringify(column)}, ctx)`;
+    const accepts = acceptedInline(decoders[i]!, v);
+    decoded.push(`${v} === null ? null : ${accepts === undefined ? call : `${accepts} ? ${v} : ${call}`}`);
+  });
+  return { columns, decoders, prelude, decoded, bindings };
+}
+
+/**
+ * Compiles `function (value, ctx, out) { <body> }` with `bindings` in scope; null where code
+ * generation is not allowed (e.g. a Content-Security-Policy without 'unsafe-eval'), and the
+ * general path is used instead.
+ *
+ * @internal
+ */
+export function generateShapeDecoder(
+  bindings: ReadonlyMap<string, unknown>,
+  body: readonly string[],
+): ShapeDecoder | null {
+  const source = [
+    'return function decodeRowFast(value, ctx, out) {',
+    ...body.map((line) => `  ${line}`),
+    '};',
+  ];
+  try {
+    const factory = new Function(...bindings.keys(), source.join('\n'));
+    return factory(...bindings.values()) as ShapeDecoder;
+  } catch {
+    return null;
+  }
+}
+
+/** The generated decoder of rows with `columns` (see {@link rowCode}). */
+function compileFastRow(
+  decoder: RowDecoder,
+  columns: readonly string[],
+  exact: boolean,
+): ShapeDecoder | null {
+  const code = rowCode(decoder, columns, exact);
+  if (code === null) return null;
+  return generateShapeDecoder(code.bindings, [
+    ...code.prelude,
+    'return {',
+    ...code.columns.map((column, i) => `  ${column}: ${code.decoded[i]},`),
+    '};',
+  ]);
+}
+
+/**
+ * An expression over `v` (neither undefined nor null) true only for values `decoder` returns
+ * unchanged without touching the context, so `v` can stand for the call; undefined when there is
+ * none for this decoder.
+ */
+function acceptedInline(decoder: ValueDecoder, v: string): string | undefined {
+  switch (decoder) {
+    case decodeAny:
+      return `(typeof ${v} !== 'number' || Number.isSafeInteger(${v}) || !Number.isInteger(${v}))`;
+    case decodeInteger:
+      return `Number.isInteger(${v})`;
+    case decodeInt64:
+      return `Number.isSafeInteger(${v})`;
+    case decodeFloat:
+      return `typeof ${v} === 'number'`;
+    case decodeBoolean:
+      return `typeof ${v} === 'boolean'`;
+    case decodeString:
+    case decodeBytes:
+      return `typeof ${v} === 'string'`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Whether `decoder` is the `io.debezium.data.Uuid` decoder: its values are 36-character
+ * `8-4-4-4-12` lower-case hex text.
+ *
+ * @internal
+ */
+export function isUuidDecoder(decoder: ValueDecoder): boolean {
+  return decoder === decodeUuid;
 }

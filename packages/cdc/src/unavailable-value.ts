@@ -18,6 +18,9 @@ export interface UnavailableMatcher {
   (value: unknown): boolean;
 }
 
+/** The texts a matcher of {@link unavailableValueMatcher} recognises; it is false for numbers and booleans. */
+const placeholderTexts = new WeakMap<UnavailableMatcher, readonly [string, string, string]>();
+
 /**
  * Builds the test for a placeholder (the connector's
  * `unavailable.value.placeholder`).
@@ -51,5 +54,20 @@ export function unavailableValueMatcher(
     if (record[placeholder] !== undefined) return true;
     return typeof record['value'] === 'string' && record['value'] === base64 && 'scale' in record;
   };
-  return Object.assign(matcher, { placeholder });
+  const compiled = Object.assign(matcher, { placeholder });
+  placeholderTexts.set(compiled, [placeholder, base64, hstoreJson]);
+  return compiled;
+}
+
+/**
+ * The only strings `matcher` takes for a placeholder, when it is one {@link unavailableValueMatcher}
+ * made (such a matcher is also false for every number and boolean); undefined for any other
+ * function. Lets the row decoders test scalars inline and call the matcher only for objects.
+ *
+ * @internal
+ */
+export function placeholderTextsOf(
+  matcher: UnavailableMatcher,
+): readonly [string, string, string] | undefined {
+  return placeholderTexts.get(matcher);
 }
