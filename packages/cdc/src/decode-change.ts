@@ -17,7 +17,9 @@ import { ChangeValidationError, EnvelopeError } from './errors.js';
 import {
   type ConnectSchema,
   type DecodeContext,
+  type DecodedRow,
   type RowDecoder,
+  type RowShapes,
   type ValueType,
   compileRowType,
   decodeRow,
@@ -25,6 +27,7 @@ import {
 } from './logical-types.js';
 import { integerDigitsFromEnd, parseJsonLossless } from './lossless-json.js';
 import { type UnavailableMatcher, unavailableValueMatcher } from './unavailable-value.js';
+import { validatedRowShapes } from './validated-row.js';
 
 /** A Kafka record as this package sees it, whatever the client. Offsets are decimal strings. */
 export interface KafkaRecord {
@@ -257,6 +260,7 @@ const ROOT_PATH: readonly (string | number)[] = [];
 const AFTER_PATH: readonly (string | number)[] = ['after'];
 const BEFORE_PATH: readonly (string | number)[] = ['before'];
 const NO_COLUMNS: readonly string[] = Object.freeze([]);
+const NOT_VALIDATED: unique symbol = Symbol('not validated');
 
 function topicTable(topic: string): string {
   const dot = topic.lastIndexOf('.');
@@ -461,6 +465,28 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     return decodeRow(decoder, payload as Record<string, unknown>, ctx).row;
   }
 
+  // Rows decoded and validated by one generated function (see validated-row.ts), per row decoder
+  // (decoders are per table), with the last one at hand; null where the table has no model the
+  // generated functions can follow.
+  const validatedShapes = new WeakMap<RowDecoder, RowShapes | null>();
+  let lastValidatedDecoder: RowDecoder | undefined;
+  let lastValidatedShapes: RowShapes | null = null;
+  // Where a generated function leaves the validated row (read and cleared at once).
+  const validated: { row: unknown } = { row: undefined };
+
+  function validatedShapesOf(decoder: RowDecoder, table: string): RowShapes | null {
+    if (decoder === lastValidatedDecoder) return lastValidatedShapes;
+    let shapes = validatedShapes.get(decoder);
+    if (shapes === undefined) {
+      const model = modelOf(table);
+      shapes = (model && validatedRowShapes(decoder, model)) ?? null;
+      validatedShapes.set(decoder, shapes);
+    }
+    lastValidatedDecoder = decoder;
+    lastValidatedShapes = shapes;
+    return shapes;
+  }
+
   function validateRowFor(
     table: string,
     row: Record<string, unknown>,
@@ -511,14 +537,28 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
         : rowDecoderWithoutSchema(table);
     const base = envelope.unwrapped ? ROOT_PATH : AFTER_PATH;
     const ctx: DecodeContext = { path: base, unsafe: false };
-    const after = envelope.after === null ? null : decodeRow(decoder, envelope.after, ctx);
+    let after: DecodedRow | null = null;
+    // The model's row, when the generated function that decoded `after` also validated it.
+    let row: unknown = NOT_VALIDATED;
+    if (envelope.after !== null) {
+      const shapes = validate ? validatedShapesOf(decoder, table) : null;
+      const decoded = shapes === null ? undefined : shapes.decode(envelope.after, ctx, validated);
+      if (decoded === undefined) {
+        after = decodeRow(decoder, envelope.after, ctx);
+      } else {
+        after = { row: decoded, unavailable: NO_COLUMNS };
+        row = validated.row;
+        validated.row = undefined;
+      }
+    }
     const beforeCtx: DecodeContext = { path: envelope.unwrapped ? ROOT_PATH : BEFORE_PATH, unsafe: false };
     const before = envelope.before === null ? null : decodeRow(decoder, envelope.before, beforeCtx);
     if (!lossless && (ctx.unsafe || beforeCtx.unsafe)) return decodeValue(record, text, true);
 
     const afterRow = after?.row ?? null;
     const unavailable = after?.unavailable ?? before?.unavailable ?? NO_COLUMNS;
-    const row = afterRow === null ? null : validateRowFor(table, afterRow, unavailable, base);
+    if (row === NOT_VALIDATED)
+      row = afterRow === null ? null : validateRowFor(table, afterRow, unavailable, base);
     return new DecodedChange(
       record,
       table,

@@ -331,11 +331,11 @@ function hexRun(text: string, from: number, to: number): number {
 }
 
 /**
- * `8-4-4-4-12` hex digits, lower-cased; undefined otherwise. A table scan rather than a
+ * `8-4-4-4-12` hex digits, lower-cased; undefined otherwise (@internal). A table scan rather than a
  * regular expression (which costs four times more) or a branch per character class (random
  * hex digits defeat the branch predictor): this runs for every UUID column of every row.
  */
-function uuidText(value: string): string | undefined {
+export function uuidText(value: string): string | undefined {
   if (
     value.length !== 36 ||
     value.charCodeAt(8) !== 45 ||

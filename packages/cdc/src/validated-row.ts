@@ -1,0 +1,245 @@
+/**
+ * Decoding and validating a row in one generated function.
+ *
+ * A change's row is decoded (logical types, see `logical-types.ts`) and the decoded row is then
+ * validated by its table's model (`safeParseRow` of `@bionicpro/models`). The two passes each
+ * read every column, call a function per column (most of them past what V8 inlines in a wide
+ * row) and build an object, and some checks are made twice: a UUID is scanned by the decoder and
+ * again by the model. For the common case this module generates one function per table and row
+ * shape that decodes the columns as the row decoder does and then applies the model's field
+ * rules to the decoded values: the rules of `@bionicpro/models`' fast row parser
+ * (`row-parser.ts`), written out inline, with its own exported functions for timestamps, money
+ * and ids, and `schema.safeParse` for any field it does not know.
+ *
+ * Like that parser, the generated function is only trusted to accept. Any row it does not accept
+ * (a decode it leaves to the general path, a value a field rule refuses, an unsafe integer)
+ * returns undefined before anything is reported, and the record takes the general path:
+ * `decodeRow`, then `safeParseRow`, which produce the same rows, and the same errors, as before.
+ * Where it accepts, it returns what that path returns; tests check both against it.
+ */
+import {
+  BigId,
+  Bool,
+  bigIdValue,
+  CalendarDate,
+  DECIMAL_18_2_MAX_MINOR,
+  isCalendarDate,
+  Money,
+  MoneyTotal,
+  minorToMoney,
+  NUMERIC_10_2_MAX_MINOR,
+  RequiredText,
+  Text,
+  Timestamp,
+  tryParseMoneyMinor,
+  tryParseTimestampMs,
+  Uuid,
+} from '@bionicpro/models';
+import { regexes, z } from 'zod';
+import {
+  generateShapeDecoder,
+  isPlainName,
+  isUuidDecoder,
+  type RowDecoder,
+  RowShapes,
+  rowCode,
+  type ShapeDecoder,
+  uuidText,
+} from './logical-types.js';
+
+/** Adds a value to the generated function's scope and returns the name it has there. */
+type Bind = (value: unknown) => string;
+
+/** Statements setting the variable `target` from the expression `input`, or returning undefined. */
+type FieldCode = (input: string, target: string) => string[];
+
+const UUID_PATTERN = regexes.uuid();
+
+/**
+ * zod's UUID rule after the 8-4-4-4-12 hex check: RFC 9562 version 1–8 and variant 10xx, else
+ * zod's own pattern (the nil and max UUIDs). As `@bionicpro/models` applies it.
+ */
+function isStandardUuid(text: string): boolean {
+  const version = text.charCodeAt(14);
+  const variant = text.charCodeAt(19) | 0x20;
+  return (
+    (version >= 49 &&
+      version <= 56 &&
+      (variant === 56 || variant === 57 || variant === 97 || variant === 98)) ||
+    UUID_PATTERN.test(text)
+  );
+}
+
+/** The model's `Uuid` of any value: the lower-cased UUID, or undefined. */
+function modelUuid(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = uuidText(value);
+  return text !== undefined && isStandardUuid(value) ? text : undefined;
+}
+
+function isKnownNumberCheck(check: unknown): boolean {
+  const def = (check as { _zod?: { def?: { check?: string; inclusive?: boolean; format?: string } } })._zod
+    ?.def;
+  if (!def) return false;
+  if (def.check === 'greater_than' || def.check === 'less_than') return def.inclusive === true;
+  return def.check === 'number_format' && (def.format === 'safeint' || def.format === 'int32');
+}
+
+/**
+ * The code of one model field, as `@bionicpro/models` compiles it for its fast row parser.
+ * `uuidText`: the input is null or what the `io.debezium.data.Uuid` decoder returns (lower-case
+ * `8-4-4-4-12` hex), so only the version and variant remain to check for the model's `Uuid`.
+ */
+function fieldCode(schema: z.ZodType, uuidDecoded: boolean, bind: Bind): FieldCode {
+  const reject = (condition: string) => `if (${condition}) return undefined;`;
+  if (schema === Timestamp) {
+    const parse = bind(tryParseTimestampMs);
+    return (input, target) => [
+      `${target} = ${parse}(${input});`,
+      reject(`${target} === undefined`),
+      `${target} = new Date(${target});`,
+    ];
+  }
+  if (schema === Money || schema === MoneyTotal) {
+    const parse = bind(tryParseMoneyMinor);
+    const format = bind(minorToMoney);
+    const max = bind(schema === Money ? NUMERIC_10_2_MAX_MINOR : DECIMAL_18_2_MAX_MINOR);
+    return (input, target) => [
+      `${target} = ${parse}(${input}, ${max});`,
+      reject(`!${target}.ok`),
+      `${target} = ${format}(${target}.minor);`,
+    ];
+  }
+  if (schema === BigId) {
+    const parse = bind(bigIdValue);
+    return (input, target) => [`${target} = ${parse}(${input});`, reject(`${target} === undefined`)];
+  }
+  if (schema === Uuid) {
+    if (uuidDecoded) {
+      const standard = bind(isStandardUuid);
+      return (input, target) => [
+        reject(`${input} === null || !${standard}(${input})`),
+        `${target} = ${input};`,
+      ];
+    }
+    const parse = bind(modelUuid);
+    return (input, target) => [`${target} = ${parse}(${input});`, reject(`${target} === undefined`)];
+  }
+  if (schema === Text) {
+    return (input, target) => [reject(`typeof ${input} !== 'string'`), `${target} = ${input};`];
+  }
+  if (schema === RequiredText) {
+    return (input, target) => [
+      reject(`typeof ${input} !== 'string'`),
+      `${target} = ${input}.trim();`,
+      reject(`${target}.length === 0`),
+    ];
+  }
+  if (schema === CalendarDate) {
+    const check = bind(isCalendarDate);
+    return (input, target) => [
+      reject(`typeof ${input} !== 'string' || !${check}(${input})`),
+      `${target} = ${input};`,
+    ];
+  }
+  if (schema === Bool || schema instanceof z.ZodBoolean) {
+    return (input, target) => [reject(`typeof ${input} !== 'boolean'`), `${target} = ${input};`];
+  }
+  if (schema instanceof z.ZodDefault) {
+    const fallback: unknown = schema.def.defaultValue;
+    if (fallback !== null && typeof fallback === 'object') return zodField(schema, bind);
+    const inner = fieldCode(schema.unwrap() as z.ZodType, uuidDecoded, bind);
+    const value = bind(fallback);
+    return (input, target) => [
+      `if (${input} === undefined) ${target} = ${value};`,
+      'else {',
+      ...inner(input, target).map((line) => `  ${line}`),
+      '}',
+    ];
+  }
+  if (schema instanceof z.ZodNullable || schema instanceof z.ZodOptional) {
+    const inner = fieldCode(schema.unwrap() as z.ZodType, uuidDecoded, bind);
+    const empty = schema instanceof z.ZodNullable ? 'null' : 'undefined';
+    return (input, target) => [
+      `if (${input} === ${empty}) ${target} = ${empty};`,
+      'else {',
+      ...inner(input, target).map((line) => `  ${line}`),
+      '}',
+    ];
+  }
+  if (schema instanceof z.ZodEnum) {
+    const values = bind(new Set<unknown>(schema.options));
+    return (input, target) => [reject(`!${values}.has(${input})`), `${target} = ${input};`];
+  }
+  if (schema instanceof z.ZodNumber && (schema.def.checks ?? []).every(isKnownNumberCheck)) {
+    const min = bind(schema.minValue ?? Number.NEGATIVE_INFINITY);
+    const max = bind(schema.maxValue ?? Number.POSITIVE_INFINITY);
+    const integer = schema.isInt;
+    return (input, target) => [
+      reject(
+        `typeof ${input} !== 'number' || !Number.isFinite(${input})${integer ? ` || !Number.isSafeInteger(${input})` : ''} || ${input} < ${min} || ${input} > ${max}`,
+      ),
+      `${target} = ${input};`,
+    ];
+  }
+  return zodField(schema, bind);
+}
+
+/** A field this module has no rule for: zod parses it. */
+function zodField(schema: z.ZodType, bind: Bind): FieldCode {
+  const parse = bind(schema);
+  return (input, target) => [
+    `${target} = ${parse}.safeParse(${input});`,
+    `if (!${target}.success) return undefined;`,
+    `${target} = ${target}.data;`,
+  ];
+}
+
+/**
+ * Generated decoders of `decoder`'s rows that also validate them against `model`, writing the
+ * model's row to `out.row`; undefined when the model is not one `@bionicpro/models` parses
+ * field by field (object checks, a catch-all), where the general path always runs.
+ *
+ * @internal
+ */
+export function validatedRowShapes(decoder: RowDecoder, model: z.ZodObject): RowShapes | undefined {
+  if ((model.def.checks ?? []).length > 0) return undefined;
+  const catchall = model.def.catchall as z.ZodType | undefined;
+  const strict = catchall instanceof z.ZodNever;
+  if (catchall && !strict) return undefined;
+  const shape = model.shape as Record<string, z.ZodType>;
+  const keys = Object.keys(shape);
+  // Model fields named like Object.prototype members read those members when absent from the row.
+  if (keys.length === 0 || !keys.every((key) => isPlainName(key) && !(key in Object.prototype))) {
+    return undefined;
+  }
+  return new RowShapes(decoder, (columns, exact) => {
+    const code = rowCode(decoder, columns, exact);
+    if (code === null) return null;
+    // A strict model refuses a row with a column it does not know.
+    if (strict && !columns.every((column) => Object.hasOwn(shape, column))) return null;
+    const bindings = new Map(code.bindings);
+    const bind: Bind = (value) => {
+      const name = `b${bindings.size}`;
+      bindings.set(name, value);
+      return name;
+    };
+    const body = [...code.prelude, ...code.decoded.map((decoded, i) => `const a${i} = ${decoded};`)];
+    // A rounded integer: the record is parsed again losslessly, by the general path.
+    body.push('if (ctx.unsafe) return undefined;');
+    const row: string[] = [];
+    keys.forEach((key, j) => {
+      const i = columns.indexOf(key);
+      const input = i < 0 ? 'undefined' : `a${i}`;
+      const field = fieldCode(shape[key]!, i >= 0 && isUuidDecoder(code.decoders[i]!), bind);
+      body.push(`let m${j};`, ...field(input, `m${j}`));
+      // The model leaves out an optional field the row does not have.
+      if (!(i < 0 && shape[key] instanceof z.ZodOptional)) row.push(`${key}: m${j}`);
+    });
+    body.push(
+      `out.row = { ${row.join(', ')} };`,
+      `return { ${columns.map((column, i) => `${column}: a${i}`).join(', ')} };`,
+    );
+    return generateShapeDecoder(bindings, body) satisfies ShapeDecoder | null;
+  });
+}
