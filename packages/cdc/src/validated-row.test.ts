@@ -16,6 +16,7 @@ import {
   Text,
   Timestamp,
   toModelIssues,
+  tryParseTimestampMs,
   Uuid,
 } from '@bionicpro/models';
 import fc from 'fast-check';
@@ -29,7 +30,7 @@ import {
 } from './decode-change.js';
 import { compileRowType, type DecodeContext, decodeRowLoop, type ValueType } from './logical-types.js';
 import { unavailableValueMatcher } from './unavailable-value.js';
-import { validatedRowShapes } from './validated-row.js';
+import { timestampMs, validatedRowShapes } from './validated-row.js';
 
 // Every record captured from a real Debezium connector (test/fixtures/debezium): crm and
 // telemetry tables, with and without schemas, decimals precise/double/string, unwrapped.
@@ -414,6 +415,49 @@ describe('decoding and validating in one generated function', () => {
           );
         }
       }
+    }
+  });
+
+  it('reads timestamps exactly as the model does', () => {
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    const text = fc
+      .record({
+        year: fc.oneof(fc.integer({ min: 1890, max: 2310 }), fc.integer({ min: 0, max: 9999 })),
+        month: fc.integer({ min: 0, max: 13 }),
+        day: fc.integer({ min: 0, max: 32 }),
+        hour: fc.integer({ min: 0, max: 25 }),
+        minute: fc.integer({ min: 0, max: 61 }),
+        second: fc.integer({ min: 0, max: 61 }),
+        fraction: fc.oneof(fc.constant(''), fc.stringMatching(/^\.\d{0,11}$/)),
+        separator: fc.constantFrom('T', 'T', 'T', 't', ' '),
+        zone: fc.constantFrom('Z', 'Z', 'Z', 'z', '', '+03:00', '-00:30'),
+      })
+      .map(
+        (t) =>
+          `${pad(t.year, 4)}-${pad(t.month, 2)}-${pad(t.day, 2)}${t.separator}${pad(t.hour, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)}${t.fraction}${t.zone}`,
+      );
+    const mutated = fc
+      .tuple(text, fc.nat(), fc.constantFrom(...'0123456789-:.TZ x'.split('')))
+      .map(([t, at, c]) => `${t.slice(0, at % t.length)}${c}${t.slice((at % t.length) + 1)}`);
+    fc.assert(
+      fc.property(fc.oneof(text, mutated), (value) => {
+        expect(timestampMs(value)).toBe(tryParseTimestampMs(value));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const value of [
+      '1900-01-01T00:00:00Z',
+      '1899-12-31T23:59:59.999Z',
+      '2299-12-31T23:59:59.999999999Z',
+      '2300-01-01T00:00:00Z',
+      '2000-02-29T12:00:00.5Z',
+      '1900-02-29T12:00:00Z',
+      '2024-02-29T23:59:59.123456Z',
+      '0099-01-01T00:00:00Z',
+      new Date('2024-01-15T10:00:00Z'),
+      1705312800000,
+    ]) {
+      expect(timestampMs(value)).toBe(tryParseTimestampMs(value));
     }
   });
 
