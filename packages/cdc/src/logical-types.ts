@@ -852,3 +852,13 @@ function acceptedInline(decoder: ValueDecoder, v: string): string | undefined {
 export function isUuidDecoder(decoder: ValueDecoder): boolean {
   return decoder === decodeUuid;
 }
+
+/**
+ * Whether `decoder` is the `io.debezium.time.ZonedTimestamp` decoder, which returns text of the
+ * form `YYYY-MM-DDTHH:MM:SS[.fraction]Z` with valid fields unchanged.
+ *
+ * @internal
+ */
+export function isZonedTimestampDecoder(decoder: ValueDecoder): boolean {
+  return decoder === decodeZoned;
+}

@@ -42,6 +42,7 @@ import {
   generateShapeDecoder,
   isPlainName,
   isUuidDecoder,
+  isZonedTimestampDecoder,
   type RowDecoder,
   RowShapes,
   rowCode,
@@ -184,17 +185,38 @@ function isKnownNumberCheck(check: unknown): boolean {
   return def.check === 'number_format' && (def.format === 'safeint' || def.format === 'int32');
 }
 
-/**
- * The code of one model field, as `@bionicpro/models` compiles it for its fast row parser.
- * `uuidText`: the input is null or what the `io.debezium.data.Uuid` decoder returns (lower-case
- * `8-4-4-4-12` hex), so only the version and variant remain to check for the model's `Uuid`.
- */
-function fieldCode(schema: z.ZodType, uuidDecoded: boolean, bind: Bind): FieldCode {
+/** What the generated code knows of a field's input besides its value. */
+interface InputFacts {
+  /**
+   * The input is null or what the `io.debezium.data.Uuid` decoder returns (lower-case
+   * `8-4-4-4-12` hex), so only the version and variant remain to check for the model's `Uuid`.
+   */
+  readonly uuidText: boolean;
+  /** A variable holding `utcTextMs` of the input when it is not undefined (see below). */
+  readonly utcMs: string | undefined;
+}
+
+const NO_FACTS: InputFacts = { uuidText: false, utcMs: undefined };
+
+/** The field under nullable, optional and default wrappers. */
+function leafOf(schema: z.ZodType): z.ZodType {
+  let leaf = schema;
+  while (leaf instanceof z.ZodNullable || leaf instanceof z.ZodOptional || leaf instanceof z.ZodDefault) {
+    leaf = leaf.unwrap() as z.ZodType;
+  }
+  return leaf;
+}
+
+/** The code of one model field, as `@bionicpro/models` compiles it for its fast row parser. */
+function fieldCode(schema: z.ZodType, facts: InputFacts, bind: Bind): FieldCode {
   const reject = (condition: string) => `if (${condition}) return undefined;`;
   if (schema === Timestamp) {
     const parse = bind(timestampMs);
+    const known = facts.utcMs;
     return (input, target) => [
-      `${target} = ${parse}(${input});`,
+      known === undefined
+        ? `${target} = ${parse}(${input});`
+        : `${target} = ${known} !== undefined ? ${known} : ${parse}(${input});`,
       reject(`${target} === undefined`),
       `${target} = new Date(${target});`,
     ];
@@ -214,7 +236,7 @@ function fieldCode(schema: z.ZodType, uuidDecoded: boolean, bind: Bind): FieldCo
     return (input, target) => [`${target} = ${parse}(${input});`, reject(`${target} === undefined`)];
   }
   if (schema === Uuid) {
-    if (uuidDecoded) {
+    if (facts.uuidText) {
       const standard = bind(isStandardUuid);
       return (input, target) => [
         reject(`${input} === null || !${standard}(${input})`),
@@ -247,7 +269,7 @@ function fieldCode(schema: z.ZodType, uuidDecoded: boolean, bind: Bind): FieldCo
   if (schema instanceof z.ZodDefault) {
     const fallback: unknown = schema.def.defaultValue;
     if (fallback !== null && typeof fallback === 'object') return zodField(schema, bind);
-    const inner = fieldCode(schema.unwrap() as z.ZodType, uuidDecoded, bind);
+    const inner = fieldCode(schema.unwrap() as z.ZodType, facts, bind);
     const value = bind(fallback);
     return (input, target) => [
       `if (${input} === undefined) ${target} = ${value};`,
@@ -257,7 +279,7 @@ function fieldCode(schema: z.ZodType, uuidDecoded: boolean, bind: Bind): FieldCo
     ];
   }
   if (schema instanceof z.ZodNullable || schema instanceof z.ZodOptional) {
-    const inner = fieldCode(schema.unwrap() as z.ZodType, uuidDecoded, bind);
+    const inner = fieldCode(schema.unwrap() as z.ZodType, facts, bind);
     const empty = schema instanceof z.ZodNullable ? 'null' : 'undefined';
     return (input, target) => [
       `if (${input} === ${empty}) ${target} = ${empty};`,
@@ -323,14 +345,30 @@ export function validatedRowShapes(decoder: RowDecoder, model: z.ZodObject): Row
       bindings.set(name, value);
       return name;
     };
-    const body = [...code.prelude, ...code.decoded.map((decoded, i) => `const a${i} = ${decoded};`)];
+    const body = [...code.prelude];
+    const facts = columns.map((column, i): InputFacts => {
+      const decoder = code.decoders[i]!;
+      const field = Object.hasOwn(shape, column) ? leafOf(shape[column]!) : undefined;
+      if (field === Timestamp && isZonedTimestampDecoder(decoder)) {
+        // Debezium's form of a timestamp is read once: utcTextMs accepts only text the
+        // ZonedTimestamp decoder returns unchanged, and its value is the model's (timestampMs).
+        const utc = bind(utcTextMs);
+        body.push(
+          `let t${i};`,
+          `const a${i} = typeof v${i} === 'string' && (t${i} = ${utc}(v${i})) !== undefined ? v${i} : ${code.decoded[i]};`,
+        );
+        return { uuidText: false, utcMs: `t${i}` };
+      }
+      body.push(`const a${i} = ${code.decoded[i]};`);
+      return isUuidDecoder(decoder) ? { uuidText: true, utcMs: undefined } : NO_FACTS;
+    });
     // A rounded integer: the record is parsed again losslessly, by the general path.
     body.push('if (ctx.unsafe) return undefined;');
     const row: string[] = [];
     keys.forEach((key, j) => {
       const i = columns.indexOf(key);
       const input = i < 0 ? 'undefined' : `a${i}`;
-      const field = fieldCode(shape[key]!, i >= 0 && isUuidDecoder(code.decoders[i]!), bind);
+      const field = fieldCode(shape[key]!, i < 0 ? NO_FACTS : facts[i]!, bind);
       body.push(`let m${j};`, ...field(input, `m${j}`));
       // The model leaves out an optional field the row does not have.
       if (!(i < 0 && shape[key] instanceof z.ZodOptional)) row.push(`${key}: m${j}`);
