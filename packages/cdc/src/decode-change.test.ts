@@ -212,6 +212,53 @@ describe('createChangeDecoder', () => {
     }
   });
 
+  it('reads keys that repeat their schema without parsing it again, exactly as parsing it does', () => {
+    const schemaOf = (type: string, field = 'id', name?: string) =>
+      JSON.stringify({
+        type: 'struct',
+        fields: [{ type, optional: false, field, ...(name === undefined ? {} : { name }) }],
+        optional: false,
+        name: 'crm.public.payments.Key',
+      });
+    const key = (schema: string, payload: string) => `{"schema":${schema},"payload":${payload}}`;
+    const int64 = schemaOf('int64');
+    const shared = createChangeDecoder();
+    for (const [text, expected] of [
+      [key(int64, '{"id":1}'), { id: 1 }],
+      [key(int64, '{"id":2}'), { id: 2 }],
+      [key(int64, '{"id":-0}'), { id: -0 }],
+      [key(int64, '{"id":999999999999999}'), { id: 999_999_999_999_999 }],
+      [key(int64, '{"id":12345678901234567890}'), { id: 12345678901234567890n }],
+      [key(int64, '{"id":"7"}'), 'error'],
+      [key(int64, '{"id":7,"x":1}'), { id: 7 }],
+      [key(int64, '{"id":07}'), 'error'],
+      [`${key(int64, '{"id":8}')} `, { id: 8 }],
+      [`${key(int64, '{"id":8}')}}`, 'error'],
+      [key(int64, '{"id":9} '), { id: 9 }],
+      [key(schemaOf('string'), '{"id":"a"}'), { id: 'a' }],
+      [key(schemaOf('string'), '{"id":9}'), 'error'],
+      [key(schemaOf('int32', 'ticket_id'), '{"ticket_id":10}'), { ticket_id: 10 }],
+      [key(schemaOf('int32', 'ticket_id'), '{"ticket_id":11}'), { ticket_id: 11 }],
+      [key(int64, '{"id":12}'), { id: 12 }],
+      [
+        key(schemaOf('int64', 'id', 'io.debezium.time.MicroTimestamp'), '{"id":0}'),
+        { id: '1970-01-01T00:00:00.000000Z' },
+      ],
+      [
+        key(schemaOf('int64', 'id', 'io.debezium.time.MicroTimestamp'), '{"id":1}'),
+        { id: '1970-01-01T00:00:00.000001Z' },
+      ],
+    ] as const) {
+      const decode = () =>
+        shared.decode({ topic: 'crm.public.payments', key: text, value: null }) as { key: unknown };
+      if (expected === 'error') expect(decode, text).toThrow();
+      else expect(decode().key, text).toEqual(expected);
+      if (typeof expected === 'object' && typeof expected.id === 'number') {
+        expect(Object.is((decode().key as { id: number }).id, expected.id)).toBe(true);
+      }
+    }
+  });
+
   it('accepts bytes as well as text', () => {
     const bytes = new TextEncoder().encode(examples.createWithSchema.value);
     const event = change(

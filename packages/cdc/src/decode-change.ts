@@ -23,6 +23,7 @@ import {
   type ValueType,
   compileRowType,
   decodeRow,
+  isPlainName,
   valueTypeOfSchema,
 } from './logical-types.js';
 import { integerDigitsFromEnd, parseJsonLossless } from './lossless-json.js';
@@ -235,20 +236,55 @@ function parseText(text: string, part: 'key' | 'value', lossless: boolean): unkn
   }
 }
 
+const keyRows = new Map<string, (value: number) => Record<string, unknown>>();
+
 /** `(value) => ({ <column>: value })` for a plain column name (see INTEGER_KEY_PREFIX). */
 function keyRowOf(column: string): (value: number) => Record<string, unknown> {
-  try {
-    return new Function('value', `return { ${column}: value };`) as (
-      value: number,
-    ) => Record<string, unknown>;
-  } catch {
-    // No code generation here (e.g. a Content-Security-Policy without 'unsafe-eval').
-    return (value) => {
-      const row: Record<string, unknown> = {};
-      row[column] = value;
-      return row;
-    };
+  let keyRow = keyRows.get(column);
+  if (keyRow === undefined) {
+    try {
+      keyRow = new Function('value', `return { ${column}: value };`) as (
+        value: number,
+      ) => Record<string, unknown>;
+    } catch {
+      // No code generation here (e.g. a Content-Security-Policy without 'unsafe-eval').
+      keyRow = (value) => {
+        const row: Record<string, unknown> = {};
+        row[column] = value;
+        return row;
+      };
+    }
+    if (keyRows.size < 1000) keyRows.set(column, keyRow);
   }
+  return keyRow;
+}
+
+interface LastSchema {
+  readonly table: string | undefined;
+  readonly name: string | undefined;
+  readonly schema: ConnectSchema;
+  readonly decoder: RowDecoder;
+}
+
+/** Connect types of integer columns (decoded to themselves when safe). */
+const INTEGER_TYPES = new Set(['int8', 'int16', 'int32', 'int64']);
+
+/**
+ * The integer written in `text` from `at` to `end` (exclusive): an optional `-` and 1–15 digits
+ * without a leading zero, as JSON writes it (exact as a double); undefined for anything else.
+ */
+function integerText(text: string, at: number, end: number): number | undefined {
+  const negative = text.charCodeAt(at) === 45; /* - */
+  const start = negative ? at + 1 : at;
+  const digits = end - start;
+  if (digits < 1 || digits > 15 || (digits > 1 && text.charCodeAt(start) === 48)) return undefined;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
 }
 
 function positionOf(record: KafkaRecord): RecordPosition {
@@ -331,7 +367,29 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
   const models = new Map<string, z.ZodObject | null>();
   const partialModels = new Map<string, z.ZodObject>();
 
+  // The last key and row schemas met, checked before the Map: building and hashing its key (a
+  // new string per record) cost more than comparing the names.
+  let lastKeySchema: LastSchema | undefined;
+  let lastRowSchema: LastSchema | undefined;
+
   function rowDecoderForSchema(schema: ConnectSchema, table: string | undefined): RowDecoder {
+    const last = table === undefined ? lastKeySchema : lastRowSchema;
+    if (
+      last !== undefined &&
+      last.table === table &&
+      last.name === schema.name &&
+      (last.schema === schema || sameStruct(last.schema, schema))
+    ) {
+      return last.decoder;
+    }
+    const decoder = schemaDecoderOf(schema, table);
+    const entry: LastSchema = { table, name: schema.name, schema, decoder };
+    if (table === undefined) lastKeySchema = entry;
+    else lastRowSchema = entry;
+    return decoder;
+  }
+
+  function schemaDecoderOf(schema: ConnectSchema, table: string | undefined): RowDecoder {
     const cacheKey = `${table ?? ''}\u0000${schema.name ?? ''}`;
     const cached = schemaDecoders.get(cacheKey);
     if (cached && (cached.schema === schema || sameStruct(cached.schema, schema))) return cached.decoder;
@@ -432,26 +490,60 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       column = prefix[1]!;
       at = prefix[0].length;
     }
-    const negative = text.charCodeAt(at) === 45; /* - */
-    const start = negative ? at + 1 : at;
-    const digits = end - start;
-    if (digits < 1 || digits > 15 || (digits > 1 && text.charCodeAt(start) === 48)) return undefined;
-    let value = 0;
-    for (let i = start; i < end; i++) {
-      const digit = text.charCodeAt(i) - 48;
-      if (digit < 0 || digit > 9) return undefined;
-      value = value * 10 + digit;
-    }
+    const value = integerText(text, at, end);
+    if (value === undefined) return undefined;
     if (column !== keyColumn) {
       keyColumn = column;
       keyPrefix = text.slice(0, at);
       keyRow = keyRowOf(column);
     }
-    return keyRow(negative ? -value : value);
+    return keyRow(value);
+  }
+
+  // With schemas.enable=true every key repeats its schema: the text of the last key of one
+  // integer column up to its value (`{"schema":{…},"payload":{"id":`), and its row builder.
+  let schemaKeyPrefix = '';
+  let schemaKeyRow: (value: number) => Record<string, unknown> = () => ({});
+
+  /**
+   * A key with the text of the last one up to its value and an integer of at most 15 digits
+   * after it (then `}}`): the row the general path decodes it to, without parsing its schema
+   * again (it is the same text, already parsed and checked). Undefined for any other text.
+   */
+  function schemaIntegerKey(text: string): Record<string, unknown> | undefined {
+    const at = schemaKeyPrefix.length;
+    if (at === 0 || text.length > at + 18 || !text.startsWith(schemaKeyPrefix) || !text.endsWith('}}')) {
+      return undefined;
+    }
+    const value = integerText(text, at, text.length - 2);
+    return value === undefined ? undefined : schemaKeyRow(value);
+  }
+
+  /** Remembers the text of a key whose schema is one integer column, for {@link schemaIntegerKey}. */
+  function learnSchemaKey(text: string, schema: ConnectSchema, row: Record<string, unknown>): void {
+    const fields = schema.fields ?? [];
+    const field = fields[0];
+    if (
+      fields.length !== 1 ||
+      field?.field === undefined ||
+      field.name !== undefined ||
+      !INTEGER_TYPES.has(field.type) ||
+      !isPlainName(field.field) ||
+      typeof row[field.field] !== 'number'
+    ) {
+      return;
+    }
+    const marker = `"payload":{"${field.field}":`;
+    const at = text.lastIndexOf(marker) + marker.length;
+    if (at < marker.length || !text.endsWith('}}')) return;
+    const value = integerText(text, at, text.length - 2);
+    if (value === undefined || !Object.is(value, row[field.field])) return;
+    schemaKeyPrefix = text.slice(0, at);
+    schemaKeyRow = keyRowOf(field.field);
   }
 
   function decodeKey(text: string): Record<string, unknown> | null {
-    const fast = integerKey(text);
+    const fast = integerKey(text) ?? schemaIntegerKey(text);
     if (fast !== undefined) return fast;
     const parsed = parseText(text, 'key', true);
     if (parsed === null) return null;
@@ -461,8 +553,15 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       throw new EnvelopeError(`expected a key struct, got ${JSON.stringify(payload)}`, ['key']);
     }
     const ctx: DecodeContext = { path: ['key'], unsafe: false };
-    const decoder = schema?.type === 'struct' ? rowDecoderForSchema(schema, undefined) : schemalessKeyDecoder;
-    return decodeRow(decoder, payload as Record<string, unknown>, ctx).row;
+    if (schema?.type !== 'struct')
+      return decodeRow(schemalessKeyDecoder, payload as Record<string, unknown>, ctx).row;
+    const row = decodeRow(
+      rowDecoderForSchema(schema, undefined),
+      payload as Record<string, unknown>,
+      ctx,
+    ).row;
+    learnSchemaKey(text, schema, row);
+    return row;
   }
 
   // Rows decoded and validated by one generated function (see validated-row.ts), per row decoder
