@@ -570,6 +570,8 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
   const validatedShapes = new WeakMap<RowDecoder, RowShapes | null>();
   let lastValidatedDecoder: RowDecoder | undefined;
   let lastValidatedShapes: RowShapes | null = null;
+  // classifyEnvelope's options, filled in for each record (it reads them before returning).
+  const classifyOptions: { topic: string; text: string } = { topic: '', text: '' };
   // Where a generated function leaves the validated row (read and cleared at once).
   const validated: { row: unknown } = { row: undefined };
 
@@ -627,7 +629,9 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
         key: keyOf(record),
       };
     }
-    const envelope: Envelope = classifyEnvelope(parsed, { topic: record.topic, text });
+    classifyOptions.topic = record.topic;
+    classifyOptions.text = text;
+    const envelope: Envelope = classifyEnvelope(parsed, classifyOptions);
     if (envelope.form !== 'change') return otherEvent(record, envelope);
     const table = tableOf(record.topic, envelope.source);
     const decoder =
@@ -636,26 +640,33 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
         : rowDecoderWithoutSchema(table);
     const base = envelope.unwrapped ? ROOT_PATH : AFTER_PATH;
     const ctx: DecodeContext = { path: base, unsafe: false };
-    let after: DecodedRow | null = null;
+    let afterRow: Record<string, unknown> | null = null;
+    let unavailable: readonly string[] | undefined;
     // The model's row, when the generated function that decoded `after` also validated it.
     let row: unknown = NOT_VALIDATED;
     if (envelope.after !== null) {
       const shapes = validate ? validatedShapesOf(decoder, table) : null;
       const decoded = shapes === null ? undefined : shapes.decode(envelope.after, ctx, validated);
       if (decoded === undefined) {
-        after = decodeRow(decoder, envelope.after, ctx);
+        const after = decodeRow(decoder, envelope.after, ctx);
+        afterRow = after.row;
+        unavailable = after.unavailable;
       } else {
-        after = { row: decoded, unavailable: NO_COLUMNS };
+        afterRow = decoded;
+        unavailable = NO_COLUMNS;
         row = validated.row;
         validated.row = undefined;
       }
     }
-    const beforeCtx: DecodeContext = { path: envelope.unwrapped ? ROOT_PATH : BEFORE_PATH, unsafe: false };
-    const before = envelope.before === null ? null : decodeRow(decoder, envelope.before, beforeCtx);
-    if (!lossless && (ctx.unsafe || beforeCtx.unsafe)) return decodeValue(record, text, true);
+    let before: DecodedRow | null = null;
+    if (envelope.before !== null) {
+      const beforeCtx: DecodeContext = { path: envelope.unwrapped ? ROOT_PATH : BEFORE_PATH, unsafe: false };
+      before = decodeRow(decoder, envelope.before, beforeCtx);
+      if (beforeCtx.unsafe) ctx.unsafe = true;
+    }
+    if (!lossless && ctx.unsafe) return decodeValue(record, text, true);
 
-    const afterRow = after?.row ?? null;
-    const unavailable = after?.unavailable ?? before?.unavailable ?? NO_COLUMNS;
+    unavailable = unavailable ?? before?.unavailable ?? NO_COLUMNS;
     if (row === NOT_VALIDATED)
       row = afterRow === null ? null : validateRowFor(table, afterRow, unavailable, base);
     return new DecodedChange(
