@@ -24,6 +24,7 @@ import {
   CalendarDate,
   DECIMAL_18_2_MAX_MINOR,
   isCalendarDate,
+  isKnownNumberCheck,
   MAX_TIMESTAMP_MS,
   MIN_TIMESTAMP_MS,
   Money,
@@ -175,14 +176,6 @@ function utcTextMs(text: string): number | undefined {
  */
 export function timestampMs(value: unknown): number | undefined {
   return (typeof value === 'string' ? utcTextMs(value) : undefined) ?? tryParseTimestampMs(value);
-}
-
-function isKnownNumberCheck(check: unknown): boolean {
-  const def = (check as { _zod?: { def?: { check?: string; inclusive?: boolean; format?: string } } })._zod
-    ?.def;
-  if (!def) return false;
-  if (def.check === 'greater_than' || def.check === 'less_than') return def.inclusive === true;
-  return def.check === 'number_format' && (def.format === 'safeint' || def.format === 'int32');
 }
 
 /** What the generated code knows of a field's input besides its value. */

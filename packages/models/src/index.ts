@@ -135,4 +135,4 @@ export {
 } from './ddl.js';
 export { toModelIssues, validateRow, type BatchResult, validateBatch, lenientModel } from './validate.js';
 export { toJsonSchema } from './json-schema.js';
-export { type RowParseResult, safeParseRow, createRowParser } from './row-parser.js';
+export { type RowParseResult, safeParseRow, createRowParser, isKnownNumberCheck } from './row-parser.js';

@@ -95,7 +95,14 @@ function compileField(schema: z.ZodType): FieldParser {
   return fallbackParser(schema);
 }
 
-function isKnownNumberCheck(check: unknown): boolean {
+/**
+ * A zod number check the generated row parsers implement themselves (inclusive bounds,
+ * safe-integer and int32 formats); any other check leaves the field to zod. Shared with
+ * `@bionicpro/cdc`'s decode-and-validate path so both read a model the same way.
+ *
+ * @internal
+ */
+export function isKnownNumberCheck(check: unknown): boolean {
   const def = (check as { _zod?: { def?: { check?: string; inclusive?: boolean; format?: string } } })._zod
     ?.def;
   if (!def) return false;
