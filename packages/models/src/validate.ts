@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ModelValidationError, type RejectedRow } from './errors.js';
-import { safeParseRow } from './row-parser.js';
+import { fastRowParserOf, ROW_REFUSED, safeParseRow } from './row-parser.js';
 import { toModelIssues } from './validate-issues.js';
 
 export { toModelIssues };
@@ -54,8 +54,18 @@ export function validateBatch<S extends z.ZodType>(
   const valid: z.output<S>[] = [];
   const validIndexes: number[] = [];
   const rejected: RejectedRow[] = [];
+  const fast = fastRowParserOf(schema);
   for (let index = 0; index < rows.length; index += 1) {
-    const result = safeParseRow(schema, rows[index]);
+    const row = rows[index];
+    if (fast) {
+      const parsed = fast(row);
+      if (parsed !== ROW_REFUSED) {
+        valid.push(parsed as z.output<S>);
+        validIndexes.push(index);
+        continue;
+      }
+    }
+    const result = schema.safeParse(row);
     if (result.success) {
       valid.push(result.data);
       validIndexes.push(index);
