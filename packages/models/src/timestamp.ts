@@ -32,6 +32,8 @@ export function tryParseTimestampMs(value: unknown): number | undefined {
     return Number.isNaN(ms) || ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS ? undefined : ms;
   }
   if (typeof value !== 'string') return undefined;
+  const fast = utcTextMs(value);
+  if (fast !== undefined) return fast;
   const s = value;
   const n = s.length;
   if (n < 10) return undefined;
@@ -101,6 +103,94 @@ export function tryParseTimestampMs(value: unknown): number | undefined {
     if (i !== n) return undefined;
   }
   const ms = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  return ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS ? undefined : ms;
+}
+
+/** The value of the two ASCII digits at `at`, or -1. */
+function twoDigits(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - 48;
+  const ones = text.charCodeAt(at + 1) - 48;
+  return tens >>> 0 > 9 || ones >>> 0 > 9 ? -1 : tens * 10 + ones;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  return (
+    era * 146_097 +
+    yearOfEra * 365 +
+    Math.floor(yearOfEra / 4) -
+    Math.floor(yearOfEra / 100) +
+    dayOfYear -
+    719_468
+  );
+}
+
+/**
+ * Fast path of {@link tryParseTimestampMs} for the common form `YYYY-MM-DDTHH:MM:SS[.fraction]Z`
+ * (what `Date#toISOString`, JSON and Debezium write), computed without `Date.UTC` (a call into
+ * the runtime) or `daysInMonth` (a `Date` per day above 28). Returns undefined for any other text
+ * and for anything it does not accept, which the general scanner then judges; where it returns a
+ * number it is the general scanner's (a property test compares them).
+ */
+function utcTextMs(text: string): number | undefined {
+  const n = text.length;
+  if (
+    n < 20 ||
+    n === 21 ||
+    n > 30 ||
+    text.charCodeAt(n - 1) !== 90 /* Z */ ||
+    text.charCodeAt(4) !== 45 /* - */ ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 /* T */ ||
+    text.charCodeAt(13) !== 58 /* : */ ||
+    text.charCodeAt(16) !== 58 ||
+    (n > 20 && text.charCodeAt(19) !== 46) /* . */
+  ) {
+    return undefined;
+  }
+  const century = twoDigits(text, 0);
+  const yearOfCentury = twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  const hour = twoDigits(text, 11);
+  const minute = twoDigits(text, 14);
+  const second = twoDigits(text, 17);
+  // Years below 1000 are left to the general scanner (Date.UTC reads 0–99 as 1900–1999).
+  if (
+    century < 10 ||
+    yearOfCentury < 0 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 31 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59
+  ) {
+    return undefined;
+  }
+  const year = century * 100 + yearOfCentury;
+  if (day > 28) {
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    const length =
+      month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+    if (day > length) return undefined;
+  }
+  // Milliseconds: the first three fraction digits (1–9 digits), truncated.
+  let millis = 0;
+  for (let i = 20, scale = 100; i < n - 1; i += 1, scale = Math.floor(scale / 10)) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit >>> 0 > 9) return undefined;
+    millis += digit * scale;
+  }
+  const ms = ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
   return ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS ? undefined : ms;
 }
 
