@@ -25,8 +25,6 @@ import {
   DECIMAL_18_2_MAX_MINOR,
   isCalendarDate,
   isKnownNumberCheck,
-  MAX_TIMESTAMP_MS,
-  MIN_TIMESTAMP_MS,
   Money,
   MoneyTotal,
   minorToMoney,
@@ -37,6 +35,7 @@ import {
   tryParseMoneyMinor,
   tryParseTimestampMs,
   Uuid,
+  utcTextMs,
 } from '@bionicpro/models';
 import { regexes, z } from 'zod';
 import {
@@ -81,101 +80,14 @@ function modelUuid(value: unknown): string | undefined {
   return text !== undefined && isStandardUuid(value) ? text : undefined;
 }
 
-/** The value of the two ASCII digits at `at`, or -1. */
-function twoDigits(text: string, at: number): number {
-  const tens = text.charCodeAt(at) - 48;
-  const ones = text.charCodeAt(at + 1) - 48;
-  return tens >>> 0 > 9 || ones >>> 0 > 9 ? -1 : tens * 10 + ones;
-}
-
-/** Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  return (
-    era * 146_097 +
-    yearOfEra * 365 +
-    Math.floor(yearOfEra / 4) -
-    Math.floor(yearOfEra / 100) +
-    dayOfYear -
-    719_468
-  );
-}
-
 /**
- * Epoch milliseconds of `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, the form Debezium writes (and the
- * ZonedTimestamp decoder returns), computed without `Date.UTC` (which costs a call into the
- * runtime); undefined for any other text or any value out of range, which
- * `tryParseTimestampMs` then judges. Where it returns a number it is `tryParseTimestampMs`'s: a test compares them.
- */
-function utcTextMs(text: string): number | undefined {
-  const n = text.length;
-  if (
-    n < 20 ||
-    n === 21 ||
-    n > 30 ||
-    text.charCodeAt(n - 1) !== 90 /* Z */ ||
-    text.charCodeAt(4) !== 45 /* - */ ||
-    text.charCodeAt(7) !== 45 ||
-    text.charCodeAt(10) !== 84 /* T */ ||
-    text.charCodeAt(13) !== 58 /* : */ ||
-    text.charCodeAt(16) !== 58 ||
-    (n > 20 && text.charCodeAt(19) !== 46) /* . */
-  ) {
-    return undefined;
-  }
-  const century = twoDigits(text, 0);
-  const yearOfCentury = twoDigits(text, 2);
-  const month = twoDigits(text, 5);
-  const day = twoDigits(text, 8);
-  const hour = twoDigits(text, 11);
-  const minute = twoDigits(text, 14);
-  const second = twoDigits(text, 17);
-  // Years below 1000 are left to Date.UTC, which reads 0–99 as 1900–1999.
-  if (
-    century < 10 ||
-    yearOfCentury < 0 ||
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    day > 31 ||
-    hour < 0 ||
-    hour > 23 ||
-    minute < 0 ||
-    minute > 59 ||
-    second < 0 ||
-    second > 59
-  ) {
-    return undefined;
-  }
-  const year = century * 100 + yearOfCentury;
-  if (day > 28) {
-    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-    const length =
-      month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-    if (day > length) return undefined;
-  }
-  // Milliseconds: the first three fraction digits (1–9 digits), truncated.
-  let millis = 0;
-  for (let i = 20, scale = 100; i < n - 1; i++, scale = Math.floor(scale / 10)) {
-    const digit = text.charCodeAt(i) - 48;
-    if (digit >>> 0 > 9) return undefined;
-    millis += digit * scale;
-  }
-  const ms = ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
-  return ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS ? undefined : ms;
-}
-
-/**
- * `tryParseTimestampMs` of `@bionicpro/models` (the model's `Timestamp` rule), with the form
- * Debezium writes read directly.
+ * `tryParseTimestampMs` of `@bionicpro/models` (the model's `Timestamp` rule; it reads the form
+ * Debezium writes directly, through `utcTextMs`).
  *
  * @internal
  */
 export function timestampMs(value: unknown): number | undefined {
-  return (typeof value === 'string' ? utcTextMs(value) : undefined) ?? tryParseTimestampMs(value);
+  return tryParseTimestampMs(value);
 }
 
 /** What the generated code knows of a field's input besides its value. */

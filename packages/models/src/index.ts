@@ -30,6 +30,7 @@ export {
   MIN_TIMESTAMP_MS,
   MAX_TIMESTAMP_MS,
   tryParseTimestampMs,
+  utcTextMs,
   parseTimestamp,
   isCalendarDate,
   parseMonth,

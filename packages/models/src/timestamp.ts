@@ -134,9 +134,12 @@ function daysFromCivil(year: number, month: number, day: number): number {
  * (what `Date#toISOString`, JSON and Debezium write), computed without `Date.UTC` (a call into
  * the runtime) or `daysInMonth` (a `Date` per day above 28). Returns undefined for any other text
  * and for anything it does not accept, which the general scanner then judges; where it returns a
- * number it is the general scanner's (a property test compares them).
+ * number it is the general scanner's (a property test compares them). Exported (internal) for
+ * `@bionicpro/cdc`, which reads a Debezium timestamp column once with it.
+ *
+ * @internal
  */
-function utcTextMs(text: string): number | undefined {
+export function utcTextMs(text: string): number | undefined {
   const n = text.length;
   if (
     n < 20 ||
