@@ -19,6 +19,7 @@ import {
   decodeZonedTimestamp,
   type TimeUnit,
 } from './decode-time.js';
+import { uuidText } from '@bionicpro/models';
 import { DecodeError, type CdcPath } from './errors.js';
 import { parseJsonLossless } from './lossless-json.js';
 import { placeholderTextsOf, type UnavailableMatcher } from './unavailable-value.js';
@@ -311,48 +312,6 @@ const decodeZoned: ValueDecoder = (value, column, ctx) => {
 
 const decodeDuration: ValueDecoder = (value, column, ctx) =>
   decodeMicroDuration(integerOf(value, column, ctx, 'io.debezium.time.MicroDuration'));
-
-/** Per ASCII code: 0 not a hex digit, 1 a digit or a-f, 2 A-F. */
-const HEX_CLASS = new Uint8Array(128);
-for (let c = 48; c <= 57; c++) HEX_CLASS[c] = 1;
-for (let c = 97; c <= 102; c++) HEX_CLASS[c] = 1;
-for (let c = 65; c <= 70; c++) HEX_CLASS[c] = 2;
-
-/** 0 if any of text[from, to) is not a hex digit, else 1 | 2 when one is upper-case. */
-function hexRun(text: string, from: number, to: number): number {
-  let kinds = 1;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    const kind = c < 128 ? HEX_CLASS[c]! : 0;
-    if (kind === 0) return 0;
-    kinds |= kind;
-  }
-  return kinds;
-}
-
-/**
- * `8-4-4-4-12` hex digits, lower-cased; undefined otherwise (@internal). A table scan rather than a
- * regular expression (which costs four times more) or a branch per character class (random
- * hex digits defeat the branch predictor): this runs for every UUID column of every row.
- */
-export function uuidText(value: string): string | undefined {
-  if (
-    value.length !== 36 ||
-    value.charCodeAt(8) !== 45 ||
-    value.charCodeAt(13) !== 45 ||
-    value.charCodeAt(18) !== 45 ||
-    value.charCodeAt(23) !== 45
-  ) {
-    return undefined;
-  }
-  const a = hexRun(value, 0, 8);
-  const b = hexRun(value, 9, 13);
-  const c = hexRun(value, 14, 18);
-  const d = hexRun(value, 19, 23);
-  const e = hexRun(value, 24, 36);
-  if ((a & b & c & d & e) === 0) return undefined;
-  return ((a | b | c | d | e) & 2) === 0 ? value : value.toLowerCase();
-}
 
 const decodeUuid: ValueDecoder = (value, column, ctx) => {
   const text = typeof value === 'string' ? uuidText(value) : undefined;

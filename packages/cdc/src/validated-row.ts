@@ -36,6 +36,7 @@ import {
   tryParseTimestampMs,
   Uuid,
   utcTextMs,
+  uuidText,
 } from '@bionicpro/models';
 import { regexes, z } from 'zod';
 import {
@@ -47,7 +48,6 @@ import {
   RowShapes,
   rowCode,
   type ShapeDecoder,
-  uuidText,
 } from './logical-types.js';
 
 /** Adds a value to the generated function's scope and returns the name it has there. */

@@ -136,4 +136,10 @@ export {
 } from './ddl.js';
 export { toModelIssues, validateRow, type BatchResult, validateBatch, lenientModel } from './validate.js';
 export { toJsonSchema } from './json-schema.js';
-export { type RowParseResult, safeParseRow, createRowParser, isKnownNumberCheck } from './row-parser.js';
+export {
+  type RowParseResult,
+  safeParseRow,
+  createRowParser,
+  isKnownNumberCheck,
+  uuidText,
+} from './row-parser.js';

@@ -147,28 +147,39 @@ function hexRun(text: string, from: number, to: number): number {
  * @internal
  */
 export function parseUuid(v: unknown): unknown {
-  if (
-    typeof v !== 'string' ||
-    v.length !== 36 ||
-    v.charCodeAt(8) !== 45 ||
-    v.charCodeAt(13) !== 45 ||
-    v.charCodeAt(18) !== 45 ||
-    v.charCodeAt(23) !== 45
-  ) {
-    return FAIL;
-  }
-  const a = hexRun(v, 0, 8);
-  const b = hexRun(v, 9, 13);
-  const c = hexRun(v, 14, 18);
-  const d = hexRun(v, 19, 23);
-  const e = hexRun(v, 24, 36);
-  if ((a & b & c & d & e) === 0) return FAIL;
-  const version = v.charCodeAt(14);
-  const variant = v.charCodeAt(19) | 0x20;
+  const text = typeof v === 'string' ? uuidText(v) : undefined;
+  if (text === undefined) return FAIL;
+  const version = text.charCodeAt(14);
+  const variant = text.charCodeAt(19);
   const standard =
     version >= 49 && version <= 56 && (variant === 56 || variant === 57 || variant === 97 || variant === 98);
-  if (!standard && !UUID_PATTERN.test(v)) return FAIL;
-  return ((a | b | c | d | e) & 2) === 0 ? v : v.toLowerCase();
+  // zod's pattern (nil and max UUIDs) is matched against the input as given, as the model does.
+  return standard || UUID_PATTERN.test(v as string) ? text : FAIL;
+}
+
+/**
+ * `8-4-4-4-12` hex digits, lower-cased; undefined otherwise. No version or variant rule (that is
+ * {@link parseUuid}'s); `@bionicpro/cdc` checks Debezium's `io.debezium.data.Uuid` values with it.
+ *
+ * @internal
+ */
+export function uuidText(value: string): string | undefined {
+  if (
+    value.length !== 36 ||
+    value.charCodeAt(8) !== 45 ||
+    value.charCodeAt(13) !== 45 ||
+    value.charCodeAt(18) !== 45 ||
+    value.charCodeAt(23) !== 45
+  ) {
+    return undefined;
+  }
+  const a = hexRun(value, 0, 8);
+  const b = hexRun(value, 9, 13);
+  const c = hexRun(value, 14, 18);
+  const d = hexRun(value, 19, 23);
+  const e = hexRun(value, 24, 36);
+  if ((a & b & c & d & e) === 0) return undefined;
+  return ((a | b | c | d | e) & 2) === 0 ? value : value.toLowerCase();
 }
 
 function compileObject(schema: z.ZodObject): ObjectParser | undefined {
