@@ -80,16 +80,6 @@ function modelUuid(value: unknown): string | undefined {
   return text !== undefined && isStandardUuid(value) ? text : undefined;
 }
 
-/**
- * `tryParseTimestampMs` of `@bionicpro/models` (the model's `Timestamp` rule; it reads the form
- * Debezium writes directly, through `utcTextMs`).
- *
- * @internal
- */
-export function timestampMs(value: unknown): number | undefined {
-  return tryParseTimestampMs(value);
-}
-
 /** What the generated code knows of a field's input besides its value. */
 interface InputFacts {
   /**
@@ -116,7 +106,7 @@ function leafOf(schema: z.ZodType): z.ZodType {
 function fieldCode(schema: z.ZodType, facts: InputFacts, bind: Bind): FieldCode {
   const reject = (condition: string) => `if (${condition}) return undefined;`;
   if (schema === Timestamp) {
-    const parse = bind(timestampMs);
+    const parse = bind(tryParseTimestampMs);
     const known = facts.utcMs;
     return (input, target) => [
       known === undefined
@@ -256,7 +246,7 @@ export function validatedRowShapes(decoder: RowDecoder, model: z.ZodObject): Row
       const field = Object.hasOwn(shape, column) ? leafOf(shape[column]!) : undefined;
       if (field === Timestamp && isZonedTimestampDecoder(decoder)) {
         // Debezium's form of a timestamp is read once: utcTextMs accepts only text the
-        // ZonedTimestamp decoder returns unchanged, and its value is the model's (timestampMs).
+        // ZonedTimestamp decoder returns unchanged, and its value is the model's (tryParseTimestampMs).
         const utc = bind(utcTextMs);
         body.push(
           `let t${i};`,
