@@ -8,6 +8,39 @@ export interface ModelIssue {
 }
 
 /**
+ * The one root of every error the BionicPRO packages throw on bad input or a failed
+ * operation. Catch it to handle any of them; switch on `code` (stable, snake_case)
+ * to tell them apart. `path` names the offending field (or row/offset) where there
+ * is one, and `cause` keeps the underlying error.
+ *
+ * @example
+ * ```ts
+ * import { BionicProError, Payment, validateRow } from '@bionicpro/models';
+ * try {
+ *   validateRow(Payment, { amount: 12.5 });
+ * } catch (error) {
+ *   if (error instanceof BionicProError) console.log(error.code, error.path);
+ * }
+ * ```
+ */
+export abstract class BionicProError extends Error {
+  /** Machine-readable kind of failure, stable across releases. */
+  abstract readonly code: string;
+  /** Where the problem is (field path, or row index then field), when there is such a place. */
+  readonly path: readonly (string | number)[] | undefined;
+
+  constructor(message: string, options: { cause?: unknown; path?: readonly (string | number)[] } = {}) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.path = options.path;
+  }
+}
+
+/** True for any error thrown by a BionicPRO package. */
+export function isBionicProError(error: unknown): error is BionicProError {
+  return error instanceof BionicProError;
+}
+
+/**
  * A value did not match its model. Carries every issue, not only the first.
  *
  * @example
@@ -20,14 +53,17 @@ export interface ModelIssue {
  * }
  * ```
  */
-export class ModelValidationError extends Error {
+export class ModelValidationError extends BionicProError {
   readonly code = 'model_validation' as const;
   readonly issues: readonly ModelIssue[];
   /** Name of the model that rejected the value, when known. */
   readonly model: string | undefined;
 
   constructor(issues: readonly ModelIssue[], options: { model?: string; cause?: unknown } = {}) {
-    super(formatIssues(issues, options.model), options.cause === undefined ? {} : { cause: options.cause });
+    super(formatIssues(issues, options.model), {
+      cause: options.cause,
+      ...(issues.length === 1 && issues[0] ? { path: issues[0].path } : {}),
+    });
     this.name = 'ModelValidationError';
     this.issues = issues;
     this.model = options.model;
@@ -44,7 +80,7 @@ export interface RejectedRow {
  * Some rows of a batch did not match their model. Lists every bad row; the
  * good rows are available from {@link validateBatch}'s non-throwing result.
  */
-export class BatchValidationError extends Error {
+export class BatchValidationError extends BionicProError {
   readonly code = 'batch_validation' as const;
   readonly rejected: readonly RejectedRow[];
   readonly model: string | undefined;

@@ -5,6 +5,8 @@
  * JSON Schema export. The synthetic-data generator is at `@bionicpro/models/testing`.
  */
 export {
+  BionicProError,
+  isBionicProError,
   type ModelIssue,
   ModelValidationError,
   BatchValidationError,
