@@ -243,3 +243,16 @@ describe('data versions', () => {
     expect(a.get('hourly')).toBe('2024-02-01 02:00:03#2');
   });
 });
+
+describe('memory report store expiry', () => {
+  it('does not serve a report older than ttlMs', async () => {
+    let now = 0;
+    const store = createMemoryReportStore({ ttlMs: 100, now: () => now });
+    await store.write(key(), { version: 'v1', body: '1' });
+    now = 100;
+    expect((await store.read(key(), dataset)).report).toBeDefined();
+    now = 201;
+    expect((await store.read(key(), dataset)).report).toBeUndefined();
+    expect(store.size).toBe(0);
+  });
+});

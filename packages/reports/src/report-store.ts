@@ -133,6 +133,8 @@ export function reportCacheHeaders(etag: string, options: { readonly varyCookie?
 export interface MemoryReportStoreOptions {
   /** Reports kept; the least recently used is dropped first. Default 10,000. */
   readonly maxEntries?: number;
+  /** Reports older than this are not served. Default: no expiry (data versions decide). */
+  readonly ttlMs?: number;
   readonly now?: () => number;
 }
 
@@ -144,6 +146,7 @@ export interface MemoryReportStore extends ReportStore {
 interface MemoryEntry {
   readonly userId: number;
   readonly report: StoredReport;
+  readonly storedAt: number;
 }
 
 /**
@@ -162,6 +165,7 @@ export function createMemoryReportStore(options: MemoryReportStoreOptions = {}):
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
     throw new TypeError('maxEntries must be a positive integer');
   const now = options.now ?? Date.now;
+  const ttlMs = options.ttlMs;
   const entries = new Map<string, MemoryEntry>();
   const versions = new Map<ReportDataset, string>();
   const locks = new Map<string, { token: string; until: number }>();
@@ -172,8 +176,10 @@ export function createMemoryReportStore(options: MemoryReportStoreOptions = {}):
       let report: StoredReport | undefined;
       if (entry !== undefined && entry.userId === assertReportScope(key.scope)) {
         entries.delete(id);
-        entries.set(id, entry);
-        report = entry.report;
+        if (ttlMs === undefined || now() - entry.storedAt <= ttlMs) {
+          entries.set(id, entry);
+          report = entry.report;
+        }
       }
       return { dataVersion: versions.get(dataset), report };
     },
@@ -183,6 +189,7 @@ export function createMemoryReportStore(options: MemoryReportStoreOptions = {}):
       entries.set(id, {
         userId: assertReportScope(key.scope),
         report: { version: report.version, body: report.body },
+        storedAt: now(),
       });
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     },
