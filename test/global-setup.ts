@@ -5,7 +5,7 @@
  *    name what they need; a run of files that need none starts nothing.
  * 2. From where, per service (printed at start):
  *    - `env`: an environment variable names a running one (BIONICPRO_PG_URL, KAFKA_BROKERS,
- *      KAFKA_CONNECT_URL, KEYCLOAK_URL, CLICKHOUSE_URL);
+ *      KAFKA_CONNECT_URL, KEYCLOAK_URL, CLICKHOUSE_URL, REDIS_URL);
  *    - `local`: scripts/infra/up.sh starts it from Maven Central jars (needs java + mvn);
  *    - `testcontainers`: Docker containers (BIONICPRO_STACK=testcontainers, or auto when no JDK);
  *    - ClickHouse is embedded chDB unless CLICKHOUSE_URL names a server.
@@ -24,7 +24,7 @@ import { localStackAvailable, startLocalStack } from './stack/local-provider.js'
 import { postgresUrl } from './stack/postgres-url.js';
 import { SERVICE_NAMES, type ServiceMap, type ServiceName, type StackServices } from './stack/types.js';
 
-const REQUIRE_RE = /requireService\(\s*['"](postgres|kafka|connect|keycloak|clickhouse)['"]\s*\)/g;
+const REQUIRE_RE = /requireService\(\s*['"](postgres|kafka|connect|keycloak|clickhouse|redis)['"]\s*\)/g;
 
 /** Services named by `requireService('…')` calls in the test files this run will execute. */
 async function servicesNeeded(project: TestProject): Promise<Set<ServiceName>> {
@@ -51,7 +51,7 @@ function exportToEnv(services: ServiceMap): void {
   const set = (name: string, value: string) => {
     process.env[name] ??= value;
   };
-  const { postgres, kafka, connect, keycloak, clickhouse } = services;
+  const { postgres, kafka, connect, keycloak, clickhouse, redis } = services;
   if (postgres) set(STACK_ENV.postgres, postgresUrl(postgres, 'postgres'));
   if (kafka) set(STACK_ENV.kafka, kafka.brokers.join(','));
   if (connect) set(STACK_ENV.connect, connect.url);
@@ -60,6 +60,7 @@ function exportToEnv(services: ServiceMap): void {
     set('KEYCLOAK_REALM', keycloak.realm);
   }
   if (clickhouse?.url) set(STACK_ENV.clickhouse, clickhouse.url);
+  if (redis) set(STACK_ENV.redis, redis.url);
 }
 
 export default async function setup(project: TestProject): Promise<Teardown> {

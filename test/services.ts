@@ -16,7 +16,7 @@
  * services to start, so a unit-only run starts no JVM.
  *
  * Outside vitest (a bench run with tsx), the same values are read from the environment variables
- * `BIONICPRO_PG_URL`, `KAFKA_BROKERS`, `KAFKA_CONNECT_URL`, `KEYCLOAK_URL`, `CLICKHOUSE_URL`.
+ * `BIONICPRO_PG_URL`, `KAFKA_BROKERS`, `KAFKA_CONNECT_URL`, `KEYCLOAK_URL`, `CLICKHOUSE_URL`, `REDIS_URL`.
  */
 import { inject } from 'vitest';
 import type { ServiceName, StackServices } from './stack/types.js';
@@ -29,6 +29,7 @@ export type {
   KeycloakService,
   PostgresService,
   ProviderName,
+  RedisService,
   ServiceName,
   ServiceOf,
   StackServices,

@@ -17,6 +17,8 @@ BP_KAFKA_CONTROLLER_PORT="${BIONICPRO_KAFKA_CONTROLLER_PORT:-19093}"
 BP_CONNECT_PORT="${BIONICPRO_CONNECT_PORT:-18083}"
 BP_KEYCLOAK_PORT="${BIONICPRO_KEYCLOAK_PORT:-18080}"
 BP_KEYCLOAK_MGMT_PORT="${BIONICPRO_KEYCLOAK_MGMT_PORT:-19000}"
+# Redis on its standard port: a machine's own redis-server (Debian package) is reused as it is.
+BP_REDIS_PORT="${BIONICPRO_REDIS_PORT:-6379}"
 
 # Heaps sized for a 2-core, 24 GiB machine that also runs the tests, chDB and PostgreSQL.
 # SerialGC and C1-only compilation start noticeably faster on 2 cores.

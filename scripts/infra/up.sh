@@ -4,8 +4,9 @@
 #   kafka     a single-node KRaft broker (Apache Kafka from Maven Central jars)
 #   connect   a Kafka Connect distributed worker with the Debezium PostgreSQL connector plugin (implies kafka)
 #   keycloak  Keycloak (keycloak-quarkus-dist) in dev mode with the realm in scripts/infra/realm/
+#   redis     the machine's Redis (Debian package redis-server; installed with apt-get when missing)
 #   all       every one of the above (default)
-# Usage: scripts/infra/up.sh [postgres|kafka|connect|keycloak|all]...
+# Usage: scripts/infra/up.sh [postgres|kafka|connect|keycloak|redis|all]...
 # Idempotent: a service already running is left alone, so a second run returns in about a second.
 # Everything listens on 127.0.0.1 only. Stop with scripts/infra/down.sh. Service URLs are written to
 # .infra/run/env (shell `export` lines; `source` it or run scripts/infra/env.sh).
@@ -55,6 +56,30 @@ up_postgres() {
   # A slot left by a killed test run holds WAL forever: drop inactive slots of this project's tests.
   bp_psql -d postgres -Atc "select pg_drop_replication_slot(slot_name) from pg_replication_slots where not active and slot_name like 'bp\_%'" >/dev/null
   bp_log "PostgreSQL ready at $BP_PG_HOST:$BP_PG_PORT (wal_level=logical; databases crm_db, telemetry_db)"
+}
+
+# ---------------------------------------------------------------- Redis
+redis_ready() { redis-cli -h 127.0.0.1 -p "$BP_REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+
+up_redis() {
+  if redis_ready; then
+    bp_pid_of redis >/dev/null || REDIS_FOREIGN=1
+    bp_log "Redis already running at 127.0.0.1:$BP_REDIS_PORT${REDIS_FOREIGN:+$BP_FOREIGN_NOTE}"
+    return 0
+  fi
+  if ! command -v redis-server >/dev/null; then
+    command -v apt-get >/dev/null || bp_die "no redis-server on PATH and no apt-get to install it (Debian package redis-server)"
+    bp_log "installing the Debian package redis-server"
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get install -y -q redis-server >/dev/null || bp_die "apt-get install redis-server failed"
+  fi
+  bp_port_open "$BP_REDIS_PORT" && bp_die "port $BP_REDIS_PORT is taken by another process (set BIONICPRO_REDIS_PORT)"
+  mkdir -p "$BP_RUN_DIR/redis-data"
+  # No persistence: a test stack starts empty; the tests use a unique key prefix per run anyway.
+  bp_spawn redis "$BP_RUN_DIR/redis.log" redis-server --bind 127.0.0.1 --port "$BP_REDIS_PORT" \
+    --save "" --appendonly no --dir "$BP_RUN_DIR/redis-data" --maxmemory 256mb --maxmemory-policy allkeys-lru
+  BP_WAIT_PID=redis bp_wait_until "Redis" 30 "$BP_RUN_DIR/redis.log" redis_ready || { bp_stop redis; exit 1; }
+  bp_log "Redis ready at 127.0.0.1:$BP_REDIS_PORT"
 }
 
 # ---------------------------------------------------------------- Kafka broker
@@ -183,11 +208,12 @@ write_env() {
     if [ -n "${KAFKA_FOREIGN:-}" ] || bp_pid_of kafka >/dev/null; then echo "export KAFKA_BROKERS=127.0.0.1:$BP_KAFKA_PORT"; fi
     if [ -n "${CONNECT_FOREIGN:-}" ] || bp_pid_of connect >/dev/null; then echo "export KAFKA_CONNECT_URL=http://127.0.0.1:$BP_CONNECT_PORT"; fi
     if [ -n "${KEYCLOAK_FOREIGN:-}" ] || bp_pid_of keycloak >/dev/null; then echo "export KEYCLOAK_URL=http://127.0.0.1:$BP_KEYCLOAK_PORT"; echo "export KEYCLOAK_REALM=bionicpro"; fi
+    if [ -n "${REDIS_FOREIGN:-}" ] || bp_pid_of redis >/dev/null; then echo "export REDIS_URL=redis://127.0.0.1:$BP_REDIS_PORT"; fi
   } > "$BP_RUN_DIR/env"
 }
 
 # ---------------------------------------------------------------- main
-want_pg=0 want_kafka=0 want_connect=0 want_keycloak=0
+want_pg=0 want_kafka=0 want_connect=0 want_keycloak=0 want_redis=0
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
   case "$arg" in
@@ -195,13 +221,15 @@ for arg in "$@"; do
     kafka) want_kafka=1 ;;
     connect) want_kafka=1; want_connect=1 ;;
     keycloak) want_keycloak=1 ;;
-    all) want_pg=1; want_kafka=1; want_connect=1; want_keycloak=1 ;;
-    *) bp_die "up.sh: unknown service '$arg' (postgres|kafka|connect|keycloak|all)" ;;
+    redis) want_redis=1 ;;
+    all) want_pg=1; want_kafka=1; want_connect=1; want_keycloak=1; want_redis=1 ;;
+    *) bp_die "up.sh: unknown service '$arg' (postgres|kafka|connect|keycloak|redis|all)" ;;
   esac
 done
 
 T_ALL=$(bp_now_ms)
 [ $want_pg = 1 ] && bp_timed postgres up_postgres
+[ $want_redis = 1 ] && bp_timed redis up_redis
 # The JVMs start in parallel where they can: Keycloak beside the broker, Connect once the broker answers.
 [ $want_keycloak = 1 ] && start_keycloak
 [ $want_kafka = 1 ] && { start_kafka; wait_kafka; }

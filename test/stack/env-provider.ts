@@ -7,6 +7,7 @@ export const STACK_ENV = {
   connect: 'KAFKA_CONNECT_URL',
   keycloak: 'KEYCLOAK_URL',
   clickhouse: 'CLICKHOUSE_URL',
+  redis: 'REDIS_URL',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -48,6 +49,8 @@ export function servicesFromEnv(env: Env): StackServices {
     const realm = env.KEYCLOAK_REALM ?? 'bionicpro';
     services.keycloak = { provider: 'env', url, realm, issuer: `${url}/realms/${realm}` };
   }
+  const redis = env[STACK_ENV.redis];
+  if (redis) services.redis = { provider: 'env', url: redis };
   const ch = env[STACK_ENV.clickhouse];
   services.clickhouse = ch ? { provider: 'env', url: ch } : { provider: 'embedded' };
   for (const [name, variable] of Object.entries(STACK_ENV)) {

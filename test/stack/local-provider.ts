@@ -18,11 +18,13 @@ const UP_NAMES: Partial<Record<ServiceName, string>> = {
   kafka: 'kafka',
   connect: 'connect',
   keycloak: 'keycloak',
+  redis: 'redis',
 };
 const PROCESSES: Partial<Record<ServiceName, readonly string[]>> = {
   kafka: ['kafka'],
   connect: ['connect'],
   keycloak: ['keycloak'],
+  redis: ['redis'],
 };
 
 /** Whether this machine can run the local stack: a JVM and Maven (or jars already cached). */
@@ -39,7 +41,7 @@ export function localStackAvailable(): { ok: true } | { ok: false; reason: strin
 /** The process names (kafka, connect, keycloak) whose recorded pid is alive. */
 export function runningProcesses(): Set<string> {
   const alive = new Set<string>();
-  for (const name of ['kafka', 'connect', 'keycloak']) {
+  for (const name of ['kafka', 'connect', 'keycloak', 'redis']) {
     const file = join(RUN_DIR, `${name}.pid`);
     if (!existsSync(file)) continue;
     const pid = Number(readFileSync(file, 'utf8').trim());

@@ -5,7 +5,7 @@
  * Connect reaches PostgreSQL and Kafka by their network aliases, which is why services carry
  * `hostForConnect` / `brokersForConnect` beside the host-side addresses the tests use.
  *
- * Images can be overridden: BIONICPRO_TC_{POSTGRES,KAFKA,CONNECT,CLICKHOUSE,KEYCLOAK}_IMAGE.
+ * Images can be overridden: BIONICPRO_TC_{POSTGRES,KAFKA,CONNECT,CLICKHOUSE,KEYCLOAK,REDIS}_IMAGE.
  */
 import { join } from 'node:path';
 import { ClickHouseContainer } from '@testcontainers/clickhouse';
@@ -30,6 +30,7 @@ export const CONTAINER_IMAGES = {
   connect: image('CONNECT', 'quay.io/debezium/connect:3.4.3.Final'),
   clickhouse: image('CLICKHOUSE', 'clickhouse/clickhouse-server:25.8-alpine'),
   keycloak: image('KEYCLOAK', 'quay.io/keycloak/keycloak:26.7.3'),
+  redis: image('REDIS', 'redis:7-alpine'),
 } as const;
 
 export interface ContainerStack {
@@ -108,6 +109,22 @@ export async function startContainerStack(names: readonly ServiceName[]): Promis
           const ch = await new ClickHouseContainer(CONTAINER_IMAGES.clickhouse).withNetwork(network).start();
           started.push(ch);
           services.clickhouse = { provider: 'testcontainers', url: ch.getConnectionUrl() };
+        })(),
+      );
+    }
+    if (want.has('redis')) {
+      jobs.push(
+        (async () => {
+          const redis = await new GenericContainer(CONTAINER_IMAGES.redis)
+            .withNetwork(network)
+            .withExposedPorts(6379)
+            .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
+            .start();
+          started.push(redis);
+          services.redis = {
+            provider: 'testcontainers',
+            url: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
+          };
         })(),
       );
     }

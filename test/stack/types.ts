@@ -41,12 +41,19 @@ export interface ClickHouseService {
   readonly url?: string;
 }
 
+export interface RedisService {
+  readonly provider: ProviderName;
+  /** e.g. redis://127.0.0.1:6379 */
+  readonly url: string;
+}
+
 export interface ServiceMap {
   postgres?: PostgresService;
   kafka?: KafkaService;
   connect?: ConnectService;
   keycloak?: KeycloakService;
   clickhouse?: ClickHouseService;
+  redis?: RedisService;
 }
 
 export type ServiceName = keyof ServiceMap;
@@ -65,4 +72,5 @@ export const SERVICE_NAMES: readonly ServiceName[] = [
   'connect',
   'keycloak',
   'clickhouse',
+  'redis',
 ];

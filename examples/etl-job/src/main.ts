@@ -4,10 +4,16 @@
  *   CRM_DATABASE_URL=postgres://… TELEMETRY_DATABASE_URL=postgres://… CLICKHOUSE_URL=http://clickhouse:8123 \
  *   pnpm --filter @bionicpro/example-etl-job start                       # runs on day 1 at 02:00 UTC, every month
  *   pnpm --filter @bionicpro/example-etl-job start -- --once --months 2024-01..2024-03
+ *
+ * With REDIS_URL (the reports service's shared report store), each loaded month is then
+ * prewarmed: its new data versions are published (every service instance stops serving the
+ * month's older reports at once) and every user's reports are rendered into the store.
  */
 import { parseArgs } from 'node:util';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { createExtractPool, runMonthlyJob } from '@bionicpro/etl';
+import { prewarmReports, type ReportStore, reportTables } from '@bionicpro/reports';
+import { type ConnectedRedisReportStore, connectRedisReportStore } from '@bionicpro/reports/redis';
 import { z } from 'zod';
 import { monthRangeList, monthlySchedule } from './schedule.js';
 import { createMonthlyScheduler, type SchedulerLog } from './scheduler.js';
@@ -36,6 +42,12 @@ const Environment = z.object({
   ETL_HOUR: int(0, 23).default(2),
   ETL_MINUTE: int(0, 59).default(0),
   ETL_BACKFILL: z.string().optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected redis://…')
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).default('bionicpro:reports:'),
+  PREWARM_CONCURRENCY: int(1, 64).default(2),
 });
 
 function configFromEnv() {
@@ -89,22 +101,64 @@ const env = configFromEnv();
 const clickhouse = await clickhouseClient(env);
 const crm = await createExtractPool(env.CRM_DATABASE_URL, { max: 2 });
 const telemetry = await createExtractPool(env.TELEMETRY_DATABASE_URL, { max: 2 });
+const store: ConnectedRedisReportStore | undefined =
+  env.REDIS_URL === undefined
+    ? undefined
+    : await connectRedisReportStore({
+        url: env.REDIS_URL,
+        prefix: env.REDIS_KEY_PREFIX,
+        onError: (error) => log('warn', 'redis connection error', { error: String(error) }),
+      });
+
+/**
+ * The step after a month's load: publish its data versions and render its reports into the
+ * shared store. A failure here does not fail the month (the data is loaded; the reports are
+ * rendered on their first request instead), but it is logged.
+ */
+async function prewarmStep(month: string, shared: ReportStore): Promise<void> {
+  try {
+    const summary = await prewarmReports({
+      client: clickhouse,
+      store: shared,
+      month,
+      tables: reportTables({ database: env.CLICKHOUSE_MART_DATABASE }),
+      concurrency: env.PREWARM_CONCURRENCY,
+      onProgress: (p) => log('info', 'prewarm progress', { month, users_done: p.usersDone, users: p.users }),
+    });
+    log('info', 'prewarm finished', {
+      month,
+      users: summary.users,
+      reports: summary.reportsWritten,
+      versions_published: summary.versionsPublished.length,
+      elapsed_ms: Math.round(summary.elapsedMs),
+    });
+  } catch (error) {
+    log('error', 'prewarm failed: reports will be rendered on first request', {
+      month,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
 const scheduler = createMonthlyScheduler({
   schedule: monthlySchedule({ day: env.ETL_DAY, hour: env.ETL_HOUR, minute: env.ETL_MINUTE }),
   log,
-  run: (month) =>
-    runMonthlyJob({
+  run: async (month) => {
+    const summary = await runMonthlyJob({
       month,
       crm,
       telemetry,
       clickhouse,
       engine: env.ETL_ENGINE,
       layout: { rawDatabase: env.CLICKHOUSE_RAW_DATABASE, martDatabase: env.CLICKHOUSE_MART_DATABASE },
-    }),
+    });
+    if (store) await prewarmStep(month, store);
+    return summary;
+  },
 });
 const close = async () => {
   await scheduler.stop();
-  await Promise.allSettled([crm.end(), telemetry.end(), clickhouse.close()]);
+  await Promise.allSettled([crm.end(), telemetry.end(), clickhouse.close(), store?.close()]);
 };
 
 const backfill = args.months ?? env.ETL_BACKFILL;

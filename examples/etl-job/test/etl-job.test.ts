@@ -5,6 +5,7 @@
  * ETL package's pure transform.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { userMonthlyMetrics } from '@bionicpro/etl';
 import { generateDataset } from '@bionicpro/models/testing';
 import { createChdbConnection } from 'chdb/connection';
 import pg from 'pg';
+import { createClient as createRedisClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   startEmbeddedPostgres,
@@ -22,6 +24,10 @@ import {
 } from '../../reports-service/src/embedded/embedded-postgres.js';
 import { seedOltp } from '../../reports-service/src/embedded/seed-oltp.js';
 import { ensureOltpSchema } from '../../reports-service/src/engines.js';
+import { requireService } from '../../../test/services.js';
+
+const redisUrl = requireService('redis').url;
+const redisPrefix = `bionicpro:test:etl-job:${randomUUID()}:`;
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 let crm: EmbeddedPostgres;
@@ -59,6 +65,8 @@ it('runs the requested months once, logs JSON lines, and fills the marts', async
         CRM_DATABASE_URL: crm.url,
         TELEMETRY_DATABASE_URL: telemetry.url,
         CLICKHOUSE_PATH: chdbPath,
+        REDIS_URL: redisUrl,
+        REDIS_KEY_PREFIX: redisPrefix,
       },
       encoding: 'utf8',
     },
@@ -71,6 +79,32 @@ it('runs the requested months once, logs JSON lines, and fills the marts', async
     '2024-01',
     '2024-02',
   ]);
+  // The prewarm step after each month: versions published and every user's month report stored.
+  const prewarmed = lines.filter((l) => l.msg === 'prewarm finished') as unknown as {
+    month: string;
+    users: number;
+    reports: number;
+  }[];
+  expect(prewarmed.map((l) => [l.month, l.users])).toEqual([
+    ['2024-01', 3],
+    ['2024-02', 3],
+  ]);
+  const redis = createRedisClient({ url: redisUrl });
+  await redis.connect();
+  try {
+    const keys: string[] = [];
+    for await (const batch of redis.scanIterator({ MATCH: `${redisPrefix}*`, COUNT: 500 }))
+      keys.push(...batch);
+    expect(keys).toContain(`${redisPrefix}v:month:2024-01`);
+    expect(keys.filter((k) => k.includes('/user_monthly/'))).toHaveLength(6);
+    const stored = await redis.get(
+      `${redisPrefix}r:u/1/user_monthly/${encodeURIComponent('2024-01-01T00:00:00.000Z')}/${encodeURIComponent('2024-02-01T00:00:00.000Z')}`,
+    );
+    expect(stored?.slice(0, stored.indexOf('\n'))).toBe(await redis.get(`${redisPrefix}v:month:2024-01`));
+    if (keys.length > 0) await redis.del(keys);
+  } finally {
+    await redis.close();
+  }
 
   const client = createClient({ connection: createChdbConnection({ path: chdbPath }) as never });
   try {

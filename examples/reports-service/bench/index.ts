@@ -16,7 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { startEmbeddedStack } from '../src/embedded/embedded-stack.js';
 import { silentLogger } from '../src/logger.js';
 import { performance } from 'node:perf_hooks';
-import { createReportService, trustedReportScope } from '@bionicpro/reports';
+import { randomUUID } from 'node:crypto';
+import { createReportService, prewarmReports, trustedReportScope } from '@bionicpro/reports';
+import { connectRedisReportStore } from '@bionicpro/reports/redis';
+import { createClient as createRedisClient } from 'redis';
 import { serviceReportTables, startService, verifierFor } from '../src/service.js';
 
 const DURATION_SEC = Number(process.env['BENCH_DURATION_SEC'] ?? 8);
@@ -64,6 +67,17 @@ const stack = await startEmbeddedStack({
 });
 const cachedService = await startService(
   { ...stack.config, port: 0, cache: { ...stack.config.cache, maxEntries: 10_000 } },
+  { logger: silentLogger, clickhouse: stack.clickhouse },
+);
+// The same service with the shared Redis store (REDIS_URL, default the machine's 6379), keys under a unique prefix.
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const redisPrefix = `bionicpro:bench:${randomUUID()}:`;
+const redisService = await startService(
+  {
+    ...stack.config,
+    port: 0,
+    cache: { ...stack.config.cache, maxEntries: 10_000, redisUrl: REDIS_URL, redisKeyPrefix: redisPrefix },
+  },
   { logger: silentLogger, clickhouse: stack.clickhouse },
 );
 /**
@@ -130,11 +144,33 @@ try {
     const status = (await fetch(`${stack.url}${r.path}`, { headers: r.headers })).status;
     if (status !== 200) throw new Error(`warm-up ${r.path} answered ${status}`);
   }
-  for (const r of requests) await fetch(`${cachedService.url}${r.path}`, { headers: r.headers });
+  // Prewarm both stores (as the ETL step does), so every first request is a store hit.
+  const memoryStore = cachedService.stored?.store;
+  const sharedStore = await connectRedisReportStore({ url: REDIS_URL, prefix: redisPrefix });
+  const tablesOfService = serviceReportTables(stack.config);
+  if (!memoryStore) throw new Error('the cached service has no report store');
+  const prewarmed = [];
+  for (const store of [memoryStore, sharedStore]) {
+    prewarmed.push(
+      await prewarmReports({
+        client: stack.clickhouse,
+        store,
+        month,
+        tables: tablesOfService,
+        reports: ['user_monthly'],
+      }),
+    );
+  }
+  await sharedStore.close();
+  const rendersBefore = [cachedService, redisService].map((s) => s.stored?.stats().renders ?? 0);
 
   const ceiling = await load(stack.url, [{ path: '/health/live', headers: {} }]);
   const uncached = await load(stack.url, requests);
   const cached = await load(cachedService.url, requests);
+  const shared = await load(redisService.url, requests);
+  const renders = [cachedService, redisService].map(
+    (s, i) => (s.stored?.stats().renders ?? 0) - (rendersBefore[i] as number),
+  );
 
   const stages = await uncachedStages(requests, month);
 
@@ -152,15 +188,28 @@ try {
       `reports-service on embedded chDB + PGlite, ${CONNECTIONS} connections × ${DURATION_SEC} s each, loopback, ${USERS} users cycled`,
       row('baseline: GET /health/live (no auth, no query)', ceiling),
       row('GET /reports/user/{id}?month= uncached (JWT)', uncached, 200),
-      row('GET /reports/user/{id}?month= cached (JWT)', cached, 5_000),
+      row('GET /reports/user/{id}?month= prewarmed, memory store', cached, 5_000),
+      row('GET /reports/user/{id}?month= prewarmed, Redis store', shared, 2_000) +
+        `  ${(shared.requestsPerSec / cached.requestsPerSec).toFixed(2)}x memory`,
+      `  renders during the load after prewarm: memory ${renders[0]}, Redis ${renders[1]} (0 = every request a store hit)`,
+      `  prewarm of ${USERS} users: ${prewarmed.map((p, i) => `${i === 0 ? 'memory' : 'Redis'} ${p.elapsedMs.toFixed(0)} ms (${p.engineCalls} engine calls)`).join(', ')}`,
       '',
       'one uncached request, stage by stage (in-process, sequential, p50 of 200):',
       ...stages,
       '',
     ].join('\n'),
   );
-  if (uncached.non2xx + cached.non2xx > 0) process.exitCode = 1;
+  if (uncached.non2xx + cached.non2xx + shared.non2xx > 0) process.exitCode = 1;
 } finally {
+  await redisService.stop();
+  const cleaner = createRedisClient({ url: REDIS_URL });
+  await cleaner.connect().catch(() => undefined);
+  if (cleaner.isReady) {
+    for await (const keys of cleaner.scanIterator({ MATCH: `${redisPrefix}*`, COUNT: 1000 })) {
+      if (keys.length > 0) await cleaner.del(keys);
+    }
+    await cleaner.close();
+  }
   await cachedService.stop();
   await stack.stop();
   await rm(dir, { recursive: true, force: true });

@@ -26,7 +26,12 @@ export type ClickHouseTarget =
       readonly username: string | undefined;
       readonly password: string | undefined;
     }
-  | { readonly kind: 'embedded'; readonly path: string };
+  | {
+      readonly kind: 'embedded';
+      readonly path: string;
+      /** chDB engine arguments (`--name=value`); default `LEAN_CHDB_ARGS`, `[]` for chDB's own defaults. */
+      readonly engineArgs?: readonly string[];
+    };
 
 /** How access tokens are verified. */
 export type AuthConfig =
@@ -68,6 +73,12 @@ export interface ServiceConfig {
     readonly ttlMs: number | undefined;
     /** How often the marts' data versions are re-read (cache keys include them). */
     readonly versionPollMs: number;
+    /** A Redis shared by every instance (reports, data versions, render locks); absent: in this process. */
+    readonly redisUrl: string | undefined;
+    /** Prefix of every Redis key of this service. */
+    readonly redisKeyPrefix: string;
+    /** Longest a render holds its cross-instance lock (and another instance waits for it). */
+    readonly renderLockMs: number;
   };
   readonly limits: {
     /** Largest JSON body accepted, bytes. */
@@ -143,6 +154,14 @@ const Environment = z.object({
   REPORT_CACHE_MAX_ENTRIES: integer(0, 10_000_000).default(10_000),
   REPORT_CACHE_TTL_MS: integer(1, 7 * 86_400_000).optional(),
   DATA_VERSION_POLL_MS: integer(100, 3_600_000).default(5_000),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'expected up to 64 letters, digits or : _ . -')
+    .default('bionicpro:reports:'),
+  REPORT_RENDER_LOCK_MS: integer(100, 60_000).default(5_000),
+  CHDB_LEAN: z.enum(['0', '1', 'true', 'false']).default('1'),
   MAX_BODY_BYTES: integer(1_024, 64 * 1_048_576).default(1_048_576),
   MAX_CSV_BYTES: integer(1_024, 1_073_741_824).default(64 * 1_048_576),
   MAX_BATCH_EVENTS: integer(1, 1_000_000).default(10_000),
@@ -231,7 +250,11 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
     port: e.PORT,
     clickhouse:
       e.CLICKHOUSE_PATH !== undefined
-        ? { kind: 'embedded', path: e.CLICKHOUSE_PATH }
+        ? {
+            kind: 'embedded',
+            path: e.CLICKHOUSE_PATH,
+            ...(e.CHDB_LEAN === '0' || e.CHDB_LEAN === 'false' ? { engineArgs: [] } : {}),
+          }
         : {
             kind: 'server',
             url: e.CLICKHOUSE_URL as string,
@@ -262,6 +285,9 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
       maxEntries: e.REPORT_CACHE_MAX_ENTRIES,
       ttlMs: e.REPORT_CACHE_TTL_MS,
       versionPollMs: e.DATA_VERSION_POLL_MS,
+      redisUrl: e.REDIS_URL,
+      redisKeyPrefix: e.REDIS_KEY_PREFIX,
+      renderLockMs: e.REPORT_RENDER_LOCK_MS,
     },
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,

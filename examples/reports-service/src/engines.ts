@@ -32,11 +32,64 @@ export async function connectClickHouse(target: ClickHouseTarget): Promise<Click
   }
   // chdb is loaded only when embedded mode is used (it is a native module).
   const { createChdbConnection } = await import('chdb/connection');
-  return createClient({
+  const engineArgs = target.engineArgs ?? LEAN_CHDB_ARGS;
+  // Engine arguments apply when the process's engine opens, and only through a Session: the
+  // connection shares the engine of a Session open on the same path, so one is opened first
+  // and kept until the client closes.
+  let session: { close(): void } | undefined;
+  if (engineArgs.length > 0) {
+    const { Session } = await import('chdb');
+    session = new Session(target.path, { connectionArgs: engineArgs });
+  }
+  const client = createClient({
     connection: createChdbConnection({ path: target.path }) as never,
     clickhouse_settings: { ...CLICKHOUSE_SETTINGS },
   });
+  if (session !== undefined) {
+    const close = client.close.bind(client);
+    const held = session;
+    client.close = async () => {
+      await close();
+      held.close();
+    };
+  }
+  return client;
 }
+
+/**
+ * Engine arguments of an embedded chDB sized for a small reports service
+ * (docs: examples/README.md, "A lean embedded service"). chDB's defaults are
+ * a server's: 5 GiB each for the mark, primary-index and index-mark caches,
+ * 128 MiB of compiled expressions, 100 MiB of query-condition cache. Reports
+ * read a few granules per user, so small caches keep their hit rate; the
+ * uncompressed cache and the query cache are already off (0 bytes) in chDB.
+ * Merges still need the background pool (ReplacingMergeTree marts), so it
+ * keeps 2 threads. chDB refuses none of these names; it also ignores names it
+ * does not know without an error, so each value here was read back from
+ * `system.server_settings` (the query cache's `query_cache.*` arguments are
+ * ignored that way).
+ */
+export const LEAN_CHDB_ARGS: readonly string[] = [
+  '--mark_cache_size=67108864',
+  '--primary_index_cache_size=33554432',
+  '--index_mark_cache_size=16777216',
+  '--uncompressed_cache_size=0',
+  '--index_uncompressed_cache_size=0',
+  '--compiled_expression_cache_size=16777216',
+  '--query_condition_cache_size=8388608',
+  '--mmap_cache_size=256',
+  '--max_threads=2',
+  '--background_pool_size=2',
+  '--background_schedule_pool_size=2',
+  '--background_common_pool_size=1',
+  '--background_move_pool_size=1',
+  '--background_fetches_pool_size=1',
+  '--max_thread_pool_size=256',
+  '--max_io_thread_pool_size=16',
+  '--max_active_parts_loading_thread_pool_size=4',
+  '--max_outdated_parts_loading_thread_pool_size=2',
+  '--max_parts_cleaning_thread_pool_size=4',
+];
 
 /**
  * Creates the OLTP tables of one database (`crm` or `telemetry`) from the models, if missing.

@@ -3,12 +3,17 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { tables } from '@bionicpro/models';
 import {
   createKeycloakVerifier,
-  createMemoryReportCache,
+  createMemoryReportStore,
   createReportService,
+  createStoredReports,
   type KeycloakVerifier,
+  type ReportStore,
   type ReportTables,
   reportTable,
+  type StoredReports,
+  type StoredReportsEvent,
 } from '@bionicpro/reports';
+import { connectRedisReportStore } from '@bionicpro/reports/redis';
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type pg from 'pg';
 import { type App, createApp } from './app.js';
@@ -81,6 +86,12 @@ export interface RunningService {
   readonly crm: pg.Pool;
   readonly telemetry: pg.Pool;
   readonly versions: DataVersions;
+  /**
+   * The report store and its counters (hits, misses, renders, lock waits,
+   * store errors, degraded): `stored?.stats()` for metrics. Undefined when
+   * the store is off (`REPORT_CACHE_MAX_ENTRIES=0` without Redis).
+   */
+  readonly stored: StoredReports | undefined;
   /** Graceful shutdown: drain, finish in-flight requests, close pools and the ClickHouse client. */
   stop(): Promise<void>;
 }
@@ -94,6 +105,36 @@ export interface StartOptions {
   readonly extraRoutes?: (router: Router<Handler>) => void;
   /** Accept the token from this cookie too (demo browser login). */
   readonly tokenCookie?: string;
+  /** Every report-store event (hit, miss, render, lock wait, store error, degraded, recovered), e.g. for metrics. */
+  readonly onReportStoreEvent?: (event: StoredReportsEvent) => void;
+}
+
+/** The report store of a configuration: Redis when `REDIS_URL` is set, else in this process (or none). */
+async function reportStoreFor(
+  config: ServiceConfig,
+  logger: Logger,
+): Promise<{ store: ReportStore; connected?: () => boolean; close(): Promise<void> } | undefined> {
+  if (config.cache.redisUrl !== undefined) {
+    let lastError = '';
+    const store = await connectRedisReportStore({
+      url: config.cache.redisUrl,
+      prefix: config.cache.redisKeyPrefix,
+      ...(config.cache.ttlMs === undefined ? {} : { reportTtlMs: config.cache.ttlMs }),
+      onError(error) {
+        // The client retries every few hundred ms while Redis is down: log each new reason once.
+        const message = error instanceof Error ? error.message : String(error);
+        if (message !== lastError) logger.warn('redis connection error', { error: message });
+        lastError = message;
+      },
+    });
+    return { store, connected: () => store.connected, close: () => store.close() };
+  }
+  if (config.cache.maxEntries === 0) return undefined;
+  const store = createMemoryReportStore({
+    maxEntries: config.cache.maxEntries,
+    ...(config.cache.ttlMs === undefined ? {} : { ttlMs: config.cache.ttlMs }),
+  });
+  return { store, close: async () => {} };
 }
 
 /**
@@ -116,18 +157,29 @@ export async function startService(config: ServiceConfig, options: StartOptions)
   const reportTablesOfConfig = serviceReportTables(config);
   const reports = createReportService({ client: clickhouse, tables: reportTablesOfConfig });
   const directory = cachedSubjectDirectory(reports.directory);
-  const cache =
-    config.cache.maxEntries > 0
-      ? createMemoryReportCache<unknown>({
-          maxEntries: config.cache.maxEntries,
-          ...(config.cache.ttlMs === undefined ? {} : { ttlMs: config.cache.ttlMs }),
-        })
-      : undefined;
+  const reportStore = await reportStoreFor(config, logger);
+  const stored =
+    reportStore === undefined
+      ? undefined
+      : createStoredReports({
+          store: reportStore.store,
+          lockMs: config.cache.renderLockMs,
+          onEvent(event) {
+            if (event.type === 'degraded') {
+              logger.warn('report store unreachable: serving from ClickHouse (degraded)', {
+                error: event.error,
+              });
+            } else if (event.type === 'recovered') {
+              logger.info('report store reachable again', { degraded_ms: event.degradedMs });
+            }
+            options.onReportStoreEvent?.(event);
+          },
+        });
   const versions = createDataVersions({
     client: clickhouse,
     database: config.martDatabase,
     pollMs: config.cache.versionPollMs,
-    caches: cache ? [cache] : [],
+    ...(stored === undefined ? {} : { publish: (changed) => stored.publishDataVersions(changed) }),
     logger,
   });
   await versions.refresh().catch((error: unknown) => logger.warn('data versions not read yet', { error }));
@@ -150,6 +202,19 @@ export async function startService(config: ServiceConfig, options: StartOptions)
           },
           { name: 'crm_db', check: async () => void (await crm.query('SELECT 1')) },
           { name: 'telemetry_db', check: async () => void (await telemetry.query('SELECT 1')) },
+          ...(reportStore?.connected === undefined
+            ? []
+            : [
+                {
+                  name: 'report_store',
+                  // Reports are still served from ClickHouse without it: down means degraded, not unready.
+                  optional: true,
+                  async check() {
+                    if (!reportStore.connected?.()) throw new Error('redis is not connected');
+                    if (stored?.stats().degraded) throw new Error('redis commands are failing');
+                  },
+                },
+              ]),
         ],
         draining: () => app.draining,
         version: SERVICE_VERSION,
@@ -158,8 +223,9 @@ export async function startService(config: ServiceConfig, options: StartOptions)
       registerReportRoutes(router, {
         reports,
         directory,
-        cache,
+        stored,
         versions,
+        varyCookie: options.tokenCookie !== undefined,
         maxBodyBytes: config.limits.maxBodyBytes,
       });
       registerReportPageRoutes(router, {
@@ -167,6 +233,8 @@ export async function startService(config: ServiceConfig, options: StartOptions)
         directory,
         client: clickhouse,
         tables: reportTablesOfConfig,
+        versions,
+        varyCookie: options.tokenCookie !== undefined,
       });
       registerIngestionRoutes(router, {
         users: crmUsers(crm),
@@ -192,6 +260,7 @@ export async function startService(config: ServiceConfig, options: StartOptions)
     clickhouse: config.clickhouse.kind,
     auth: config.auth.kind,
     cache_entries: config.cache.maxEntries,
+    report_store: config.cache.redisUrl !== undefined ? 'redis' : stored ? 'memory' : 'off',
   });
   let stopping: Promise<void> | undefined;
   return {
@@ -202,11 +271,12 @@ export async function startService(config: ServiceConfig, options: StartOptions)
     crm,
     telemetry,
     versions,
+    stored,
     stop() {
       stopping ??= (async () => {
         await server.shutdown();
         versions.stop();
-        await Promise.allSettled([crm.end(), telemetry.end()]);
+        await Promise.allSettled([crm.end(), telemetry.end(), reportStore?.close()]);
         if (!options.clickhouse) await clickhouse.close();
       })();
       return stopping;

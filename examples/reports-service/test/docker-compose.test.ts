@@ -69,6 +69,14 @@ describe('docker-compose.yml', () => {
     expect(realm.clients.map((c) => c.clientId)).toContain(env('reports-service')['KEYCLOAK_AUDIENCE']);
   });
 
+  it('shares one Redis between the reports service and the ETL job, under the same key prefix', () => {
+    expect(compose.services['redis']?.image).toMatch(/^redis:/);
+    const service = loadServiceConfig(env('reports-service'));
+    expect(service.cache.redisUrl).toBe('redis://redis:6379');
+    expect(env('etl-job')['REDIS_URL']).toBe(service.cache.redisUrl);
+    expect(env('etl-job')['REDIS_KEY_PREFIX']).toBe(service.cache.redisKeyPrefix);
+  });
+
   it('runs PostgreSQL with logical replication for Debezium', () => {
     for (const db of ['crm-db', 'telemetry-db']) {
       expect(JSON.stringify(compose.services[db])).toContain('wal_level=logical');

@@ -58,17 +58,20 @@ export {
 } from './report-table.js';
 export {
   SCOPE_PARAM,
+  SCOPE_USERS_PARAM,
   SCOPED_QUERY_SETTINGS,
   type ScopedQuery,
   type SelectExpression,
   scopedQuery,
   unionAll,
+  unionAllForScopes,
 } from './scoped-query.js';
 export {
   dailyReportQuery,
   dataVersionQuery,
   dateEquals,
   dateFrom,
+  monthHourlyRowsQuery,
   parseReportDate,
   parseReportMonth,
   parseTimeWindow,
@@ -112,3 +115,38 @@ export {
   type ReportPeriod,
   reportCacheKey,
 } from './report-cache.js';
+export {
+  dataVersionsFromRows,
+  dayDataset,
+  monthDataset,
+  type ReportDataset,
+  readReportDataVersions,
+  reportDataVersionsQuery,
+} from './report-data-versions.js';
+export {
+  createMemoryReportStore,
+  createStoredReports,
+  etagMatches,
+  type MemoryReportStore,
+  type MemoryReportStoreOptions,
+  reportCacheHeaders,
+  reportETag,
+  type ReportStore,
+  type ReportStoreKey,
+  type ReportStoreRead,
+  reportStoreId,
+  type ServedReport,
+  type ServeReportRequest,
+  type StoredReport,
+  type StoredReports,
+  type StoredReportsEvent,
+  type StoredReportsOptions,
+  type StoredReportsStats,
+} from './report-store.js';
+export {
+  type PrewarmOptions,
+  type PrewarmProgress,
+  type PrewarmReport,
+  type PrewarmSummary,
+  prewarmReports,
+} from './prewarm.js';

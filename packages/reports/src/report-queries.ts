@@ -240,17 +240,41 @@ export function dateFrom(date: string, dateColumn = 'date'): SqlFragment {
  */
 export function dailyReportQuery(tables: ReportTables, scope: ReportScope, date: string): ScopedQuery {
   return scopedQuery(tables.hourly, scope)
-    .select({
-      hour: sql`toString(${column('hour')})`,
-      movements_count: 'movements_count',
-      avg_response_time: 'avg_response_time',
-      avg_battery_level: 'avg_battery_level',
-      error_count: 'error_count',
-      prosthesis_model: 'prosthesis_model',
-      ldap_username: 'ldap_username',
-    })
+    .select(dailyReportColumns())
     .where(dateEquals('date', date, 'date'))
     .orderBy('hour');
+}
+
+/** The output columns of a daily report's hourly rows (internal: shared with the month-wide read of prewarm). */
+export function dailyReportColumns() {
+  return {
+    hour: sql`toString(${column('hour')})`,
+    movements_count: 'movements_count',
+    avg_response_time: 'avg_response_time',
+    avg_battery_level: 'avg_battery_level',
+    error_count: 'error_count',
+    prosthesis_model: 'prosthesis_model',
+    ldap_username: 'ldap_username',
+  } as const;
+}
+
+/**
+ * The hourly rows of every date of a month, each with its `date`: the rows
+ * of all the month's daily reports in one read (prewarm). Unordered; the
+ * caller sorts each date's rows by hour.
+ *
+ * @example
+ * ```ts
+ * monthHourlyRowsQuery(reportTables(), scope, '2024-01').compile();
+ * ```
+ */
+export function monthHourlyRowsQuery(tables: ReportTables, scope: ReportScope, month: string): ScopedQuery {
+  const { firstDay, lastDay } = parseReportMonth(month);
+  return scopedQuery(tables.hourly, scope)
+    .select({ date: sql`toString(${column('date')})`, ...dailyReportColumns() })
+    .where(
+      sql`${column('date')} >= ${param('Date', firstDay, 'month_start')} AND ${column('date')} <= ${param('Date', lastDay, 'month_last_day')}`,
+    );
 }
 
 /**

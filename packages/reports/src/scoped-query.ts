@@ -20,12 +20,19 @@ import {
 /** Name of the parameter that carries the scope's user id in every report query. */
 export const SCOPE_PARAM = 'scope_user_id';
 
+/** Name of the bound array of user ids of a batch query ({@link unionAllForScopes}). */
+export const SCOPE_USERS_PARAM = 'scope_user_ids';
+
 /** An expression in a select list: a column name of the table, or a fragment. */
 export type SelectExpression = string | SqlFragment;
 
 interface QueryState {
   readonly table: ReportTable;
   readonly userId: number;
+  /** Set by {@link unionAllForScopes}: the users of a batch, read in one query. */
+  readonly userIds?: readonly number[];
+  /** Set by {@link unionAllForScopes} for an aggregate without GROUP BY: group it per user. */
+  readonly groupByUser?: boolean;
   readonly select: readonly (readonly [string, SelectExpression])[];
   readonly where: readonly SqlFragment[];
   readonly groupBy: readonly SqlFragment[];
@@ -195,7 +202,9 @@ function toFragment(state: QueryState, expr: (e: SelectExpression) => SqlFragmen
     ? sql`${tableName(table.name, table.database)} FINAL`
     : tableName(table.name, table.database);
   const predicates: SqlFragment[] = [
-    sql`${column(table.userColumn)} = ${param('Int32', assertPositive(state.userId), SCOPE_PARAM)}`,
+    state.userIds === undefined
+      ? sql`${column(table.userColumn)} = ${param('Int32', assertPositive(state.userId), SCOPE_PARAM)}`
+      : sql`${column(table.userColumn)} IN ${param('Array(Int32)', state.userIds.map(assertPositive), SCOPE_USERS_PARAM)}`,
   ];
   if (table.deletedColumn) predicates.push(sql`${column(table.deletedColumn)} = 0`);
   for (const condition of state.where) predicates.push(sql`(${condition})`);
@@ -204,7 +213,12 @@ function toFragment(state: QueryState, expr: (e: SelectExpression) => SqlFragmen
     sql`FROM ${from}`,
     sql`WHERE ${joinSql(predicates, ' AND ')}`,
   ];
-  if (state.groupBy.length > 0) clauses.push(sql`GROUP BY ${joinSql(state.groupBy)}`);
+  // A batch groups per user too, so no aggregate mixes two users' rows.
+  const groupBy =
+    state.userIds !== undefined && (state.groupBy.length > 0 || state.groupByUser === true)
+      ? [column(table.userColumn), ...state.groupBy]
+      : state.groupBy;
+  if (groupBy.length > 0) clauses.push(sql`GROUP BY ${joinSql(groupBy)}`);
   if (state.having.length > 0) {
     clauses.push(
       sql`HAVING ${joinSql(
@@ -265,4 +279,51 @@ export function unionAll(parts: Readonly<Record<string, ScopedQuery>>): Compiled
     return sql`(${build({ ...state, select }).toSql()})`;
   });
   return compileWithSettings(joinSql(selects, ' UNION ALL '));
+}
+
+/**
+ * {@link unionAll} for a batch of users at once (rendering reports ahead of
+ * requests): each part's scope predicate becomes `user IN {scope_user_ids}`,
+ * grouped parts also group by the user, and every row carries the user it
+ * belongs to in `scope_user_id`, so the caller splits the rows per user and
+ * assembles each user's report from that user's rows only. The parts are
+ * built for one of the scopes (any); the batch is `scopes`. Parts with a
+ * LIMIT are refused, since a limit would apply to the whole batch. A part
+ * that aggregates without GROUP BY (an overview's totals) must be named in
+ * `options.aggregated`, which groups it per user; otherwise its totals
+ * would span the batch.
+ *
+ * @example
+ * ```ts
+ * const scopes = [1, 2, 3].map((id) => trustedReportScope(id));
+ * const q = unionAllForScopes(
+ *   { financial: userMonthlyFinancialQuery(t, scopes[0]!, '2024-01') },
+ *   scopes,
+ * );
+ * const rows = await runQuery(client, q); // rows[i].scope_user_id is 1, 2 or 3
+ * ```
+ */
+export function unionAllForScopes(
+  parts: Readonly<Record<string, ScopedQuery>>,
+  scopes: readonly ReportScope[],
+  options: { readonly aggregated?: readonly string[] } = {},
+): CompiledQuery {
+  if (scopes.length === 0) throw new TypeError('unionAllForScopes needs at least one scope');
+  const userIds = [...new Set(scopes.map((scope) => assertReportScope(scope)))];
+  const batch: Record<string, ScopedQuery> = {};
+  for (const [name, query] of Object.entries(parts)) {
+    const state = states.get(query);
+    if (!state) throw new UnscopedQueryError(`part ${name} is not a scopedQuery`);
+    if (state.limit !== undefined) throw new TypeError(`part ${name} has a LIMIT, which a batch cannot keep`);
+    if (state.select.some(([alias]) => alias === 'scope_user_id')) {
+      throw new TypeError('the output column name "scope_user_id" is reserved by unionAllForScopes');
+    }
+    batch[name] = build({
+      ...state,
+      userIds,
+      groupByUser: options.aggregated?.includes(name) ?? false,
+      select: [['scope_user_id', column(state.table.userColumn)], ...state.select],
+    });
+  }
+  return unionAll(batch);
 }

@@ -5,6 +5,11 @@ import type { Router } from '../router.js';
 /** One dependency the service needs to answer requests (ClickHouse, the two PostgreSQL databases). */
 export interface DependencyCheck {
   readonly name: string;
+  /**
+   * The service still answers without it (a shared report cache): when down
+   * it is reported as `degraded` and readiness stays up.
+   */
+  readonly optional?: boolean;
   /** Resolves when the dependency answers; rejects (or times out) otherwise. */
   check(): Promise<void>;
 }
@@ -42,21 +47,30 @@ export function registerHealthRoutes(router: Router<Handler>, deps: HealthRoutes
         } catch (error) {
           return [
             dependency.name,
-            { status: 'down', error: error instanceof Error ? error.message : String(error) },
+            {
+              status: dependency.optional ? 'degraded' : 'down',
+              error: error instanceof Error ? error.message : String(error),
+            },
           ] as const;
         }
       }),
     );
-    return Object.fromEntries(results);
+    return Object.fromEntries(results) as Record<string, { status: string }>;
   };
   const allUp = (checks: Record<string, { status: string }>) =>
-    Object.values(checks).every((c) => c.status === 'up');
+    Object.values(checks).every((c) => c.status === 'up' || c.status === 'degraded');
 
   router.add('GET', '/health', async () => {
     const checks = await runChecks();
     const ok = allUp(checks) && !deps.draining();
     return jsonResponse(ok ? 200 : 503, {
-      status: ok ? 'ok' : deps.draining() ? 'draining' : 'degraded',
+      status: ok
+        ? Object.values(checks).some((c) => c.status === 'degraded')
+          ? 'degraded'
+          : 'ok'
+        : deps.draining()
+          ? 'draining'
+          : 'degraded',
       version: deps.version,
       uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
       checks,

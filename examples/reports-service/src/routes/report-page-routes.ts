@@ -1,10 +1,15 @@
 import {
+  etagMatches,
+  monthPeriod,
   type ReportQueryClient,
   type ReportService,
   type ReportTables,
+  reportCacheHeaders,
+  reportETag,
   resolveReportScope,
   type SubjectDirectory,
 } from '@bionicpro/reports';
+import type { DataVersions } from '../reporting/data-versions.js';
 import { z } from 'zod';
 import { loadReportPage, reportMonths } from '../report-page/report-page-data.js';
 import { renderReportPage } from '../report-page/report-page.js';
@@ -18,6 +23,10 @@ export interface ReportPageRoutesDeps {
   readonly directory: SubjectDirectory;
   readonly client: ReportQueryClient;
   readonly tables: ReportTables;
+  /** Data versions of the marts: the page's ETag changes with them. Without them every request renders. */
+  readonly versions?: DataVersions;
+  /** The token may come from a cookie (demo login): responses vary by `Cookie` too. */
+  readonly varyCookie?: boolean;
 }
 
 const PageQuery = z.strictObject({
@@ -48,17 +57,32 @@ export function registerReportPageRoutes(router: Router<Handler>, deps: ReportPa
       query.month ??
       (await reportMonths(deps.client, deps.tables, scope))[0] ??
       new Date().toISOString().slice(0, 7);
-    const data = await loadReportPage(deps, scope, month);
     const name = principal.claims['preferred_username'];
+    const userLabel = typeof name === 'string' ? name : `user ${query.user_id}`;
+    // The page shows the month's marts (monthly and hourly) and the caller's label: all are in the ETag.
+    const revalidation =
+      deps.versions === undefined
+        ? undefined
+        : reportCacheHeaders(
+            reportETag(
+              { scope, report: `page/${encodeURIComponent(userLabel)}`, period: monthPeriod(month) },
+              `${deps.versions.month(month)}|${deps.versions.hourly()}`,
+            ),
+            { varyCookie: deps.varyCookie ?? false },
+          );
+    if (revalidation && etagMatches(ctx.request.headers.get('if-none-match'), revalidation.etag)) {
+      return new Response(null, { status: 304, headers: revalidation });
+    }
+    const data = await loadReportPage(deps, scope, month);
     const html = renderReportPage(data, {
-      userLabel: typeof name === 'string' ? name : `user ${query.user_id}`,
+      userLabel,
       action: `/reports/user/${query.user_id}/page`,
     });
     return new Response(html, {
       status: 200,
       headers: {
         'content-type': 'text/html; charset=utf-8',
-        'cache-control': 'no-store',
+        ...(revalidation ?? { 'cache-control': 'no-store' }),
         'content-security-policy':
           "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'",
         'x-content-type-options': 'nosniff',

@@ -1,17 +1,23 @@
 import { TelemetryReportRequest, UserMonthlyReportQuery } from '@bionicpro/models';
 import {
-  cachedReport,
+  dayDataset,
   dayPeriod,
+  etagMatches,
+  monthDataset,
   monthPeriod,
   parseReportDate,
-  type ReportCache,
+  type ReportDataset,
   type ReportPrincipal,
   type ReportService,
+  type ReportStoreKey,
+  reportCacheHeaders,
+  reportETag,
   resolveReportScope,
+  type StoredReports,
   type SubjectDirectory,
 } from '@bionicpro/reports';
 import { z } from 'zod';
-import { jsonResponse } from '../http-errors.js';
+import { jsonResponse, TextBodyResponse } from '../http-errors.js';
 import type { DataVersions } from '../reporting/data-versions.js';
 import type { Handler } from '../request-context.js';
 import { parseJsonBody, parseQuery } from '../request-input.js';
@@ -22,10 +28,44 @@ export interface ReportRoutesDeps {
   readonly reports: ReportService;
   /** Token subject → user id (cached); see `cachedSubjectDirectory`. */
   readonly directory: SubjectDirectory;
-  /** Report cache; omitted to always compute. */
-  readonly cache: ReportCache<unknown> | undefined;
+  /** The report store (shared with other instances when it is Redis); omitted to always compute. */
+  readonly stored: StoredReports | undefined;
   readonly versions: DataVersions | undefined;
   readonly maxBodyBytes: number;
+  /** The token may come from a cookie (demo login): responses vary by `Cookie` too. */
+  readonly varyCookie?: boolean;
+}
+
+/**
+ * Answers a report request through the store, with HTTP revalidation: the
+ * ETag is derived from the user, report, period and data version, so an
+ * `If-None-Match` naming it gets a 304 without the report being read or
+ * rendered; per-user reports are `private, no-cache` and vary by the caller.
+ */
+async function revalidatedReport(
+  ctx: { request: Request },
+  deps: ReportRoutesDeps,
+  key: ReportStoreKey,
+  dataset: ReportDataset,
+  localVersion: string | undefined,
+  render: () => Promise<unknown>,
+): Promise<Response> {
+  const ifNoneMatch = ctx.request.headers.get('if-none-match');
+  const options = { varyCookie: deps.varyCookie ?? false };
+  if (deps.stored === undefined) {
+    const version = localVersion ?? '-';
+    const etag = reportETag(key, version);
+    const headers = reportCacheHeaders(etag, options);
+    if (etagMatches(ifNoneMatch, etag)) return new Response(null, { status: 304, headers });
+    return jsonResponse(200, await render(), headers);
+  }
+  const served = await deps.stored.serve({ key, dataset, localVersion, ifNoneMatch, render });
+  const headers = reportCacheHeaders(served.etag, options);
+  if (served.status === 'not_modified') return new Response(null, { status: 304, headers });
+  return new TextBodyResponse(served.body, {
+    status: 200,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  });
 }
 
 /** `?user_id=` lets an admin read another user's seed-003 reports; anyone else may only name themselves. */
@@ -47,31 +87,24 @@ function userLabel(principal: ReportPrincipal): string | undefined {
  *
  * @example
  * ```ts
- * registerReportRoutes(router, { reports, directory, cache, versions, maxBodyBytes: 1 << 20 });
+ * registerReportRoutes(router, { reports, directory, stored, versions, maxBodyBytes: 1 << 20 });
  * ```
  */
 export function registerReportRoutes(router: Router<Handler>, deps: ReportRoutesDeps): void {
-  const { reports, directory, cache, versions } = deps;
+  const { reports, directory, versions } = deps;
 
   router.add('GET', '/reports/user/:user_id', async (ctx) => {
     const principal = await ctx.authenticate();
     const query = parseQuery(UserMonthlyReportQuery, ctx.url, { user_id: ctx.params['user_id'] as string });
     const scope = await resolveReportScope(principal, directory, { requestedUserId: query.user_id });
-    const compute = () => reports.userMonthly(scope, query.month);
-    const report =
-      cache && versions
-        ? await cachedReport(
-            cache,
-            {
-              scope,
-              report: 'user_monthly',
-              period: monthPeriod(query.month),
-              dataVersion: versions.month(query.month),
-            },
-            compute,
-          )
-        : await compute();
-    return jsonResponse(200, report);
+    return revalidatedReport(
+      ctx,
+      deps,
+      { scope, report: 'user_monthly', period: monthPeriod(query.month) },
+      monthDataset(query.month),
+      versions?.month(query.month),
+      () => reports.userMonthly(scope, query.month),
+    );
   });
 
   // Registered before `/api/reports/:date`, which would otherwise match `summary`.
@@ -80,16 +113,14 @@ export function registerReportRoutes(router: Router<Handler>, deps: ReportRoutes
     const query = parseQuery(OwnReportsQuery, ctx.url);
     const scope = await resolveReportScope(principal, directory, { requestedUserId: query.user_id });
     const label = userLabel(principal);
-    const compute = () => reports.overview(scope, query.user_id === undefined ? label : undefined);
-    const report =
-      cache && versions
-        ? await cachedReport(
-            cache,
-            { scope, report: 'overview', period: { from: null, to: null }, dataVersion: versions.hourly() },
-            compute,
-          )
-        : await compute();
-    return jsonResponse(200, report);
+    return revalidatedReport(
+      ctx,
+      deps,
+      { scope, report: 'overview', period: { from: null, to: null } },
+      'hourly',
+      versions?.hourly(),
+      () => reports.overview(scope, query.user_id === undefined ? label : undefined),
+    );
   });
 
   router.add('GET', '/api/reports', async (ctx) => {
@@ -97,16 +128,14 @@ export function registerReportRoutes(router: Router<Handler>, deps: ReportRoutes
     const query = parseQuery(OwnReportsQuery, ctx.url);
     const scope = await resolveReportScope(principal, directory, { requestedUserId: query.user_id });
     const label = query.user_id === undefined ? userLabel(principal) : undefined;
-    const compute = () => reports.reportDates(scope, label);
-    const report =
-      cache && versions
-        ? await cachedReport(
-            cache,
-            { scope, report: 'dates', period: { from: null, to: null }, dataVersion: versions.hourly() },
-            compute,
-          )
-        : await compute();
-    return jsonResponse(200, report);
+    return revalidatedReport(
+      ctx,
+      deps,
+      { scope, report: 'dates', period: { from: null, to: null } },
+      'hourly',
+      versions?.hourly(),
+      () => reports.reportDates(scope, label),
+    );
   });
 
   router.add('GET', '/api/reports/:date', async (ctx) => {
@@ -117,16 +146,14 @@ export function registerReportRoutes(router: Router<Handler>, deps: ReportRoutes
     const scope = await resolveReportScope(principal, directory, { requestedUserId: query.user_id });
     const label = query.user_id === undefined ? userLabel(principal) : undefined;
     const date = parseReportDate(query.date); // 400 naming `date`
-    const compute = () => reports.daily(scope, date, label);
-    const report =
-      cache && versions
-        ? await cachedReport(
-            cache,
-            { scope, report: 'daily', period: dayPeriod(date), dataVersion: versions.day(date) },
-            compute,
-          )
-        : await compute();
-    return jsonResponse(200, report);
+    return revalidatedReport(
+      ctx,
+      deps,
+      { scope, report: 'daily', period: dayPeriod(date) },
+      dayDataset(date),
+      versions?.day(date),
+      () => reports.daily(scope, date, label),
+    );
   });
 
   router.add('POST', '/report', async (ctx) => {
