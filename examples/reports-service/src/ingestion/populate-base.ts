@@ -1,11 +1,9 @@
 import { columnsOf, type SourceTableName, sourceTableNames, tables, toModelIssues } from '@bionicpro/models';
 import { parse } from 'csv-parse/sync';
 import type { z } from 'zod';
-import { type RequestIssue, RequestValidationError } from '../http-errors.js';
+import { MAX_LISTED_ISSUES, type RequestIssue, RequestValidationError } from '../http-errors.js';
+import { nulIssue } from '../request-input.js';
 import { advanceIdentity, insertRows, type PgQueryable } from './postgres-writer.js';
-
-/** Most problems listed in one 400 answer; the rest are counted. */
-const MAX_LISTED_ISSUES = 1_000;
 
 /** Result of {@link populateBase}. */
 export interface PopulateOutcome {
@@ -119,23 +117,28 @@ export async function populateBase(
   const rowModel = (table.model as z.ZodObject).pick(pick as Record<string, true>);
   const rows: Record<string, unknown>[] = [];
   const issues: RequestIssue[] = [];
-  let moreIssues = 0;
+  let issueCount = 0;
   for (const [index, record] of data.entries()) {
     const line = index + 2;
     const raw: Record<string, unknown> = {};
+    let nul = false;
     for (const [i, name] of header.entries()) {
-      raw[name] = fromCsvCell(record[i] ?? '', (byName.get(name) as { pg: string }).pg);
+      const cell = record[i] ?? '';
+      if (cell.includes('\u0000')) {
+        nul = true;
+        issueCount += 1;
+        if (issues.length < MAX_LISTED_ISSUES) issues.push(nulIssue(['body', `line ${line}`, name]));
+      }
+      raw[name] = fromCsvCell(cell, (byName.get(name) as { pg: string }).pg);
     }
     const parsed = rowModel.safeParse(raw);
-    if (parsed.success) {
+    if (parsed.success && !nul) {
       rows.push(parsed.data as Record<string, unknown>);
       continue;
     }
-    for (const issue of toModelIssues(parsed.error)) {
-      if (issues.length >= MAX_LISTED_ISSUES) {
-        moreIssues += 1;
-        continue;
-      }
+    for (const issue of parsed.success ? [] : toModelIssues(parsed.error)) {
+      issueCount += 1;
+      if (issues.length >= MAX_LISTED_ISSUES) continue;
       issues.push({
         path: ['body', `line ${line}`, ...issue.path],
         code: issue.code,
@@ -143,12 +146,7 @@ export async function populateBase(
       });
     }
   }
-  if (issues.length > 0) {
-    if (moreIssues > 0) {
-      issues.push({ path: ['body'], code: 'more_issues', message: `${moreIssues} more problems not listed` });
-    }
-    throw new RequestValidationError(issues);
-  }
+  if (issueCount > 0) throw new RequestValidationError(issues, issueCount);
 
   const db = table.home === 'crm' ? dbs.crm : dbs.telemetry;
   let inserted: number;

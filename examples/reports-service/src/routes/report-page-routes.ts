@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { loadReportPage, reportMonths } from '../report-page/report-page-data.js';
 import { renderReportPage } from '../report-page/report-page.js';
 import type { Handler } from '../request-context.js';
-import { parseQuery } from '../request-input.js';
+import { IdParameter, parseQuery } from '../request-input.js';
 import type { Router } from '../router.js';
 
 /** What the HTML report page needs. */
@@ -21,7 +21,7 @@ export interface ReportPageRoutesDeps {
 }
 
 const PageQuery = z.strictObject({
-  user_id: z.coerce.number().int().min(1),
+  user_id: IdParameter,
   month: z
     .string()
     .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month YYYY-MM')
