@@ -176,7 +176,9 @@ export async function startService(config: ServiceConfig, options: StartOptions)
         adminRole: config.adminRole,
         limits: config.limits,
       });
-      registerDocsRoutes(router);
+      registerDocsRoutes(router, {
+        ...(config.publicUrl === undefined ? {} : { serverUrl: config.publicUrl }),
+      });
       options.extraRoutes?.(router);
     },
   });
