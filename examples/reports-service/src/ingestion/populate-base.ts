@@ -1,8 +1,16 @@
-import { columnsOf, type SourceTableName, sourceTableNames, tables, toModelIssues } from '@bionicpro/models';
+import {
+  columnsOf,
+  type IncomingTelemetryEvent,
+  type SourceTableName,
+  sourceTableNames,
+  tables,
+  toModelIssues,
+} from '@bionicpro/models';
 import { parse } from 'csv-parse/sync';
 import type { z } from 'zod';
 import { MAX_LISTED_ISSUES, type RequestIssue, RequestValidationError } from '../http-errors.js';
 import { nulIssue } from '../request-input.js';
+import { telemetryEventUuid } from './event-uuid.js';
 import { advanceIdentity, insertRows, type PgQueryable } from './postgres-writer.js';
 
 /** Result of {@link populateBase}. */
@@ -42,12 +50,15 @@ export function parseSourceTable(value: string | null): SourceTableName {
 }
 
 /**
- * `populate_base` of seed 000: loads a CSV dataset (header row + data rows)
- * into one OLTP table. The header names model columns; columns the database
- * fills itself (ids, uuids, `registered_at`, `saved_ts`, …) may be left out.
+ * `populate_base`: loads a CSV dataset (header row + data rows) into one
+ * OLTP table. The header names model columns; columns the database fills
+ * itself (ids, uuids, `registered_at`, `saved_ts`, …) may be left out.
  * Every row is validated by the table's model before anything is written, and
- * all problems are reported at once (line, column, reason). Rows whose key
- * already exists are skipped, so a load can be repeated.
+ * problems are reported at once (line, column, reason; the first 100 listed,
+ * all counted). Rows whose key already exists are skipped, so a load can be
+ * repeated: a `telemetry_events` file without `event_uuid` gets each row's
+ * id from its content ({@link telemetryEventUuid}); other tables are keyed
+ * by their unique columns (`id`, `email`, …) when the file has them.
  *
  * @example
  * ```ts
@@ -148,10 +159,20 @@ export async function populateBase(
   }
   if (issueCount > 0) throw new RequestValidationError(issues, issueCount);
 
+  // A telemetry file without event_uuid: each row's id is derived from its
+  // content, so the same file loaded twice is stored once (rows skipped).
+  let columnsToWrite: readonly string[] = header;
+  if (tableName === 'telemetry_events' && !header.includes('event_uuid')) {
+    columnsToWrite = [...header, 'event_uuid'];
+    for (const row of rows) row['event_uuid'] = telemetryEventUuid(row as unknown as IncomingTelemetryEvent);
+  }
   const db = table.home === 'crm' ? dbs.crm : dbs.telemetry;
   let inserted: number;
   try {
-    ({ inserted } = await insertRows(db, table, header, rows, { onConflict: 'skip', chunkSize: 5_000 }));
+    ({ inserted } = await insertRows(db, table, columnsToWrite, rows, {
+      onConflict: 'skip',
+      chunkSize: 5_000,
+    }));
   } catch (error) {
     const pgError = error as { code?: string; detail?: string; message?: string };
     if (pgError.code === '23503' || pgError.code === '23514' || pgError.code === '23502') {
