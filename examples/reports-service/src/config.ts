@@ -89,6 +89,8 @@ export interface ServiceConfig {
    * where they fetched it). Never taken from a request's `Host`.
    */
   readonly publicUrl: string | undefined;
+  /** Where the report page's 401/403 page sends a visitor to sign in (the portal); optional. */
+  readonly signInUrl: string | undefined;
   /** How long shutdown waits for in-flight requests before closing connections. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -160,6 +162,18 @@ const Environment = z.object({
   MAX_BATCH_EVENTS: integer(1, 1_000_000).default(10_000),
   MAX_BATCH_BYTES: integer(1_024, 1_073_741_824).default(8 * 1_048_576),
   PUBLIC_URL: url(['http:', 'https:']).optional(),
+  SIGN_IN_URL: z
+    .string()
+    .trim()
+    .refine((value) => {
+      if (value.startsWith('/') && !value.startsWith('//')) return true;
+      try {
+        return ['http:', 'https:'].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, 'expected a path (/login) or an http(s) URL')
+    .optional(),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   ENSURE_SCHEMA: z.enum(['0', '1', 'true', 'false']).default('0'),
@@ -297,6 +311,7 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
       maxBatchBytes: e.MAX_BATCH_BYTES,
     },
     publicUrl: e.PUBLIC_URL,
+    signInUrl: e.SIGN_IN_URL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     ensureSchema: e.ENSURE_SCHEMA === '1' || e.ENSURE_SCHEMA === 'true',

@@ -167,6 +167,7 @@ export async function startService(config: ServiceConfig, options: StartOptions)
         directory,
         client: clickhouse,
         tables: reportTablesOfConfig,
+        ...(config.signInUrl === undefined ? {} : { signInUrl: config.signInUrl }),
       });
       registerIngestionRoutes(router, {
         users: crmUsers(crm),
