@@ -116,23 +116,40 @@ export function nulIssues(
   path: readonly (string | number)[] = ['body'],
   limit = Number.POSITIVE_INFINITY,
 ): RequestIssue[] {
+  // Iterative with parent links: a 1 MiB body can nest 500,000 levels deep,
+  // more than a recursive walk's stack and than copying a path per level allows.
+  interface Frame {
+    readonly node: unknown;
+    readonly key: string | number | undefined;
+    readonly parent: Frame | undefined;
+  }
+  const pathOf = (frame: Frame): (string | number)[] => {
+    const keys: (string | number)[] = [];
+    for (let at: Frame | undefined = frame; at?.key !== undefined; at = at.parent) keys.push(at.key);
+    return [...path, ...keys.reverse()];
+  };
   const issues: RequestIssue[] = [];
-  const visit = (node: unknown, at: readonly (string | number)[]): void => {
-    if (issues.length >= limit) return;
-    if (typeof node === 'string') {
-      if (node.includes('\u0000')) issues.push(nulIssue(at));
+  const stack: Frame[] = [{ node: value, key: undefined, parent: undefined }];
+  while (stack.length > 0 && issues.length < limit) {
+    const frame = stack.pop() as Frame;
+    const { node } = frame;
+    if (node === NUL_KEY || (typeof node === 'string' && node.includes('\u0000'))) {
+      issues.push(nulIssue(pathOf(frame)));
     } else if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i += 1) visit(node[i], [...at, i]);
+      for (let i = node.length - 1; i >= 0; i -= 1) stack.push({ node: node[i], key: i, parent: frame });
     } else if (typeof node === 'object' && node !== null) {
-      for (const [key, child] of Object.entries(node)) {
-        if (key.includes('\u0000')) issues.push(nulIssue([...at, key]));
-        else visit(child, [...at, key]);
+      const entries = Object.entries(node);
+      for (let i = entries.length - 1; i >= 0; i -= 1) {
+        const [key, child] = entries[i] as [string, unknown];
+        // A key holding NUL is reported where it stands, in document order.
+        stack.push({ node: key.includes('\u0000') ? NUL_KEY : child, key, parent: frame });
       }
     }
-  };
-  visit(value, path);
-  return issues;
+  }
+  return issues.slice(0, limit);
 }
+
+const NUL_KEY = Symbol('key holding U+0000');
 
 /** The issue of one text value holding U+0000. */
 export function nulIssue(path: readonly (string | number)[]): RequestIssue {
