@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { KeycloakVerifier, ReportPrincipal } from '@bionicpro/reports';
-import { errorResponse, jsonResponse } from './http-errors.js';
+import { errorResponse, jsonResponse, withSecurityHeaders } from './http-errors.js';
 import type { Logger } from './logger.js';
 import type { Handler, RequestContext } from './request-context.js';
 import { createRouter, type Router } from './router.js';
@@ -105,6 +105,7 @@ export function createApp(options: AppOptions): App {
           response = jsonResponse(500, { error: 'internal_error', request_id: requestId });
         }
       }
+      withSecurityHeaders(response);
       response.headers.set('x-request-id', requestId);
       const subject =
         principal === undefined

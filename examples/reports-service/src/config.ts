@@ -87,7 +87,21 @@ export interface ServiceConfig {
     readonly maxCsvBytes: number;
     /** Largest telemetry batch, events. */
     readonly maxBatchEvents: number;
+    /**
+     * Largest body of `POST /telemetry/events`, bytes: at least
+     * {@link BYTES_PER_BATCH_EVENT} per event of `maxBatchEvents`, so a batch
+     * of the documented maximum always fits.
+     */
+    readonly maxBatchBytes: number;
   };
+  /**
+   * The service's public base URL, given as `servers` in `/openapi.json`;
+   * without it the document names no server (clients resolve paths against
+   * where they fetched it). Never taken from a request's `Host`.
+   */
+  readonly publicUrl: string | undefined;
+  /** Where the report page's 401/403 page sends a visitor to sign in (the portal); optional. */
+  readonly signInUrl: string | undefined;
   /** How long shutdown waits for in-flight requests before closing connections. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -165,6 +179,20 @@ const Environment = z.object({
   MAX_BODY_BYTES: integer(1_024, 64 * 1_048_576).default(1_048_576),
   MAX_CSV_BYTES: integer(1_024, 1_073_741_824).default(64 * 1_048_576),
   MAX_BATCH_EVENTS: integer(1, 1_000_000).default(10_000),
+  MAX_BATCH_BYTES: integer(1_024, 1_073_741_824).default(8 * 1_048_576),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  SIGN_IN_URL: z
+    .string()
+    .trim()
+    .refine((value) => {
+      if (value.startsWith('/') && !value.startsWith('//')) return true;
+      try {
+        return ['http:', 'https:'].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, 'expected a path (/login) or an http(s) URL')
+    .optional(),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   ENSURE_SCHEMA: z.enum(['0', '1', 'true', 'false']).default('0'),
@@ -213,6 +241,13 @@ function crossSettingProblems(env: Readonly<Record<string, string>>): ConfigProb
   return problems;
 }
 
+/**
+ * Body bytes allowed per telemetry event of a full batch. A compact event
+ * with every field is about 225 bytes (10,000 events are 2.25 MB); 512 leaves
+ * room for an `event_uuid`, long muscle-group names and pretty-printed JSON.
+ */
+export const BYTES_PER_BATCH_EVENT = 512;
+
 /** The variables {@link loadServiceConfig} reads, for docs and `--help`. */
 export const CONFIG_SETTINGS = Object.keys(Environment.shape);
 
@@ -242,6 +277,12 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
         }))),
     ...crossSettingProblems(input as Record<string, string>),
   ];
+  if (parsed.success && parsed.data.MAX_BATCH_BYTES < parsed.data.MAX_BATCH_EVENTS * BYTES_PER_BATCH_EVENT) {
+    problems.push({
+      setting: 'MAX_BATCH_BYTES',
+      message: `must be at least MAX_BATCH_EVENTS × ${BYTES_PER_BATCH_EVENT} (${parsed.data.MAX_BATCH_EVENTS * BYTES_PER_BATCH_EVENT}) so a batch of MAX_BATCH_EVENTS events fits`,
+    });
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const demo = e.BIONICPRO_DEMO === '1' || e.BIONICPRO_DEMO === 'true';
@@ -293,7 +334,10 @@ export function loadServiceConfig(env: Readonly<Record<string, string | undefine
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxCsvBytes: e.MAX_CSV_BYTES,
       maxBatchEvents: e.MAX_BATCH_EVENTS,
+      maxBatchBytes: e.MAX_BATCH_BYTES,
     },
+    publicUrl: e.PUBLIC_URL,
+    signInUrl: e.SIGN_IN_URL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     ensureSchema: e.ENSURE_SCHEMA === '1' || e.ENSURE_SCHEMA === 'true',

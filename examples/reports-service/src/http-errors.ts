@@ -14,8 +14,17 @@ export interface RequestIssue {
 }
 
 /**
- * The request is invalid (HTTP 400). Lists every problem found, each with
- * where it is, a machine-readable code and a sentence.
+ * Most issues one 400 answer lists; `issue_count` says how many were found.
+ * Keeps an error body a few kilobytes whatever the request (30 KB of `[{},…]`
+ * holds 70,000 problems).
+ */
+export const MAX_LISTED_ISSUES = 100;
+
+/**
+ * The request is invalid (HTTP 400). Carries the problems found, each with
+ * where it is, a machine-readable code and a sentence; `total` counts the
+ * problems found when a producer stopped keeping them (see
+ * {@link MAX_LISTED_ISSUES}).
  *
  * @example
  * ```ts
@@ -26,13 +35,18 @@ export class RequestValidationError extends Error {
   readonly code = 'invalid_request' as const;
   readonly status = 400 as const;
   override readonly name = 'RequestValidationError';
-  constructor(readonly issues: readonly RequestIssue[]) {
+  readonly total: number;
+  constructor(
+    readonly issues: readonly RequestIssue[],
+    total?: number,
+  ) {
     super(
       `invalid request: ${issues
         .slice(0, 3)
         .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ')}${issues.length > 3 ? ` (+${issues.length - 3} more)` : ''}`,
+        .join('; ')}${(total ?? issues.length) > 3 ? ` (+${(total ?? issues.length) - 3} more)` : ''}`,
     );
+    this.total = Math.max(total ?? 0, issues.length);
   }
 
   /** Wraps the issues of a model validation, prefixed with the request part. */
@@ -190,18 +204,15 @@ export class TextBodyResponse extends Response {
  */
 export function errorResponse(error: unknown): Response | undefined {
   if (error instanceof RequestValidationError) {
-    return jsonResponse(400, {
-      error: 'bad_request',
-      message: 'the request is invalid',
-      issues: error.issues,
-    });
+    return badRequest(error.issues.slice(0, MAX_LISTED_ISSUES), error.total);
   }
   if (error instanceof ModelValidationError) {
-    return jsonResponse(400, {
-      error: 'bad_request',
-      message: 'the request is invalid',
-      issues: error.issues.map((i) => ({ path: ['body', ...i.path], code: i.code, message: i.message })),
-    });
+    return badRequest(
+      error.issues
+        .slice(0, MAX_LISTED_ISSUES)
+        .map((i) => ({ path: ['body', ...i.path], code: i.code, message: i.message })),
+      error.issues.length,
+    );
   }
   if (error instanceof ReportParameterError) {
     const part: RequestPart =
@@ -242,4 +253,62 @@ export function errorResponse(error: unknown): Response | undefined {
     return jsonResponse(503, { error: 'unavailable', message: error.message }, { 'retry-after': '5' });
   }
   return reportErrorResponse(error);
+}
+
+function badRequest(issues: readonly RequestIssue[], total: number): Response {
+  return jsonResponse(400, {
+    error: 'bad_request',
+    message:
+      total > issues.length
+        ? `the request is invalid: ${total} problems, the first ${issues.length} listed`
+        : 'the request is invalid',
+    issues,
+    issue_count: total,
+  });
+}
+
+/** Policy of an HTML answer that sets none: nothing loads, nothing frames it. */
+const DEFAULT_HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+/**
+ * Adds the headers every answer of the service carries: `nosniff` always,
+ * and for HTML (report page, /docs, error and demo pages) a
+ * `Content-Security-Policy` with `frame-ancestors 'none'` (the page's own
+ * policy is kept and extended), `X-Frame-Options: DENY` for older browsers and
+ * `Referrer-Policy: no-referrer` (report URLs name user ids). Headers a
+ * handler set are never overwritten.
+ *
+ * @example
+ * ```ts
+ * return withSecurityHeaders(await handler(context));
+ * ```
+ */
+export function withSecurityHeaders(response: Response): Response {
+  const headers = response.headers;
+  if (!headers.has('x-content-type-options')) headers.set('x-content-type-options', 'nosniff');
+  if (!(headers.get('content-type') ?? '').startsWith('text/html')) return response;
+  const policy = headers.get('content-security-policy');
+  if (policy === null) headers.set('content-security-policy', DEFAULT_HTML_POLICY);
+  else if (!/(^|;)\s*frame-ancestors\s/i.test(policy)) {
+    headers.set('content-security-policy', `${policy}; frame-ancestors 'none'`);
+  }
+  if (!headers.has('x-frame-options')) headers.set('x-frame-options', 'DENY');
+  if (!headers.has('referrer-policy')) headers.set('referrer-policy', 'no-referrer');
+  return response;
+}
+
+/**
+ * An HTML answer, `no-store` (pages name a user and their data); the
+ * security headers are added by the app ({@link withSecurityHeaders}).
+ *
+ * @example
+ * ```ts
+ * return htmlResponse(200, page, { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+ * ```
+ */
+export function htmlResponse(status: number, html: string, headers: Record<string, string> = {}): Response {
+  return new TextBodyResponse(html, {
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  });
 }

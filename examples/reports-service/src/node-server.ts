@@ -105,8 +105,17 @@ export async function serveNode(app: App, options: ServeOptions): Promise<NodeSe
 }
 
 async function handle(app: App, req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<void> {
+  let request: Request;
   try {
-    const response = await app.fetch(toRequest(req));
+    request = toRequest(req);
+  } catch (error) {
+    if (!(error instanceof MalformedRequestError)) throw error;
+    logger.info('malformed request', { status: error.status, reason: error.message, method: req.method });
+    writeAdapterAnswer(res, req, error.status, error.code, error.message);
+    return;
+  }
+  try {
+    const response = await app.fetch(request);
     await writeResponse(response, res, req);
   } catch (error) {
     // app.fetch never throws; this is a broken socket or a body stream error.
@@ -119,13 +128,68 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse, logge
   }
 }
 
+/**
+ * Methods passed to the app. Any other (TRACE, TRACK, WebDAV's, invented
+ * ones) is answered 501 here: RFC 9110 §15.6.2 "not recognized or not
+ * implemented", and Fetch's `Request` refuses some of them (TRACE) anyway.
+ * OPTIONS reaches the router, which answers 405 with `Allow` for a known path.
+ */
+const IMPLEMENTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** `Host` per RFC 9112 §3.2: a DNS name or IPv4 address, or a bracketed IPv6 literal, then an optional port. */
+const HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
+
+/** The request line or `Host` cannot be turned into a URL: answered by the adapter, the app never sees it. */
+class MalformedRequestError extends Error {
+  override readonly name = 'MalformedRequestError';
+  constructor(
+    readonly status: 400 | 501,
+    readonly code: 'bad_request' | 'not_implemented',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function requestUrl(req: IncomingMessage): string {
+  const target = req.url ?? '/';
+  if (target.startsWith('/')) {
+    // HTTP/1.0 may omit Host (Node refuses an HTTP/1.1 request without one).
+    const host = req.headers.host ?? (req.httpVersion === '1.0' ? 'localhost' : undefined);
+    const match = host === undefined ? null : HOST.exec(host);
+    if (match === null || (match[1] !== undefined && Number(match[1]) > 65_535)) {
+      throw new MalformedRequestError(400, 'bad_request', 'the Host header is not host[:port]');
+    }
+    // Origin-form is appended as text, never resolved: `//x/y` stays a path on this host.
+    return `http://${host}${target}`;
+  }
+  // Absolute-form (RFC 9112 §3.2.2, sent through proxies): its authority replaces Host.
+  if (/^https?:\/\//i.test(target)) return target;
+  if (target === '*' && req.method === 'OPTIONS') {
+    throw new MalformedRequestError(501, 'not_implemented', 'OPTIONS * is not implemented');
+  }
+  throw new MalformedRequestError(400, 'bad_request', 'the request target must be a path');
+}
+
 function toRequest(req: IncomingMessage): Request {
-  const host = req.headers.host ?? 'localhost';
-  const url = `http://${host}${req.url ?? '/'}`;
+  const method = req.method ?? 'GET';
+  if (!IMPLEMENTED_METHODS.has(method)) {
+    throw new MalformedRequestError(501, 'not_implemented', `method ${method} is not implemented`);
+  }
+  let url: URL;
+  try {
+    url = new URL(requestUrl(req));
+  } catch (error) {
+    if (error instanceof MalformedRequestError) throw error;
+    throw new MalformedRequestError(400, 'bad_request', 'the Host header and target do not form a URL');
+  }
   const headers = new Headers();
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
-  const method = req.method ?? 'GET';
+  try {
+    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+  } catch {
+    throw new MalformedRequestError(400, 'bad_request', 'a header is not a valid field');
+  }
   if (method === 'GET' || method === 'HEAD') return new Request(url, { method, headers });
   // A client that goes away mid-body aborts the body stream, so a handler reading it stops.
   const controller = new AbortController();
@@ -139,6 +203,26 @@ function toRequest(req: IncomingMessage): Request {
     body: Readable.toWeb(req) as ReadableStream<Uint8Array>,
     duplex: 'half',
   } as RequestInit);
+}
+
+/** An answer written by the adapter itself (the request never reached the app). */
+function writeAdapterAnswer(
+  res: ServerResponse,
+  req: IncomingMessage,
+  status: number,
+  code: string,
+  message: string,
+): void {
+  const body = JSON.stringify({ error: code, message });
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  };
+  // The body (if any) was not read: this connection cannot carry another request.
+  if (!req.complete) headers['connection'] = 'close';
+  res.writeHead(status, headers).end(body);
 }
 
 async function writeResponse(response: Response, res: ServerResponse, req: IncomingMessage): Promise<void> {

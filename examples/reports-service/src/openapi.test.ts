@@ -1,5 +1,19 @@
+import {
+  DailyReport,
+  IncomingTelemetryEvent,
+  IncomingUser,
+  ReportDates,
+  ReportsOverview,
+  TelemetryEvent,
+  TelemetryReport,
+  TelemetryReportRequest,
+  User,
+  UserMonthlyReport,
+} from '@bionicpro/models';
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { openApiDocument } from './openapi.js';
+import { incomingTelemetryEventExample } from './openapi-examples.js';
 import { renderDocsPage } from './routes/docs-routes.js';
 
 describe('openApiDocument', () => {
@@ -51,9 +65,84 @@ describe('openApiDocument', () => {
     for (const name of refs) expect(doc.components.schemas).toHaveProperty(name as string);
   });
 
-  it('renders a docs page listing every operation', () => {
-    const html = renderDocsPage(doc);
-    for (const path of Object.keys(doc.paths)) expect(html).toContain(path.replaceAll('{', '{'));
-    expect(html).toContain('id="getUserMonthlyReport"');
+  it('gives every operation an example of each JSON body it reads or answers, valid for its model', () => {
+    const models: Record<string, z.ZodType> = {
+      UserMonthlyReport,
+      ReportDates,
+      ReportsOverview,
+      DailyReport,
+      TelemetryReportRequest,
+      TelemetryReport,
+      IncomingUser,
+      User,
+      TelemetryEvent,
+    };
+    let checked = 0;
+    for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const bodies = [
+          ...Object.values(op.requestBody?.content ?? {}),
+          ...Object.values(op.responses).flatMap((r) => Object.values(r.content ?? {})),
+        ];
+        for (const media of bodies) {
+          if (
+            media.schema === undefined ||
+            (media as { schema: { type?: string } }).schema.type === 'string'
+          ) {
+            continue;
+          }
+          expect(media.example, `${method} ${path}`).toBeDefined();
+          const name = /#\/components\/schemas\/(\w+)$/.exec(media.schema.$ref ?? '')?.[1];
+          const model = name === undefined ? undefined : models[name];
+          if (model !== undefined) {
+            const result = model.safeParse(media.example);
+            expect(result.success, `${method} ${path} ${name}: ${JSON.stringify(result.error?.issues)}`).toBe(
+              true,
+            );
+            checked += 1;
+          }
+        }
+        for (const param of op.parameters ?? []) {
+          if (param.required) expect(param.example, `${method} ${path} ${param.name}`).toBeDefined();
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(10);
+    const event = IncomingTelemetryEvent.safeParse(incomingTelemetryEventExample);
+    expect(event.success).toBe(true);
+  });
+
+  it('names a server only when one is configured, never from a request', () => {
+    expect(doc).not.toHaveProperty('servers');
+    expect(openApiDocument({ serverUrl: 'https://reports.example' }).servers).toEqual([
+      { url: 'https://reports.example' },
+    ]);
+  });
+
+  it('explains in markdown what each request gets', () => {
+    expect(doc.info.description).toContain('**What each request gets**');
+    expect(doc.info.description).toContain('`issue_count`');
   });
 });
+
+describe('docs page shell', () => {
+  it('loads the viewer from the service itself, no CDN and no inline script', () => {
+    const html = renderDocsPage();
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(sources).toEqual(
+      expect.arrayContaining([
+        '/docs/assets/swagger-ui-bundle.js',
+        '/docs/assets/swagger-ui.css',
+        '/docs/assets/docs.js',
+      ]),
+    );
+    for (const source of sources) expect(source).toMatch(/^\//);
+    expect(html).not.toMatch(/<script>[^<]/);
+  });
+});
+
+interface Operation {
+  parameters?: { name: string; required?: boolean; example?: unknown }[];
+  requestBody?: { content: Record<string, { schema?: { $ref?: string }; example?: unknown }> };
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string }; example?: unknown }> }>;
+}

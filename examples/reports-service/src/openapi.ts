@@ -12,6 +12,23 @@ import {
   UserMonthlyReport,
 } from '@bionicpro/models';
 import type { z } from 'zod';
+import {
+  dailyReportExample,
+  healthExample,
+  incomingTelemetryEventExample,
+  incomingUserExample,
+  ingestOutcomeExample,
+  populateCsvExample,
+  populateOutcomeExample,
+  problemExamples,
+  reportDatesExample,
+  reportsOverviewExample,
+  telemetryEventExample,
+  telemetryReportExample,
+  telemetryReportRequestExample,
+  userExample,
+  userMonthlyReportExample,
+} from './openapi-examples.js';
 
 type Schema = Record<string, unknown>;
 
@@ -21,34 +38,44 @@ function component(schema: z.ZodType, io: 'input' | 'output'): Schema {
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Schema) => ({ 'application/json': { schema } });
-const problem = (description: string) => ({ description, content: json(ref('Problem')) });
+const json = (schema: Schema, example?: unknown) => ({
+  'application/json': { schema, ...(example === undefined ? {} : { example }) },
+});
+const problem = (status: keyof typeof problemExamples, description: string) => ({
+  description,
+  content: json(ref('Problem'), problemExamples[status]),
+});
 
 const errors = {
-  '400': problem('Invalid request: every problem is listed in `issues`'),
-  '401': problem('No token, or the token is not valid for this realm'),
-  '403': problem('The token may not read this resource'),
+  '400': problem(
+    '400',
+    'Invalid request: the first 100 problems are listed in `issues`, `issue_count` counts them all',
+  ),
+  '401': problem('401', 'No token, or the token is not valid for this realm (`WWW-Authenticate: Bearer`)'),
+  '403': problem('403', 'The token may not read this resource'),
 };
 
 const userIdPath = {
   name: 'user_id',
   in: 'path',
   required: true,
-  schema: { type: 'integer', minimum: 1 },
-  description: 'CRM user id (`users.id`)',
+  schema: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
+  example: 1,
+  description: 'CRM user id (`users.id`): decimal digits, no sign or leading zeros',
 };
 const monthQuery = {
   name: 'month',
   in: 'query',
   required: true,
   schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' },
-  description: 'UTC calendar month YYYY-MM',
+  example: '2024-01',
+  description: 'UTC calendar month `YYYY-MM`',
 };
 const adminUserQuery = {
   name: 'user_id',
   in: 'query',
   required: false,
-  schema: { type: 'integer', minimum: 1 },
+  schema: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
   description: 'Another user (admins only); default the caller',
 };
 
@@ -60,18 +87,31 @@ const adminUserQuery = {
  *
  * @example
  * ```ts
- * const doc = openApiDocument({ serverUrl: 'http://127.0.0.1:8080' });
+ * const doc = openApiDocument({ serverUrl: 'https://reports.bionicpro.example' });
  * doc.paths['/reports/user/{user_id}'].get.responses['200'];
  * ```
  */
+const DESCRIPTION = `Per-user prosthesis reports behind Keycloak, and the CRM and telemetry ingestion APIs.
+Every report is scoped to the token holder; the admin role reads any user.
+
+**Authentication:** \`Authorization: Bearer <access token>\` of the configured realm and audience.
+
+**What each request gets**
+
+- \`400\` \`bad_request\` — invalid input; \`issues\` lists the first 100 problems (\`path\`, \`code\`, \`message\`), \`issue_count\` counts them all. Text holding U+0000 is refused here, naming the field. A malformed \`Host\` or request target is a 400 too.
+- \`401\` — no token or an invalid one; \`403\` — another user's data (the same answer whether that user exists or not).
+- \`404\` unknown path, \`405\` known path with another method (\`Allow\` lists the methods), \`501\` a method the service does not implement (\`TRACE\`, \`OPTIONS *\`).
+- \`413\` — a body over the limit: 1 MiB for JSON, 8 MiB for a telemetry batch (up to 10,000 events), 64 MiB for a CSV.
+- \`415\` — another media type than the endpoint reads.
+- HTML pages (\`/docs\`, the report page and its error pages) send \`Content-Security-Policy\` with \`frame-ancestors 'none'\`, \`X-Content-Type-Options: nosniff\` and \`Referrer-Policy: no-referrer\`.`;
+
 export function openApiDocument(options: { readonly serverUrl?: string; readonly version?: string } = {}) {
   return {
     openapi: '3.1.0',
     info: {
       title: 'BionicPRO reports service',
       version: options.version ?? '0.1.0',
-      description:
-        'Per-user prosthesis reports (SPEC §4) behind Keycloak, and the CRM and telemetry ingestion APIs (seed 000). Every report is scoped to the token holder; an admin role reads any user.',
+      description: DESCRIPTION,
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     security: [{ bearer: [] }],
@@ -79,11 +119,14 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
       '/reports/user/{user_id}': {
         get: {
           operationId: 'getUserMonthlyReport',
-          summary: 'Monthly report of a user: finance and devices (seed 002)',
+          summary: 'Monthly report of a user: finance and devices',
           tags: ['reports'],
           parameters: [userIdPath, monthQuery],
           responses: {
-            '200': { description: 'The report', content: json(ref('UserMonthlyReport')) },
+            '200': {
+              description: 'The report',
+              content: json(ref('UserMonthlyReport'), userMonthlyReportExample),
+            },
             ...errors,
           },
         },
@@ -94,49 +137,83 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
           summary: 'The monthly report as an HTML page with SVG charts',
           tags: ['reports'],
           parameters: [userIdPath, { ...monthQuery, required: false }],
-          responses: { '200': { description: 'HTML page', content: { 'text/html': {} } }, ...errors },
+          responses: {
+            '200': {
+              description: 'HTML page; a month without data says so',
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+            '400': { description: 'An HTML page naming the bad parameter', content: { 'text/html': {} } },
+            '401': { description: 'An HTML page explaining how to sign in', content: { 'text/html': {} } },
+            '403': {
+              description: 'An HTML page: this report belongs to another user',
+              content: { 'text/html': {} },
+            },
+          },
         },
       },
       '/api/reports': {
         get: {
           operationId: 'listReportDates',
-          summary: 'Dates with data for the caller, newest first, at most 30 (seed 003)',
+          summary: 'Dates with data for the caller, newest first, at most 30',
           tags: ['reports'],
           parameters: [adminUserQuery],
-          responses: { '200': { description: 'Dates', content: json(ref('ReportDates')) }, ...errors },
+          responses: {
+            '200': { description: 'Dates', content: json(ref('ReportDates'), reportDatesExample) },
+            ...errors,
+          },
         },
       },
       '/api/reports/summary': {
         get: {
           operationId: 'getReportsSummary',
-          summary: "The caller's totals over every date with data (seed 003)",
+          summary: "The caller's totals over every date with data",
           tags: ['reports'],
           parameters: [adminUserQuery],
-          responses: { '200': { description: 'Summary', content: json(ref('ReportsOverview')) }, ...errors },
+          responses: {
+            '200': { description: 'Summary', content: json(ref('ReportsOverview'), reportsOverviewExample) },
+            ...errors,
+          },
         },
       },
       '/api/reports/{date}': {
         get: {
           operationId: 'getDailyReport',
-          summary: 'Hourly report of one date (seed 003)',
+          summary: 'Hourly report of one date',
           tags: ['reports'],
           parameters: [
-            { name: 'date', in: 'path', required: true, schema: { type: 'string', format: 'date' } },
+            {
+              name: 'date',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', format: 'date' },
+              example: '2024-01-15',
+              description: 'UTC date `YYYY-MM-DD`',
+            },
             adminUserQuery,
           ],
-          responses: { '200': { description: 'The report', content: json(ref('DailyReport')) }, ...errors },
+          responses: {
+            '200': { description: 'The report', content: json(ref('DailyReport'), dailyReportExample) },
+            ...errors,
+          },
         },
       },
       '/report': {
         post: {
           operationId: 'postTelemetryReport',
-          summary: 'EMG telemetry per prosthesis type in an optional window (seed 004)',
+          summary: 'EMG telemetry per prosthesis type in an optional window',
           tags: ['reports'],
-          requestBody: { required: true, content: json(ref('TelemetryReportRequest')) },
+          requestBody: {
+            required: true,
+            content: json(ref('TelemetryReportRequest'), telemetryReportRequestExample),
+          },
           responses: {
-            '200': { description: 'The report', content: json(ref('TelemetryReport')) },
-            '404': problem('The user has no CRM record'),
-            '413': problem('Body too large'),
+            '200': {
+              description: 'The report',
+              content: json(ref('TelemetryReport'), telemetryReportExample),
+            },
+            '404': problem('404', 'The user has no CRM record'),
+            '413': problem('413', 'Body over `MAX_BODY_BYTES`'),
+            '415': problem('415', 'Not `application/json`'),
             ...errors,
           },
         },
@@ -144,12 +221,13 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
       '/users': {
         post: {
           operationId: 'createUser',
-          summary: 'Create a CRM user; id, user_uuid and registered_at are set by the server (seed 000)',
+          summary: 'Create a CRM user; id, user_uuid and registered_at are set by the server',
           tags: ['ingestion'],
-          requestBody: { required: true, content: json(ref('IncomingUser')) },
+          requestBody: { required: true, content: json(ref('IncomingUser'), incomingUserExample) },
           responses: {
-            '201': { description: 'Created', content: json(ref('User')) },
-            '409': problem('E-mail already registered'),
+            '201': { description: 'Created', content: json(ref('User'), userExample) },
+            '409': problem('409', 'E-mail already registered'),
+            '413': problem('413', 'Body over `MAX_BODY_BYTES`'),
             ...errors,
           },
         },
@@ -159,10 +237,10 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
           operationId: 'getUser',
           summary: 'A CRM user (the user themself, or the ingest/admin role)',
           tags: ['ingestion'],
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+          parameters: [{ ...userIdPath, name: 'id' }],
           responses: {
-            '200': { description: 'The user', content: json(ref('User')) },
-            '404': problem('No such user'),
+            '200': { description: 'The user', content: json(ref('User'), userExample) },
+            '404': problem('404', 'No such user'),
             ...errors,
           },
         },
@@ -170,17 +248,29 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
       '/telemetry/events': {
         post: {
           operationId: 'ingestTelemetryEvents',
-          summary:
-            'Store a batch of EMG events; event_uuid generated when absent, duplicates ignored (seed 000)',
+          summary: 'Store a batch of EMG events; duplicates (by `event_uuid`) ignored',
+          description:
+            'An array of 1 to `MAX_BATCH_EVENTS` (10,000) events, or `{"events": [...]}`; the body may be up to `MAX_BATCH_BYTES` (8 MiB). ' +
+            'An event without `event_uuid` gets a UUID v5 of its content (see the README), so re-sending the same batch stores nothing twice. ' +
+            'A batch with any invalid event is refused whole.',
           tags: ['ingestion'],
           requestBody: {
             required: true,
-            content: json({ type: 'array', items: ref('IncomingTelemetryEvent'), minItems: 1 }),
+            content: json(
+              { type: 'array', items: ref('IncomingTelemetryEvent'), minItems: 1, maxItems: 10_000 },
+              [incomingTelemetryEventExample],
+            ),
           },
           responses: {
-            '201': { description: 'At least one event stored', content: json(ref('IngestOutcome')) },
-            '200': { description: 'Every event was a duplicate', content: json(ref('IngestOutcome')) },
-            '413': problem('Body too large'),
+            '201': {
+              description: 'At least one event stored',
+              content: json(ref('IngestOutcome'), ingestOutcomeExample),
+            },
+            '200': {
+              description: 'Every event was a duplicate',
+              content: json(ref('IngestOutcome'), { ...ingestOutcomeExample, inserted: 0, duplicates: 2 }),
+            },
+            '413': problem('413', 'Body over `MAX_BATCH_BYTES`'),
             ...errors,
           },
         },
@@ -191,11 +281,17 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
           summary: 'A stored EMG event',
           tags: ['ingestion'],
           parameters: [
-            { name: 'event_uuid', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+            {
+              name: 'event_uuid',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', format: 'uuid' },
+              example: telemetryEventExample.event_uuid,
+            },
           ],
           responses: {
-            '200': { description: 'The event', content: json(ref('TelemetryEvent')) },
-            '404': problem('No such event'),
+            '200': { description: 'The event', content: json(ref('TelemetryEvent'), telemetryEventExample) },
+            '404': problem('404', 'No such event'),
             ...errors,
           },
         },
@@ -205,12 +301,16 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
           operationId: 'populateBase',
           summary:
             'Load a CSV dataset into one OLTP table; rows validated by the models, existing keys skipped',
+          description:
+            'A header of model columns, then data rows (up to `MAX_CSV_BYTES`, 64 MiB). Problems are named by line and column. ' +
+            'For `telemetry_events` without an `event_uuid` column each row gets a UUID v5 of its content, so uploading the same file twice adds no rows.',
           tags: ['ingestion'],
           parameters: [
             {
               name: 'table',
               in: 'query',
               required: true,
+              example: 'users',
               schema: {
                 type: 'string',
                 enum: [
@@ -226,10 +326,14 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
               },
             },
           ],
-          requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } } } },
+          requestBody: {
+            required: true,
+            content: { 'text/csv': { schema: { type: 'string' }, example: populateCsvExample } },
+          },
           responses: {
-            '200': { description: 'Loaded', content: json(ref('PopulateOutcome')) },
-            '413': problem('Body too large'),
+            '200': { description: 'Loaded', content: json(ref('PopulateOutcome'), populateOutcomeExample) },
+            '413': problem('413', 'Body over `MAX_CSV_BYTES`'),
+            '415': problem('415', 'Not `text/csv`'),
             ...errors,
           },
         },
@@ -240,7 +344,23 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
           summary: 'Status of the service and of each dependency',
           tags: ['health'],
           security: [],
-          responses: { '200': { description: 'Healthy' }, '503': { description: 'A dependency is down' } },
+          responses: {
+            '200': { description: 'Healthy', content: json({ type: 'object' }, healthExample) },
+            '503': {
+              description: 'A dependency is down',
+              content: json(
+                { type: 'object' },
+                {
+                  ...healthExample,
+                  status: 'degraded',
+                  checks: {
+                    ...healthExample.checks,
+                    clickhouse: { status: 'down', error: 'connect ECONNREFUSED' },
+                  },
+                },
+              ),
+            },
+          },
         },
       },
       '/health/live': {
@@ -249,7 +369,9 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
           summary: 'The process answers',
           tags: ['health'],
           security: [],
-          responses: { '200': { description: 'Alive' } },
+          responses: {
+            '200': { description: 'Alive', content: json({ type: 'object' }, { status: 'alive' }) },
+          },
         },
       },
       '/health/ready': {
@@ -258,7 +380,16 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
           summary: 'ClickHouse and PostgreSQL answer and the service is not draining',
           tags: ['health'],
           security: [],
-          responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready or draining' } },
+          responses: {
+            '200': {
+              description: 'Ready',
+              content: json({ type: 'object' }, { status: 'ready', checks: healthExample.checks }),
+            },
+            '503': {
+              description: 'Not ready or draining',
+              content: json({ type: 'object' }, { status: 'draining' }),
+            },
+          },
         },
       },
     },
@@ -292,6 +423,7 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
             events: {
               type: 'array',
               items: {
+                required: ['event_uuid', 'status'],
                 type: 'object',
                 properties: {
                   event_uuid: { type: 'string', format: 'uuid' },
@@ -317,6 +449,11 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
           properties: {
             error: { type: 'string', description: 'bad_request, unauthorized, forbidden, not_found, …' },
             message: { type: 'string' },
+            issue_count: {
+              type: 'integer',
+              description: 'Problems found; `issues` lists at most the first 100',
+            },
+            limit_bytes: { type: 'integer', description: '413: the limit that was exceeded' },
             issues: {
               type: 'array',
               items: {

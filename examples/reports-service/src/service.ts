@@ -235,6 +235,7 @@ export async function startService(config: ServiceConfig, options: StartOptions)
         tables: reportTablesOfConfig,
         versions,
         varyCookie: options.tokenCookie !== undefined,
+        ...(config.signInUrl === undefined ? {} : { signInUrl: config.signInUrl }),
       });
       registerIngestionRoutes(router, {
         users: crmUsers(crm),
@@ -244,7 +245,9 @@ export async function startService(config: ServiceConfig, options: StartOptions)
         adminRole: config.adminRole,
         limits: config.limits,
       });
-      registerDocsRoutes(router);
+      registerDocsRoutes(router, {
+        ...(config.publicUrl === undefined ? {} : { serverUrl: config.publicUrl }),
+      });
       options.extraRoutes?.(router);
     },
   });

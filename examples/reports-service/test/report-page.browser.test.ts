@@ -55,6 +55,8 @@ interface Expected {
   errors: Map<string, number>;
   cycles: number[];
   reliability: (number | null)[];
+  /** Powered-on hours per prosthesis, as the report rounds them. */
+  poweredOn: number[];
 }
 
 function expectedFor(month: string): Expected {
@@ -96,6 +98,7 @@ function expectedFor(month: string): Expected {
     errors,
     cycles: devices.map((d) => d.charge_cycles),
     reliability: devices.map((d) => d.reliability_pct),
+    poweredOn: devices.map((d) => Math.round(d.total_active_hours * 100) / 100),
   };
 }
 
@@ -129,8 +132,18 @@ async function checkCharts(page: Page, month: string): Promise<void> {
   expect(reliability).toHaveLength(known.length);
   for (const [i, r] of reliability.entries()) expect(r).toBeCloseTo(known[i] as number, 6);
 
+  // Two quantities, each from one source: hours with movement (the chart's
+  // hourly mart) and powered-on time (the table's monthly device report).
   const total = [...expected.usage.values()].reduce((a, b) => a + b, 0);
-  expect(await page.textContent('[data-kpi="usage-hours"]')).toBe(`${total} h`);
+  expect(await page.textContent('[data-kpi="movement-hours"]')).toBe(`${total} h`);
+  const poweredOn = expected.poweredOn.reduce((a, b) => a + b, 0);
+  expect(await page.textContent('[data-kpi="powered-on-hours"]')).toBe(`${poweredOn.toFixed(1)} h`);
+  const tableHours = await page.$$eval('table tbody tr td:nth-child(2)', (cells) =>
+    cells.map((c) => Number.parseFloat(c.textContent ?? '')),
+  );
+  expect(tableHours).toHaveLength(expected.poweredOn.length);
+  for (const [i, hours] of tableHours.entries())
+    expect(hours).toBeCloseTo(expected.poweredOn[i] as number, 1);
 }
 
 describe('owner report page in Chromium', () => {
@@ -154,14 +167,31 @@ describe('owner report page in Chromium', () => {
     await page.close();
   });
 
-  it("refuses another owner's page with the JSON API's rules", async () => {
+  it("refuses another owner's page with the JSON API's rules, as pages a browser shows", async () => {
     const page = await context.newPage();
     await page.goto(`${stack.url}/demo/login?user_id=${USER_ID}`);
     const other = await page.goto(`${stack.url}/reports/user/1/page`);
     expect(other?.status()).toBe(403);
+    expect(await page.textContent('h1')).toBe('This report belongs to another account');
     await context.clearCookies();
     const anonymous = await page.goto(`${stack.url}/reports/user/${USER_ID}/page`);
     expect(anonymous?.status()).toBe(401);
+    // A page, not raw JSON: it says what happened and leads to the sign-in.
+    expect(await page.textContent('h1')).toBe('Sign in to see your report');
+    await page.screenshot({ path: join(OUTPUT, 'report-page-401.png'), fullPage: true });
+    await Promise.all([page.waitForURL('**/demo'), page.click('a.button')]);
+    expect(await page.textContent('h1')).toBe('BionicPRO demo');
+    await page.close();
+  });
+
+  it('shows an explicit empty state for a month without data', async () => {
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/demo/login?user_id=${USER_ID}`);
+    const response = await page.goto(`${stack.url}/reports/user/${USER_ID}/page?month=2019-01`);
+    expect(response?.status()).toBe(200);
+    expect(await page.textContent('[data-empty="month"] h2')).toBe('No prosthesis data for 2019-01');
+    expect(await page.locator('svg[data-chart]').count()).toBe(0);
+    expect(await page.textContent('[data-kpi="status"]')).toBe('no data');
     await page.close();
   });
 });

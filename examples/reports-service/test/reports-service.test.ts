@@ -14,6 +14,7 @@ import {
   userProsthesisHourlyStats,
 } from '@bionicpro/etl';
 import type { UserProsthesisHourlyStats } from '@bionicpro/models';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevKeys } from '../src/embedded/dev-keys.js';
 import {
@@ -504,7 +505,185 @@ describe('HTML report page and docs', () => {
     expect((doc.body as { openapi: string }).openapi).toBe('3.1.0');
     const docs = await call('/docs');
     expect(docs.status).toBe(200);
-    expect(docs.text).toContain('/reports/user/{user_id}');
+    expect(docs.text).toContain('<div id="swagger-ui">');
+    for (const asset of ['swagger-ui-bundle.js', 'swagger-ui.css', 'docs.js']) {
+      const file = await call(`/docs/assets/${asset}`);
+      expect(file.status, asset).toBe(200);
+      expect(file.text.length, asset).toBeGreaterThan(100);
+    }
+    expect((await call('/docs/assets/..%2Fpackage.json')).status).toBe(404);
+  });
+});
+
+describe('every bad request gets a 4xx naming what was wrong', () => {
+  type Issues = { issues: { path: (string | number)[]; code: string }[]; issue_count: number };
+  const event = (i: number, extra: Record<string, unknown> = {}) => ({
+    user_id: 1,
+    prosthesis_type: 'hand',
+    muscle_group: 'flexor',
+    signal_frequency: 180,
+    signal_duration: 2500,
+    signal_amplitude: 2.4,
+    event_timestamp: new Date(Date.parse('2023-02-01T00:00:00Z') + i * 1000).toISOString(),
+    ...extra,
+  });
+  const csv = (path: string, text: string, token: string) =>
+    call(path, { method: 'POST', body: text, headers: { 'content-type': 'text/csv' }, token });
+
+  it('refuses U+0000 in any text field of a user, a telemetry batch or a CSV with 400 naming the field', async () => {
+    const ingest = await stack.tokenFor(1, [DEMO_INGEST_ROLE]);
+    const user = await postJson(
+      '/users',
+      { name: 'Nul\u0000Name', email: 'nul@example.ru', address: 'a\u0000' },
+      ingest,
+    );
+    expect(user.status).toBe(400);
+    expect((user.body as Issues).issues.map((i) => i.path)).toEqual([
+      ['body', 'name'],
+      ['body', 'address'],
+    ]);
+    expect((user.body as Issues).issues[0]?.code).toBe('nul_character');
+    const batch = await postJson(
+      '/telemetry/events',
+      [event(0), event(1, { muscle_group: 'fl\u0000x' })],
+      ingest,
+    );
+    expect(batch.status).toBe(400);
+    expect((batch.body as Issues).issues.map((i) => i.path)).toEqual([['body', 1, 'muscle_group']]);
+    const file = await csv('/populate_base?table=users', 'name,email\nA\u0000B,nul.csv@example.ru\n', ingest);
+    expect(file.status).toBe(400);
+    expect((file.body as Issues).issues.map((i) => i.path)).toEqual([['body', 'line 2', 'name']]);
+  });
+
+  it('answers 400 to ids outside Int32 or not in canonical digits, for admins too', async () => {
+    const admin = await stack.tokenFor(1, [DEMO_ADMIN_ROLE]);
+    for (const id of ['2147483648', '4294967296', '9007199254740991', '99999999999999999999']) {
+      const json = await call(`/reports/user/${id}?month=${MONTH}`, { token: admin });
+      expect(json.status, id).toBe(400);
+      expect((json.body as Issues).issues[0]?.path).toEqual(['path', 'user_id']);
+      expect((await call(`/reports/user/${id}/page?month=${MONTH}`, { token: admin })).status, id).toBe(400);
+      expect((await call(`/api/reports?user_id=${id}`, { token: admin })).status, id).toBe(400);
+      expect((await call(`/users/${id}`, { token: admin })).status, id).toBe(400);
+      expect((await postJson('/report', { user_id: Number(id) }, admin)).status, id).toBe(400);
+    }
+    const own = await stack.tokenFor(1);
+    for (const id of ['1e0', '%201', '0x2', '01', '+1', '1.0', '%31']) {
+      expect((await call(`/reports/user/${id}?month=${MONTH}`, { token: own })).status, id).toBe(
+        id === '%31' ? 200 : 400,
+      );
+    }
+  });
+
+  it('caps the error body: 10,000 empty events list 100 issues and count all 70,000', async () => {
+    const ingest = await stack.tokenFor(1, [DEMO_INGEST_ROLE]);
+    const body = `[${Array.from({ length: 10_000 }, () => '{}').join(',')}]`;
+    const response = await postJson('/telemetry/events', body, ingest);
+    expect(response.status).toBe(400);
+    expect(response.text.length).toBeLessThan(30_000);
+    const issues = response.body as Issues;
+    expect(issues.issues).toHaveLength(100);
+    expect(issues.issue_count).toBe(70_000);
+  });
+
+  it('accepts a batch of the documented maximum, 10,000 events (2.25 MB), and refuses 10,001', async () => {
+    const ingest = await stack.tokenFor(1, [DEMO_INGEST_ROLE]);
+    const events = Array.from({ length: 10_000 }, (_, i) =>
+      event(i, { prosthetic_id: 1, muscle_group: 'max-batch flexor digitorum superficialis' }),
+    );
+    const body = JSON.stringify(events);
+    expect(body.length).toBeGreaterThan(2_250_000);
+    const response = await postJson('/telemetry/events', body, ingest);
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ received: 10_000, inserted: 10_000 });
+    const over = await postJson('/telemetry/events', [...events, event(10_000)], ingest);
+    expect(over.status).toBe(400);
+    expect((over.body as Issues).issues[0]?.code).toBe('too_big');
+  });
+
+  it('stores a keyless telemetry CSV once: re-sending it adds no rows (event_uuid is a UUID v5 of the row)', async () => {
+    const ingest = await stack.tokenFor(1, [DEMO_INGEST_ROLE]);
+    const file =
+      'user_id,prosthesis_type,muscle_group,signal_frequency,signal_duration,signal_amplitude,event_timestamp\n' +
+      '1,hand,idempotent,180,2500,2.4,2023-03-01T08:00:00Z\n' +
+      '1,hand,idempotent,181,2500,2.4,2023-03-01T08:00:01Z\n' +
+      '1,hand,idempotent,182,2500,2.4,2023-03-01T08:00:02.000Z\n';
+    const count = async () => {
+      const client = new pg.Client({ connectionString: stack.telemetryUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ n: string }>(
+          "SELECT count(*) AS n FROM telemetry_events WHERE muscle_group = 'idempotent'",
+        );
+        return Number(rows[0]?.n);
+      } finally {
+        await client.end();
+      }
+    };
+    const first = await csv('/populate_base?table=telemetry_events', file, ingest);
+    expect(first.body).toEqual({ table: 'telemetry_events', rows: 3, inserted: 3, skipped: 0 });
+    const second = await csv('/populate_base?table=telemetry_events', file, ingest);
+    expect(second.body).toEqual({ table: 'telemetry_events', rows: 3, inserted: 0, skipped: 3 });
+    expect(await count()).toBe(3);
+    // The same event through the JSON API is the same event.
+    const json = await postJson(
+      '/telemetry/events',
+      [event(0, { muscle_group: 'idempotent', event_timestamp: '2023-03-01T08:00:00.000Z' })],
+      ingest,
+    );
+    expect(json.body).toMatchObject({ inserted: 0, duplicates: 1 });
+    expect(await count()).toBe(3);
+  });
+
+  it('answers a browser visit to the report page that cannot be served with an HTML page, JSON routes unchanged', async () => {
+    const token = await stack.tokenFor(1);
+    const anonymous = await call(`/reports/user/1/page?month=${MONTH}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toContain('text/html');
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(anonymous.text).toContain('Sign in to see your report');
+    expect(anonymous.text).toContain('href="/demo"');
+    const other = await call(`/reports/user/2/page?month=${MONTH}`, { token });
+    expect(other.status).toBe(403);
+    expect(other.text).toContain('belongs to another account');
+    const bad = await call('/reports/user/1/page?month=2024-13', { token });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('text/html');
+    expect(bad.text).toContain('<code>month</code>');
+    const json = await call(`/reports/user/1?month=${MONTH}`);
+    expect(json.status).toBe(401);
+    expect(json.body).toEqual({ error: 'unauthorized' });
+  });
+
+  it('says a month without prosthesis data has none, with no status and no charts', async () => {
+    const page = await call('/reports/user/1/page?month=2019-01', { token: await stack.tokenFor(1) });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('data-empty="month"');
+    expect(page.text).toContain('No prosthesis data for 2019-01');
+    expect(page.text).not.toContain('data-chart=');
+    expect(page.text).toContain('class="status-none">no data<');
+  });
+
+  it('never reflects Host into openapi.json, which no shared cache may keep', async () => {
+    const doc = await call('/openapi.json', { headers: { 'x-forwarded-host': 'evil.example' } });
+    expect(doc.text).not.toContain('evil.example');
+    expect(doc.body).not.toHaveProperty('servers');
+    expect(doc.headers.get('cache-control')).not.toContain('public');
+  });
+
+  it('sends frame-ancestors, nosniff and no-referrer with every HTML answer', async () => {
+    const token = await stack.tokenFor(1);
+    const pages = [
+      await call('/docs'),
+      await call(`/reports/user/1/page?month=${MONTH}`, { token }),
+      await call(`/reports/user/1/page?month=${MONTH}`),
+      await call('/demo'),
+    ];
+    for (const page of pages) {
+      expect(page.headers.get('content-type')).toContain('text/html');
+      expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    }
   });
 });
 

@@ -2,14 +2,14 @@ import type { User } from '@bionicpro/models';
 import { z } from 'zod';
 import { escapeXml } from '../report-page/svg-charts.js';
 import type { Handler } from '../request-context.js';
-import { parseQuery } from '../request-input.js';
+import { IdParameter, parseQuery } from '../request-input.js';
 import type { Router } from '../router.js';
 import type { DevKeys } from './dev-keys.js';
 
 /** Cookie holding the demo browser session's access token. */
 export const DEMO_TOKEN_COOKIE = 'bionicpro_demo_token';
 
-const LoginQuery = z.strictObject({ user_id: z.coerce.number().int().min(1) });
+const LoginQuery = z.strictObject({ user_id: IdParameter });
 
 /**
  * Demo-only routes (registered by the demo, never by `main.ts`): `GET /demo`

@@ -165,6 +165,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
           KEYCLOAK_AUDIENCE: DEMO_AUDIENCE,
           BIONICPRO_DEMO: '1',
           DEMO_JWKS_FILE: jwksFile,
+          // The demo's sign-in is its list of users, each a login link.
+          SIGN_IN_URL: '/demo',
         };
     const config = loadServiceConfig({
       ...auth,

@@ -1,11 +1,17 @@
-import { columnsOf, type SourceTableName, sourceTableNames, tables, toModelIssues } from '@bionicpro/models';
+import {
+  columnsOf,
+  type IncomingTelemetryEvent,
+  type SourceTableName,
+  sourceTableNames,
+  tables,
+  toModelIssues,
+} from '@bionicpro/models';
 import { parse } from 'csv-parse/sync';
 import type { z } from 'zod';
-import { type RequestIssue, RequestValidationError } from '../http-errors.js';
+import { MAX_LISTED_ISSUES, type RequestIssue, RequestValidationError } from '../http-errors.js';
+import { nulIssue } from '../request-input.js';
+import { telemetryEventUuid } from './event-uuid.js';
 import { advanceIdentity, insertRows, type PgQueryable } from './postgres-writer.js';
-
-/** Most problems listed in one 400 answer; the rest are counted. */
-const MAX_LISTED_ISSUES = 1_000;
 
 /** Result of {@link populateBase}. */
 export interface PopulateOutcome {
@@ -44,12 +50,15 @@ export function parseSourceTable(value: string | null): SourceTableName {
 }
 
 /**
- * `populate_base` of seed 000: loads a CSV dataset (header row + data rows)
- * into one OLTP table. The header names model columns; columns the database
- * fills itself (ids, uuids, `registered_at`, `saved_ts`, …) may be left out.
+ * `populate_base`: loads a CSV dataset (header row + data rows) into one
+ * OLTP table. The header names model columns; columns the database fills
+ * itself (ids, uuids, `registered_at`, `saved_ts`, …) may be left out.
  * Every row is validated by the table's model before anything is written, and
- * all problems are reported at once (line, column, reason). Rows whose key
- * already exists are skipped, so a load can be repeated.
+ * problems are reported at once (line, column, reason; the first 100 listed,
+ * all counted). Rows whose key already exists are skipped, so a load can be
+ * repeated: a `telemetry_events` file without `event_uuid` gets each row's
+ * id from its content ({@link telemetryEventUuid}); other tables are keyed
+ * by their unique columns (`id`, `email`, …) when the file has them.
  *
  * @example
  * ```ts
@@ -119,23 +128,28 @@ export async function populateBase(
   const rowModel = (table.model as z.ZodObject).pick(pick as Record<string, true>);
   const rows: Record<string, unknown>[] = [];
   const issues: RequestIssue[] = [];
-  let moreIssues = 0;
+  let issueCount = 0;
   for (const [index, record] of data.entries()) {
     const line = index + 2;
     const raw: Record<string, unknown> = {};
+    let nul = false;
     for (const [i, name] of header.entries()) {
-      raw[name] = fromCsvCell(record[i] ?? '', (byName.get(name) as { pg: string }).pg);
+      const cell = record[i] ?? '';
+      if (cell.includes('\u0000')) {
+        nul = true;
+        issueCount += 1;
+        if (issues.length < MAX_LISTED_ISSUES) issues.push(nulIssue(['body', `line ${line}`, name]));
+      }
+      raw[name] = fromCsvCell(cell, (byName.get(name) as { pg: string }).pg);
     }
     const parsed = rowModel.safeParse(raw);
-    if (parsed.success) {
+    if (parsed.success && !nul) {
       rows.push(parsed.data as Record<string, unknown>);
       continue;
     }
-    for (const issue of toModelIssues(parsed.error)) {
-      if (issues.length >= MAX_LISTED_ISSUES) {
-        moreIssues += 1;
-        continue;
-      }
+    for (const issue of parsed.success ? [] : toModelIssues(parsed.error)) {
+      issueCount += 1;
+      if (issues.length >= MAX_LISTED_ISSUES) continue;
       issues.push({
         path: ['body', `line ${line}`, ...issue.path],
         code: issue.code,
@@ -143,17 +157,22 @@ export async function populateBase(
       });
     }
   }
-  if (issues.length > 0) {
-    if (moreIssues > 0) {
-      issues.push({ path: ['body'], code: 'more_issues', message: `${moreIssues} more problems not listed` });
-    }
-    throw new RequestValidationError(issues);
-  }
+  if (issueCount > 0) throw new RequestValidationError(issues, issueCount);
 
+  // A telemetry file without event_uuid: each row's id is derived from its
+  // content, so the same file loaded twice is stored once (rows skipped).
+  let columnsToWrite: readonly string[] = header;
+  if (tableName === 'telemetry_events' && !header.includes('event_uuid')) {
+    columnsToWrite = [...header, 'event_uuid'];
+    for (const row of rows) row['event_uuid'] = telemetryEventUuid(row as unknown as IncomingTelemetryEvent);
+  }
   const db = table.home === 'crm' ? dbs.crm : dbs.telemetry;
   let inserted: number;
   try {
-    ({ inserted } = await insertRows(db, table, header, rows, { onConflict: 'skip', chunkSize: 5_000 }));
+    ({ inserted } = await insertRows(db, table, columnsToWrite, rows, {
+      onConflict: 'skip',
+      chunkSize: 5_000,
+    }));
   } catch (error) {
     const pgError = error as { code?: string; detail?: string; message?: string };
     if (pgError.code === '23503' || pgError.code === '23514' || pgError.code === '23502') {

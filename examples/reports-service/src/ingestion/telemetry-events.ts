@@ -4,8 +4,8 @@ import {
   TelemetryEvent,
   tables,
   validateRow,
-  withEventUuid,
 } from '@bionicpro/models';
+import { telemetryEventUuid } from './event-uuid.js';
 import { insertRows, type PgQueryable } from './postgres-writer.js';
 
 /** What happened to each event of a batch, in input order. */
@@ -33,9 +33,10 @@ const INCOMING_COLUMNS = [
 /** The Telemetry API of seed 000 over telemetry_db.telemetry_events. */
 export interface TelemetryEvents {
   /**
-   * Stores a batch of validated events. An event without `event_uuid` gets a
-   * new one; an event whose `event_uuid` is already stored is ignored (a
-   * client retrying a batch writes nothing twice). `saved_ts` is set by the database.
+   * Stores a batch of validated events. An event without `event_uuid` gets
+   * the UUID v5 of its content ({@link telemetryEventUuid}); an event whose
+   * `event_uuid` is already stored is ignored, so a client re-sending a batch,
+   * keyed or not, writes nothing twice. `saved_ts` is set by the database.
    */
   ingest(events: readonly IncomingTelemetryEvent[]): Promise<IngestOutcome>;
   /** The stored event with this uuid, or undefined. */
@@ -57,7 +58,10 @@ export function telemetryEvents(
 ): TelemetryEvents {
   return {
     async ingest(batch) {
-      const withUuids = batch.map((event) => withEventUuid(event));
+      const withUuids = batch.map((event) => ({
+        ...event,
+        event_uuid: event.event_uuid ?? telemetryEventUuid(event),
+      }));
       const { returned } = await insertRows<{ event_uuid: string }>(db, table, INCOMING_COLUMNS, withUuids, {
         onConflict: 'skip',
         conflictTarget: ['event_uuid'],

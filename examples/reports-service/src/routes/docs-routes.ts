@@ -1,105 +1,127 @@
-import { jsonResponse } from '../http-errors.js';
-import { type OpenApiDocument, openApiDocument } from '../openapi.js';
-import { escapeXml } from '../report-page/svg-charts.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { htmlResponse, NotFoundError, TextBodyResponse } from '../http-errors.js';
+import { openApiDocument } from '../openapi.js';
 import type { Handler } from '../request-context.js';
 import type { Router } from '../router.js';
 
+/** Options of {@link registerDocsRoutes}. */
+export interface DocsRoutesOptions {
+  /**
+   * The public base URL given as the document's `servers`. Without it the
+   * document names no server and clients resolve paths against where they
+   * read it. Never taken from the request's `Host` (a client could poison a
+   * cache with its own host).
+   */
+  readonly serverUrl?: string;
+}
+
+/** Swagger UI's own files, served from the installed `swagger-ui-dist` package: no CDN. */
+const VIEWER_FILES = {
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui.css': 'text/css; charset=utf-8',
+} as const;
+
+/**
+ * Starts Swagger UI on the page. An external file, so the page's policy
+ * allows scripts from the service only (no inline script).
+ * `validatorUrl: null` keeps the viewer from calling swagger.io.
+ */
+const VIEWER_START = `'use strict';
+window.addEventListener('DOMContentLoaded', function () {
+  window.ui = SwaggerUIBundle({
+    url: '/openapi.json',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    validatorUrl: null,
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: 'BaseLayout',
+    docExpansion: 'list',
+    defaultModelsExpandDepth: 1,
+    defaultModelExpandDepth: 3,
+    displayRequestDuration: true,
+  });
+});
+`;
+
+/**
+ * What the docs page may load: its own scripts and styles (Swagger UI sets
+ * inline styles, hence `'unsafe-inline'` for styles only), images from the
+ * service or `data:` (the viewer's icons), requests to the service only.
+ */
+const DOCS_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+function viewerFile(name: keyof typeof VIEWER_FILES): string {
+  const require = createRequire(import.meta.url);
+  return readFileSync(require.resolve(`swagger-ui-dist/${name}`), 'utf8');
+}
+
 /**
  * Registers `GET /openapi.json` (the OpenAPI 3.1 document generated from the
- * models) and `GET /docs` (a self-contained page rendering it: every
- * operation with its parameters, bodies and responses, and every schema).
+ * models, with an example for every body and parameter) and `GET /docs`
+ * (Swagger UI from the `swagger-ui-dist` package, served by the service
+ * itself under `/docs/assets/`: `$ref`s resolved, examples shown, markdown
+ * rendered).
  *
  * @example
  * ```ts
- * registerDocsRoutes(router);
+ * registerDocsRoutes(router, { serverUrl: 'https://reports.bionicpro.example' });
  * ```
  */
-export function registerDocsRoutes(router: Router<Handler>): void {
-  const document = openApiDocument();
-  const page = renderDocsPage(document);
-  router.add('GET', '/openapi.json', async (ctx) =>
-    jsonResponse(
-      200,
-      { ...document, servers: [{ url: ctx.url.origin }] },
-      { 'cache-control': 'public, max-age=60' },
-    ),
+export function registerDocsRoutes(router: Router<Handler>, options: DocsRoutesOptions = {}): void {
+  const document = JSON.stringify(
+    openApiDocument(options.serverUrl === undefined ? {} : { serverUrl: options.serverUrl }),
   );
+  const assets = new Map<string, { body: string; type: string }>([
+    ['docs.js', { body: VIEWER_START, type: 'text/javascript; charset=utf-8' }],
+    ...Object.entries(VIEWER_FILES).map(
+      ([name, type]) => [name, { body: viewerFile(name as keyof typeof VIEWER_FILES), type }] as const,
+    ),
+  ]);
+  const page = renderDocsPage();
+
   router.add(
     'GET',
-    '/docs',
+    '/openapi.json',
     async () =>
-      new Response(page, {
+      new TextBodyResponse(document, {
         status: 200,
         headers: {
-          'content-type': 'text/html; charset=utf-8',
-          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+          'content-type': 'application/json; charset=utf-8',
+          // The same for every client; `private` keeps shared caches out all the same.
+          'cache-control': 'private, max-age=60',
         },
       }),
   );
-}
-
-function pretty(value: unknown): string {
-  return escapeXml(JSON.stringify(value, null, 2));
+  router.add('GET', '/docs', async () => htmlResponse(200, page, { 'content-security-policy': DOCS_POLICY }));
+  router.add('GET', '/docs/assets/:file', async (ctx) => {
+    const asset = assets.get(ctx.params['file'] as string);
+    if (asset === undefined) throw new NotFoundError('no such docs asset');
+    return new TextBodyResponse(asset.body, {
+      status: 200,
+      headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=3600' },
+    });
+  });
 }
 
 /**
- * Renders an OpenAPI document as one HTML page (no script, no external assets).
+ * The docs page: a shell that loads Swagger UI and the document.
  *
  * @example
  * ```ts
- * renderDocsPage(openApiDocument()).includes('/reports/user/{user_id}'); // true
+ * renderDocsPage().includes('/docs/assets/swagger-ui-bundle.js'); // true
  * ```
  */
-export function renderDocsPage(document: OpenApiDocument): string {
-  const operations = Object.entries(document.paths as Record<string, Record<string, Record<string, unknown>>>)
-    .flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, op]) => {
-        const params =
-          (op['parameters'] as
-            | { name: string; in: string; required?: boolean; description?: string }[]
-            | undefined) ?? [];
-        const body = op['requestBody'] as { content: Record<string, { schema?: unknown }> } | undefined;
-        const responses = op['responses'] as Record<
-          string,
-          { description: string; content?: Record<string, { schema?: unknown }> }
-        >;
-        const paramRows = params
-          .map(
-            (p) =>
-              `<li><code>${escapeXml(p.name)}</code> (${escapeXml(p.in)}${p.required ? ', required' : ''})${p.description ? ` — ${escapeXml(p.description)}` : ''}</li>`,
-          )
-          .join('');
-        const bodyBlock = body
-          ? Object.entries(body.content)
-              .map(
-                ([type, c]) =>
-                  `<p>Body <code>${escapeXml(type)}</code></p>${c.schema ? `<pre>${pretty(c.schema)}</pre>` : ''}`,
-              )
-              .join('')
-          : '';
-        const responseRows = Object.entries(responses)
-          .map(([status, r]) => {
-            const schema = r.content ? Object.values(r.content)[0]?.schema : undefined;
-            return `<li><b>${escapeXml(status)}</b> ${escapeXml(r.description)}${schema ? ` <code>${escapeXml(JSON.stringify(schema))}</code>` : ''}</li>`;
-          })
-          .join('');
-        const security =
-          Array.isArray(op['security']) && (op['security'] as unknown[]).length === 0
-            ? ' · no token'
-            : ' · Bearer token';
-        return `<details id="${escapeXml(String(op['operationId']))}"><summary><span class="m m-${method}">${method.toUpperCase()}</span> <code>${escapeXml(path)}</code> — ${escapeXml(String(op['summary']))}</summary><p class="sec">${escapeXml(String(op['operationId']))}${security}</p>${paramRows ? `<ul>${paramRows}</ul>` : ''}${bodyBlock}<ul>${responseRows}</ul></details>`;
-      }),
-    )
-    .join('\n');
-  const schemas = Object.entries(document.components.schemas)
-    .map(
-      ([name, schema]) =>
-        `<details id="schema-${escapeXml(name)}"><summary><code>${escapeXml(name)}</code></summary><pre>${pretty(schema)}</pre></details>`,
-    )
-    .join('\n');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeXml(document.info.title)} — API</title>
-<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:0 auto;padding:12px;color:#1f2937}details{border:1px solid #e2e8f0;border-radius:6px;margin:6px 0;padding:6px 10px}summary{cursor:pointer}pre{background:#f8fafc;padding:8px;overflow:auto;font-size:12px}.m{display:inline-block;min-width:48px;font-weight:700}.m-get{color:#2563eb}.m-post{color:#16a34a}.sec{color:#64748b;font-size:.85rem}</style></head>
-<body><h1>${escapeXml(document.info.title)} <small>${escapeXml(document.info.version)}</small></h1><p>${escapeXml(document.info.description)}</p>
-<p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI ${escapeXml(document.openapi)}).</p>
-<h2>Operations</h2>${operations}<h2>Schemas</h2>${schemas}</body></html>`;
+export function renderDocsPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>BionicPRO reports service — API</title>
+<link rel="icon" href="data:,"><link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><noscript><p>The API documentation needs JavaScript; the document itself is at <a href="/openapi.json">/openapi.json</a>.</p></noscript>
+<div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/docs.js"></script>
+</body></html>`;
 }

@@ -1,13 +1,19 @@
 import { IncomingTelemetryEvent, IncomingUser, type ModelIssue, validateBatch } from '@bionicpro/models';
 import type { ReportPrincipal } from '@bionicpro/reports';
 import { z } from 'zod';
-import { jsonResponse, MissingRoleError, RequestValidationError } from '../http-errors.js';
+import {
+  jsonResponse,
+  MAX_LISTED_ISSUES,
+  MissingRoleError,
+  type RequestIssue,
+  RequestValidationError,
+} from '../http-errors.js';
 import type { CrmUsers } from '../ingestion/crm-users.js';
 import { type OltpDatabases, parseSourceTable, populateBase } from '../ingestion/populate-base.js';
 import type { TelemetryEvents } from '../ingestion/telemetry-events.js';
 import { readCsvBody, readJsonBody } from '../request-body.js';
 import type { Handler } from '../request-context.js';
-import { parseJsonBody, parseQuery } from '../request-input.js';
+import { IdParameter, nulIssues, parseJsonBody, parseQuery } from '../request-input.js';
 import type { Router } from '../router.js';
 
 /** What the ingestion endpoints need. */
@@ -23,10 +29,12 @@ export interface IngestionRoutesDeps {
     readonly maxBodyBytes: number;
     readonly maxCsvBytes: number;
     readonly maxBatchEvents: number;
+    /** Body limit of `POST /telemetry/events` (a full batch is larger than an ordinary body). */
+    readonly maxBatchBytes: number;
   };
 }
 
-const UserIdPath = z.strictObject({ id: z.coerce.number().int().min(1).max(2_147_483_647) });
+const UserIdPath = z.strictObject({ id: IdParameter });
 const EventUuidPath = z.strictObject({ event_uuid: z.uuid() });
 const PopulateQuery = z.strictObject({ table: z.string() });
 
@@ -76,7 +84,7 @@ export function registerIngestionRoutes(router: Router<Handler>, deps: Ingestion
 
   router.add('POST', '/telemetry/events', async (ctx) => {
     requireIngest(await ctx.authenticate());
-    const body = await readJsonBody(ctx.request, deps.limits.maxBodyBytes);
+    const body = await readJsonBody(ctx.request, deps.limits.maxBatchBytes);
     // Either a bare array or `{ "events": [...] }`.
     const batch = Array.isArray(body)
       ? body
@@ -98,18 +106,20 @@ export function registerIngestionRoutes(router: Router<Handler>, deps: Ingestion
       ]);
     }
     const { valid, rejected } = validateBatch(IncomingTelemetryEvent, batch);
-    if (rejected.length > 0) {
+    const nul = nulIssues(batch, ['body'], MAX_LISTED_ISSUES);
+    if (rejected.length > 0 || nul.length > 0) {
       // The batch is refused whole, so a client fixes it and retries; retries
       // are safe because stored event_uuids are never written twice.
-      throw new RequestValidationError(
-        rejected.flatMap((row) =>
-          row.issues.map((issue: ModelIssue) => ({
-            path: ['body', row.index, ...issue.path],
-            code: issue.code,
-            message: issue.message,
-          })),
-        ),
-      );
+      const issues: RequestIssue[] = [];
+      let total = 0;
+      for (const row of rejected) {
+        total += row.issues.length;
+        for (const issue of row.issues as readonly ModelIssue[]) {
+          if (issues.length >= MAX_LISTED_ISSUES) break;
+          issues.push({ path: ['body', row.index, ...issue.path], code: issue.code, message: issue.message });
+        }
+      }
+      throw new RequestValidationError([...issues, ...nul].slice(0, MAX_LISTED_ISSUES), total + nul.length);
     }
     const outcome = await deps.telemetry.ingest(valid);
     ctx.log.info('telemetry batch stored', {

@@ -1,4 +1,4 @@
-import { TelemetryReportRequest, UserMonthlyReportQuery } from '@bionicpro/models';
+import { Id, TelemetryReportRequest, UserMonthlyReportQuery } from '@bionicpro/models';
 import {
   dayDataset,
   dayPeriod,
@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { jsonResponse, TextBodyResponse } from '../http-errors.js';
 import type { DataVersions } from '../reporting/data-versions.js';
 import type { Handler } from '../request-context.js';
-import { parseJsonBody, parseQuery } from '../request-input.js';
+import { IdParameter, parseJsonBody, parseQuery } from '../request-input.js';
 import type { Router } from '../router.js';
 
 /** What the report endpoints need. */
@@ -69,7 +69,10 @@ async function revalidatedReport(
 }
 
 /** `?user_id=` lets an admin read another user's seed-003 reports; anyone else may only name themselves. */
-const OwnReportsQuery = z.strictObject({ user_id: z.coerce.number().int().min(1).optional() });
+const OwnReportsQuery = z.strictObject({ user_id: IdParameter.optional() });
+/** Ids within the id columns' range (see `IdParameter`). */
+const MonthlyQuery = UserMonthlyReportQuery.extend({ user_id: IdParameter });
+const TelemetryRequest = TelemetryReportRequest.extend({ user_id: Id });
 
 /** Label of seed-003 reports: the token's `preferred_username` (the mart's `ldap_username`). */
 function userLabel(principal: ReportPrincipal): string | undefined {
@@ -95,7 +98,7 @@ export function registerReportRoutes(router: Router<Handler>, deps: ReportRoutes
 
   router.add('GET', '/reports/user/:user_id', async (ctx) => {
     const principal = await ctx.authenticate();
-    const query = parseQuery(UserMonthlyReportQuery, ctx.url, { user_id: ctx.params['user_id'] as string });
+    const query = parseQuery(MonthlyQuery, ctx.url, { user_id: ctx.params['user_id'] as string });
     const scope = await resolveReportScope(principal, directory, { requestedUserId: query.user_id });
     return revalidatedReport(
       ctx,
@@ -158,7 +161,7 @@ export function registerReportRoutes(router: Router<Handler>, deps: ReportRoutes
 
   router.add('POST', '/report', async (ctx) => {
     const principal = await ctx.authenticate();
-    const body = await parseJsonBody(ctx.request, TelemetryReportRequest, deps.maxBodyBytes);
+    const body = await parseJsonBody(ctx.request, TelemetryRequest, deps.maxBodyBytes);
     const scope = await resolveReportScope(principal, directory, { requestedUserId: body.user_id });
     // Raw events change continuously (CDC), so this report is computed each time.
     const report = await reports.telemetry(scope, { start_ts: body.start_ts, end_ts: body.end_ts });
