@@ -52,7 +52,9 @@ describe('etlPrometheusMetrics', () => {
     const step = registry.getSingleMetric('bionicpro_etl_step_duration_seconds');
     const { values } = (await step?.get()) ?? { values: [] };
     const sum = (table: string) =>
-      values.find((v) => v.metricName?.endsWith('_sum') && v.labels['table'] === table)?.value;
+      values.find(
+        (v) => (v as { metricName?: string }).metricName?.endsWith('_sum') && v.labels['table'] === table,
+      )?.value;
     expect(sum('warehouse')).toBeCloseTo(0.05);
     expect(sum('device_events')).toBeCloseTo(0.25);
     expect(sum('report_user_monthly_metrics')).toBeCloseTo(0.25);

@@ -14,7 +14,7 @@ async function value(registry: Registry, name: string, labels: Record<string, st
   const { values } = await metric.get();
   return values.find(
     (v) =>
-      (v.metricName ?? name) === name &&
+      ((v as { metricName?: string }).metricName ?? name) === name &&
       Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want),
   )?.value;
 }
