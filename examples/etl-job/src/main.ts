@@ -4,12 +4,19 @@
  *   CRM_DATABASE_URL=postgres://… TELEMETRY_DATABASE_URL=postgres://… CLICKHOUSE_URL=http://clickhouse:8123 \
  *   pnpm --filter @bionicpro/example-etl-job start                       # runs on day 1 at 02:00 UTC, every month
  *   pnpm --filter @bionicpro/example-etl-job start -- --once --months 2024-01..2024-03
+ *
+ * Prometheus metrics (docs/metrics.md) are served at `http://METRICS_HOST:METRICS_PORT/metrics`
+ * (default 127.0.0.1:9465; METRICS_PORT=0 picks a free port, `off` disables the endpoint). A `--once`
+ * run serves them only when METRICS_PORT is set: nothing would scrape a one-shot job in time.
  */
 import { parseArgs } from 'node:util';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { createExtractPool, runMonthlyJob } from '@bionicpro/etl';
+import { etlPrometheusMetrics } from '@bionicpro/etl/prometheus';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { z } from 'zod';
 import { monthRangeList, monthlySchedule } from './schedule.js';
+import { serveMetrics } from './metrics-endpoint.js';
 import { createMonthlyScheduler, type SchedulerLog } from './scheduler.js';
 
 const log: SchedulerLog = (level, msg, fields = {}) =>
@@ -36,6 +43,8 @@ const Environment = z.object({
   ETL_HOUR: int(0, 23).default(2),
   ETL_MINUTE: int(0, 59).default(0),
   ETL_BACKFILL: z.string().optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: z.union([z.literal('off'), int(0, 65_535)]).optional(),
 });
 
 function configFromEnv() {
@@ -89,22 +98,38 @@ const env = configFromEnv();
 const clickhouse = await clickhouseClient(env);
 const crm = await createExtractPool(env.CRM_DATABASE_URL, { max: 2 });
 const telemetry = await createExtractPool(env.TELEMETRY_DATABASE_URL, { max: 2 });
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+const metrics = etlPrometheusMetrics({ registry });
+const metricsPort = env.METRICS_PORT ?? (args.once ? 'off' : 9465);
+const endpoint =
+  metricsPort === 'off'
+    ? undefined
+    : await serveMetrics(registry, {
+        host: env.METRICS_HOST,
+        port: metricsPort,
+        onError: (error) => log('error', 'metrics collection failed', { error: String(error) }),
+      });
+if (endpoint) log('info', 'metrics endpoint listening', { url: `${endpoint.url}/metrics` });
 const scheduler = createMonthlyScheduler({
   schedule: monthlySchedule({ day: env.ETL_DAY, hour: env.ETL_HOUR, minute: env.ETL_MINUTE }),
   log,
   run: (month) =>
-    runMonthlyJob({
-      month,
-      crm,
-      telemetry,
-      clickhouse,
-      engine: env.ETL_ENGINE,
-      layout: { rawDatabase: env.CLICKHOUSE_RAW_DATABASE, martDatabase: env.CLICKHOUSE_MART_DATABASE },
-    }),
+    metrics.observeRun((onProgress) =>
+      runMonthlyJob({
+        month,
+        crm,
+        telemetry,
+        clickhouse,
+        engine: env.ETL_ENGINE,
+        layout: { rawDatabase: env.CLICKHOUSE_RAW_DATABASE, martDatabase: env.CLICKHOUSE_MART_DATABASE },
+        onProgress,
+      }),
+    ),
 });
 const close = async () => {
   await scheduler.stop();
-  await Promise.allSettled([crm.end(), telemetry.end(), clickhouse.close()]);
+  await Promise.allSettled([crm.end(), telemetry.end(), clickhouse.close(), endpoint?.close()]);
 };
 
 const backfill = args.months ?? env.ETL_BACKFILL;

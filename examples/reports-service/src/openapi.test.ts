@@ -20,6 +20,7 @@ describe('openApiDocument', () => {
         '/health',
         '/health/live',
         '/health/ready',
+        '/metrics',
       ]),
     );
   });

@@ -7,10 +7,13 @@ import {
   createReportService,
   type KeycloakVerifier,
   type ReportTables,
+  type JwksFetchOutcome,
   reportTable,
 } from '@bionicpro/reports';
+import { type ReportsPrometheusMetrics, reportsPrometheusMetrics } from '@bionicpro/reports/prometheus';
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type pg from 'pg';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type App, createApp } from './app.js';
 import type { ServiceConfig } from './config.js';
 import { connectClickHouse, createPgPool } from './engines.js';
@@ -25,6 +28,7 @@ import type { Router } from './router.js';
 import { registerDocsRoutes } from './routes/docs-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerIngestionRoutes } from './routes/ingestion-routes.js';
+import { registerMetricsRoutes } from './routes/metrics-routes.js';
 import { registerReportPageRoutes } from './routes/report-page-routes.js';
 import { registerReportRoutes } from './routes/report-routes.js';
 
@@ -55,7 +59,10 @@ export function serviceReportTables(
  * const verifier = await verifierFor(config);
  * ```
  */
-export async function verifierFor(config: ServiceConfig): Promise<KeycloakVerifier> {
+export async function verifierFor(
+  config: ServiceConfig,
+  hooks: { readonly onJwksFetch?: (outcome: JwksFetchOutcome) => void } = {},
+): Promise<KeycloakVerifier> {
   const common = {
     issuer: config.auth.issuer,
     audience: config.auth.audience,
@@ -69,6 +76,7 @@ export async function verifierFor(config: ServiceConfig): Promise<KeycloakVerifi
   return createKeycloakVerifier({
     ...common,
     ...(config.auth.jwksUrl === undefined ? {} : { jwksUrl: config.auth.jwksUrl }),
+    ...(hooks.onJwksFetch === undefined ? {} : { jwks: { onFetch: hooks.onJwksFetch } }),
   });
 }
 
@@ -81,6 +89,8 @@ export interface RunningService {
   readonly crm: pg.Pool;
   readonly telemetry: pg.Pool;
   readonly versions: DataVersions;
+  /** The Prometheus collectors behind `GET /metrics`. */
+  readonly metrics: ReportsPrometheusMetrics;
   /** Graceful shutdown: drain, finish in-flight requests, close pools and the ClickHouse client. */
   stop(): Promise<void>;
 }
@@ -94,6 +104,8 @@ export interface StartOptions {
   readonly extraRoutes?: (router: Router<Handler>) => void;
   /** Accept the token from this cookie too (demo browser login). */
   readonly tokenCookie?: string;
+  /** Registry of `GET /metrics`; default a new one with prom-client's process metrics. */
+  readonly registry?: Registry;
 }
 
 /**
@@ -112,16 +124,24 @@ export async function startService(config: ServiceConfig, options: StartOptions)
   const clickhouse = options.clickhouse ?? (await connectClickHouse(config.clickhouse));
   const crm = createPgPool(config.crmDatabaseUrl);
   const telemetry = createPgPool(config.telemetryDatabaseUrl);
-  const verifier = await verifierFor(config);
+  let registry = options.registry;
+  if (registry === undefined) {
+    registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+  }
+  const metrics = reportsPrometheusMetrics({ registry });
+  const verifier = await verifierFor(config, { onJwksFetch: metrics.onJwksFetch });
   const reportTablesOfConfig = serviceReportTables(config);
   const reports = createReportService({ client: clickhouse, tables: reportTablesOfConfig });
   const directory = cachedSubjectDirectory(reports.directory);
   const cache =
     config.cache.maxEntries > 0
-      ? createMemoryReportCache<unknown>({
-          maxEntries: config.cache.maxEntries,
-          ...(config.cache.ttlMs === undefined ? {} : { ttlMs: config.cache.ttlMs }),
-        })
+      ? metrics.instrumentCache(
+          createMemoryReportCache<unknown>({
+            maxEntries: config.cache.maxEntries,
+            ...(config.cache.ttlMs === undefined ? {} : { ttlMs: config.cache.ttlMs }),
+          }),
+        )
       : undefined;
   const versions = createDataVersions({
     client: clickhouse,
@@ -138,6 +158,7 @@ export async function startService(config: ServiceConfig, options: StartOptions)
     verifier,
     logger,
     ...(options.tokenCookie === undefined ? {} : { tokenCookie: options.tokenCookie }),
+    onResponse: (info) => metrics.observeRequest(info),
     routes(router) {
       registerHealthRoutes(router, {
         checks: [
@@ -177,6 +198,7 @@ export async function startService(config: ServiceConfig, options: StartOptions)
         limits: config.limits,
       });
       registerDocsRoutes(router);
+      registerMetricsRoutes(router, metrics.registry);
       options.extraRoutes?.(router);
     },
   });
@@ -202,6 +224,7 @@ export async function startService(config: ServiceConfig, options: StartOptions)
     crm,
     telemetry,
     versions,
+    metrics,
     stop() {
       stopping ??= (async () => {
         await server.shutdown();
