@@ -15,6 +15,10 @@ const alias = Object.fromEntries(
       fileURLToPath(new URL(`./packages/${name}/src/kafkajs.ts`, import.meta.url)),
     ],
     [
+      `@bionicpro/${name}/prometheus`,
+      fileURLToPath(new URL(`./packages/${name}/src/prometheus.ts`, import.meta.url)),
+    ],
+    [
       `@bionicpro/${name}/platformatic`,
       fileURLToPath(new URL(`./packages/${name}/src/platformatic.ts`, import.meta.url)),
     ],

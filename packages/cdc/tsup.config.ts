@@ -6,6 +6,7 @@ export default defineConfig(
     index: 'src/index.ts',
     kafkajs: 'src/kafkajs.ts',
     platformatic: 'src/platformatic.ts',
+    prometheus: 'src/prometheus.ts',
     cli: 'src/cli.ts',
   }),
 );

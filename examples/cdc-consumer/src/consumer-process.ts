@@ -12,6 +12,7 @@ import {
   deadLetterTableDdl,
 } from '@bionicpro/cdc';
 import { assertIdentifier, sourceTableNames, tables } from '@bionicpro/models';
+import type { Registry } from 'prom-client';
 import { type ConsumerMetrics, createConsumerMetrics } from './metrics.js';
 
 /** JSON-lines log sink. */
@@ -31,6 +32,8 @@ export interface ConsumerProcessOptions {
   /** Port of the health and metrics endpoints; 0 picks one. */
   readonly port: number;
   readonly log: Log;
+  /** Registry of the `/metrics` endpoint; default a new one with the process metrics. */
+  readonly registry?: Registry;
 }
 
 /** A running consumer process. */
@@ -65,7 +68,9 @@ export async function startConsumerProcess(options: ConsumerProcessOptions): Pro
     await clickhouse.command({ query: deadLetterTableDdl('cdc_dead_letters', { database }) });
     deadLetters = deadLettersToClickHouse(clickhouse, { table: 'cdc_dead_letters', database });
   }
-  const metrics = createConsumerMetrics();
+  const metrics = createConsumerMetrics(
+    options.registry ? { registry: options.registry } : { processMetrics: true },
+  );
   const pipeline = createCdcPipeline({
     consumer: options.consumer,
     sink: createClickHouseSink({
@@ -118,7 +123,16 @@ export async function startConsumerProcess(options: ConsumerProcessOptions): Pro
     if (req.method !== 'GET') return send(405, '{"error":"method_not_allowed"}');
     if (path === '/health/live')
       return send(running ? 200 : 503, JSON.stringify({ status: running ? 'alive' : 'stopped' }));
-    if (path === '/metrics') return send(200, metrics.render(), 'text/plain; version=0.0.4');
+    if (path === '/metrics') {
+      metrics.render().then(
+        (text) => send(200, text, metrics.registry.contentType),
+        (error: unknown) => {
+          log('error', 'metrics collection failed', { error: String(error) });
+          send(500, '{"error":"metrics_unavailable"}');
+        },
+      );
+      return;
+    }
     if (path === '/health/ready' || path === '/health') {
       const ping = clickhouse.ping ? clickhouse.ping() : Promise.resolve({ success: true });
       ping.then(

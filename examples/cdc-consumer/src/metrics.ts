@@ -1,136 +1,61 @@
-import type { BatchStats, CdcMetrics, DeadLetter } from '@bionicpro/cdc';
+import type { BatchStats, CdcMetrics } from '@bionicpro/cdc';
+import { cdcPrometheusMetrics } from '@bionicpro/cdc/prometheus';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 
-/** Counters and gauges of a running consumer. */
+/** What the health endpoint reports besides the Prometheus series. */
 export interface ConsumerFigures {
-  batches: number;
-  messages: number;
-  changes: number;
-  rows: number;
-  tombstones: number;
-  heartbeats: number;
-  retries: number;
-  commitErrors: number;
-  deadLetters: Map<string, number>;
-  lag: number | undefined;
-  lastBatchLatencyMs: number | undefined;
-  lastBatchWriteMs: number | undefined;
-  lastBatchAt: number | undefined;
+  readonly messages: number;
+  readonly rows: number;
+  /** Messages behind the high watermarks after the last batch, when the client reports them. */
+  readonly lag: number | undefined;
 }
 
-/** The pipeline's metric callbacks, plus a Prometheus rendering of what they counted. */
+/** The pipeline's metric callbacks and the registry that serves `GET /metrics`. */
 export interface ConsumerMetrics {
   readonly callbacks: CdcMetrics;
+  readonly registry: Registry;
   readonly figures: Readonly<ConsumerFigures>;
-  /** Prometheus text exposition format 0.0.4. */
-  render(): string;
+  /** Prometheus text exposition of the registry (content type `registry.contentType`). */
+  render(): Promise<string>;
+}
+
+/** Options of {@link createConsumerMetrics}. */
+export interface ConsumerMetricsOptions {
+  /** Default: a new registry. */
+  readonly registry?: Registry;
+  /** Also collect prom-client's process and Node.js metrics (CPU, memory, event loop lag). Default false. */
+  readonly processMetrics?: boolean;
 }
 
 /**
- * Counts what the CDC pipeline reports (batches, messages, rows, dead letters
- * by code, retries, commit errors, lag, batch latency) and renders it for a
- * Prometheus scrape.
+ * The consumer's metrics: `@bionicpro/cdc/prometheus` collectors (names in
+ * docs/metrics.md) fed by the pipeline callbacks, plus the few figures the
+ * health endpoint shows.
  *
  * @example
  * ```ts
- * const metrics = createConsumerMetrics();
+ * const metrics = createConsumerMetrics({ processMetrics: true });
  * const pipeline = createCdcPipeline({ consumer, sink, deadLetters, metrics: metrics.callbacks });
- * // GET /metrics → metrics.render()
+ * // GET /metrics → await metrics.render()
  * ```
  */
-export function createConsumerMetrics(now: () => number = Date.now): ConsumerMetrics {
-  const f: ConsumerFigures = {
-    batches: 0,
-    messages: 0,
-    changes: 0,
-    rows: 0,
-    tombstones: 0,
-    heartbeats: 0,
-    retries: 0,
-    commitErrors: 0,
-    deadLetters: new Map(),
-    lag: undefined,
-    lastBatchLatencyMs: undefined,
-    lastBatchWriteMs: undefined,
-    lastBatchAt: undefined,
-  };
-  const callbacks: CdcMetrics = {
-    onBatch(stats: BatchStats) {
-      f.batches += 1;
-      f.messages += stats.messages;
-      f.changes += stats.changes;
-      f.rows += stats.rows;
-      f.tombstones += stats.tombstones;
-      f.heartbeats += stats.heartbeats;
-      f.lag = stats.lag;
-      f.lastBatchLatencyMs = stats.latencyMs;
-      f.lastBatchWriteMs = stats.writeMs;
-      f.lastBatchAt = now();
-    },
-    onDeadLetter(letter: DeadLetter) {
-      f.deadLetters.set(letter.code, (f.deadLetters.get(letter.code) ?? 0) + 1);
-    },
-    onRetry() {
-      f.retries += 1;
-    },
-    onCommitError() {
-      f.commitErrors += 1;
-    },
-  };
-  const metric = (name: string, type: 'counter' | 'gauge', help: string, samples: [string, number][]) =>
-    [
-      `# HELP ${name} ${help}`,
-      `# TYPE ${name} ${type}`,
-      ...samples.map(([labels, v]) => `${name}${labels} ${v}`),
-    ].join('\n');
+export function createConsumerMetrics(options: ConsumerMetricsOptions = {}): ConsumerMetrics {
+  const registry = options.registry ?? new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  const prometheus = cdcPrometheusMetrics({ registry });
+  const figures = { messages: 0, rows: 0, lag: undefined as number | undefined };
   return {
-    callbacks,
-    figures: f,
-    render() {
-      const blocks = [
-        metric('bionicpro_cdc_batches_total', 'counter', 'Batches committed.', [['', f.batches]]),
-        metric('bionicpro_cdc_messages_total', 'counter', 'Kafka messages processed.', [['', f.messages]]),
-        metric('bionicpro_cdc_changes_total', 'counter', 'Row changes decoded (c/u/d/r).', [['', f.changes]]),
-        metric('bionicpro_cdc_rows_written_total', 'counter', 'Rows ClickHouse acknowledged.', [
-          ['', f.rows],
-        ]),
-        metric('bionicpro_cdc_tombstones_total', 'counter', 'Tombstones seen.', [['', f.tombstones]]),
-        metric('bionicpro_cdc_heartbeats_total', 'counter', 'Heartbeat messages seen.', [['', f.heartbeats]]),
-        metric('bionicpro_cdc_retries_total', 'counter', 'ClickHouse write retries.', [['', f.retries]]),
-        metric(
-          'bionicpro_cdc_commit_errors_total',
-          'counter',
-          'Offset commits that failed after the write.',
-          [['', f.commitErrors]],
-        ),
-        metric(
-          'bionicpro_cdc_dead_letters_total',
-          'counter',
-          'Messages routed to the dead-letter destination, by reason code.',
-          [...f.deadLetters].sort().map(([code, n]) => [`{code="${code.replaceAll('"', '')}"}`, n]),
-        ),
-      ];
-      if (f.lag !== undefined) {
-        blocks.push(
-          metric('bionicpro_cdc_lag_messages', 'gauge', 'Messages behind the high watermark.', [['', f.lag]]),
-        );
-      }
-      if (f.lastBatchLatencyMs !== undefined) {
-        blocks.push(
-          metric('bionicpro_cdc_last_batch_latency_ms', 'gauge', 'First poll to commit of the last batch.', [
-            ['', f.lastBatchLatencyMs],
-          ]),
-          metric('bionicpro_cdc_last_batch_write_ms', 'gauge', 'ClickHouse write time of the last batch.', [
-            ['', f.lastBatchWriteMs ?? 0],
-          ]),
-          metric(
-            'bionicpro_cdc_last_batch_timestamp_seconds',
-            'gauge',
-            'When the last batch was committed.',
-            [['', Math.floor((f.lastBatchAt ?? 0) / 1000)]],
-          ),
-        );
-      }
-      return `${blocks.join('\n')}\n`;
+    callbacks: {
+      ...prometheus.callbacks,
+      onBatch(stats: BatchStats) {
+        prometheus.callbacks.onBatch(stats);
+        figures.messages += stats.messages;
+        figures.rows += stats.rows;
+        figures.lag = stats.lag;
+      },
     },
+    registry,
+    figures,
+    render: () => registry.metrics(),
   };
 }

@@ -8,14 +8,20 @@
  * With REDIS_URL (the reports service's shared report store), each loaded month is then
  * prewarmed: its new data versions are published (every service instance stops serving the
  * month's older reports at once) and every user's reports are rendered into the store.
+ * Prometheus metrics (docs/metrics.md) are served at `http://METRICS_HOST:METRICS_PORT/metrics`
+ * (default 127.0.0.1:9465; METRICS_PORT=0 picks a free port, `off` disables the endpoint). A `--once`
+ * run serves them only when METRICS_PORT is set: nothing would scrape a one-shot job in time.
  */
 import { parseArgs } from 'node:util';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { createExtractPool, runMonthlyJob } from '@bionicpro/etl';
 import { prewarmReports, type ReportStore, reportTables } from '@bionicpro/reports';
 import { type ConnectedRedisReportStore, connectRedisReportStore } from '@bionicpro/reports/redis';
+import { etlPrometheusMetrics } from '@bionicpro/etl/prometheus';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { z } from 'zod';
 import { monthRangeList, monthlySchedule } from './schedule.js';
+import { serveMetrics } from './metrics-endpoint.js';
 import { createMonthlyScheduler, type SchedulerLog } from './scheduler.js';
 
 const log: SchedulerLog = (level, msg, fields = {}) =>
@@ -48,6 +54,8 @@ const Environment = z.object({
     .optional(),
   REDIS_KEY_PREFIX: z.string().min(1).default('bionicpro:reports:'),
   PREWARM_CONCURRENCY: int(1, 64).default(2),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: z.union([z.literal('off'), int(0, 65_535)]).optional(),
 });
 
 function configFromEnv() {
@@ -140,25 +148,47 @@ async function prewarmStep(month: string, shared: ReportStore): Promise<void> {
   }
 }
 
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+const metrics = etlPrometheusMetrics({ registry });
+const metricsPort = env.METRICS_PORT ?? (args.once ? 'off' : 9465);
+const endpoint =
+  metricsPort === 'off'
+    ? undefined
+    : await serveMetrics(registry, {
+        host: env.METRICS_HOST,
+        port: metricsPort,
+        onError: (error) => log('error', 'metrics collection failed', { error: String(error) }),
+      });
+if (endpoint) log('info', 'metrics endpoint listening', { url: `${endpoint.url}/metrics` });
 const scheduler = createMonthlyScheduler({
   schedule: monthlySchedule({ day: env.ETL_DAY, hour: env.ETL_HOUR, minute: env.ETL_MINUTE }),
   log,
-  run: async (month) => {
-    const summary = await runMonthlyJob({
-      month,
-      crm,
-      telemetry,
-      clickhouse,
-      engine: env.ETL_ENGINE,
-      layout: { rawDatabase: env.CLICKHOUSE_RAW_DATABASE, martDatabase: env.CLICKHOUSE_MART_DATABASE },
-    });
-    if (store) await prewarmStep(month, store);
-    return summary;
-  },
+  run: (month) =>
+    metrics.observeRun((onProgress) =>
+      runMonthlyJob({
+        month,
+        crm,
+        telemetry,
+        clickhouse,
+        engine: env.ETL_ENGINE,
+        layout: { rawDatabase: env.CLICKHOUSE_RAW_DATABASE, martDatabase: env.CLICKHOUSE_MART_DATABASE },
+        onProgress,
+      }).then(async (summary) => {
+        if (store) await prewarmStep(month, store);
+        return summary;
+      }),
+    ),
 });
 const close = async () => {
   await scheduler.stop();
-  await Promise.allSettled([crm.end(), telemetry.end(), clickhouse.close(), store?.close()]);
+  await Promise.allSettled([
+    crm.end(),
+    telemetry.end(),
+    clickhouse.close(),
+    store?.close(),
+    endpoint?.close(),
+  ]);
 };
 
 const backfill = args.months ?? env.ETL_BACKFILL;

@@ -15,6 +15,13 @@ export interface AppOptions {
    * production a BFF forwards the token as a Bearer header.
    */
   readonly tokenCookie?: string;
+  /** Called once per answered request (metrics): method, route pattern, status and duration. */
+  readonly onResponse?: (info: {
+    readonly method: string;
+    readonly route: string;
+    readonly status: number;
+    readonly durationMs: number;
+  }) => void;
   /** Registers the routes; see `registerReportRoutes` and friends. */
   readonly routes: (router: Router<Handler>) => void;
 }
@@ -114,12 +121,14 @@ export function createApp(options: AppOptions): App {
               (p) => p.subject.value,
               () => undefined,
             );
+      const durationMs = performance.now() - started;
+      options.onResponse?.({ method: request.method, route: pattern, status: response.status, durationMs });
       log.info('request', {
         method: request.method,
         path: url.pathname,
         route: pattern,
         status: response.status,
-        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+        duration_ms: Math.round(durationMs * 100) / 100,
         ...(subject === undefined ? {} : { subject }),
       });
       if (request.method === 'HEAD') {

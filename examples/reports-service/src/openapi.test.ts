@@ -34,6 +34,7 @@ describe('openApiDocument', () => {
         '/health',
         '/health/live',
         '/health/ready',
+        '/metrics',
       ]),
     );
   });

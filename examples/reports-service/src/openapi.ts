@@ -392,6 +392,15 @@ export function openApiDocument(options: { readonly serverUrl?: string; readonly
           },
         },
       },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics (text exposition; names in docs/metrics.md)',
+          tags: ['health'],
+          security: [],
+          responses: { '200': { description: 'Prometheus text format 0.0.4' } },
+        },
+      },
     },
     components: {
       securitySchemes: {

@@ -9,13 +9,16 @@ import {
   type KeycloakVerifier,
   type ReportStore,
   type ReportTables,
+  type JwksFetchOutcome,
   reportTable,
   type StoredReports,
   type StoredReportsEvent,
 } from '@bionicpro/reports';
 import { connectRedisReportStore } from '@bionicpro/reports/redis';
+import { type ReportsPrometheusMetrics, reportsPrometheusMetrics } from '@bionicpro/reports/prometheus';
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type pg from 'pg';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type App, createApp } from './app.js';
 import type { ServiceConfig } from './config.js';
 import { connectClickHouse, createPgPool } from './engines.js';
@@ -30,6 +33,7 @@ import type { Router } from './router.js';
 import { registerDocsRoutes } from './routes/docs-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerIngestionRoutes } from './routes/ingestion-routes.js';
+import { registerMetricsRoutes } from './routes/metrics-routes.js';
 import { registerReportPageRoutes } from './routes/report-page-routes.js';
 import { registerReportRoutes } from './routes/report-routes.js';
 
@@ -60,7 +64,10 @@ export function serviceReportTables(
  * const verifier = await verifierFor(config);
  * ```
  */
-export async function verifierFor(config: ServiceConfig): Promise<KeycloakVerifier> {
+export async function verifierFor(
+  config: ServiceConfig,
+  hooks: { readonly onJwksFetch?: (outcome: JwksFetchOutcome) => void } = {},
+): Promise<KeycloakVerifier> {
   const common = {
     issuer: config.auth.issuer,
     audience: config.auth.audience,
@@ -74,6 +81,7 @@ export async function verifierFor(config: ServiceConfig): Promise<KeycloakVerifi
   return createKeycloakVerifier({
     ...common,
     ...(config.auth.jwksUrl === undefined ? {} : { jwksUrl: config.auth.jwksUrl }),
+    ...(hooks.onJwksFetch === undefined ? {} : { jwks: { onFetch: hooks.onJwksFetch } }),
   });
 }
 
@@ -92,6 +100,8 @@ export interface RunningService {
    * the store is off (`REPORT_CACHE_MAX_ENTRIES=0` without Redis).
    */
   readonly stored: StoredReports | undefined;
+  /** The Prometheus collectors behind `GET /metrics`. */
+  readonly metrics: ReportsPrometheusMetrics;
   /** Graceful shutdown: drain, finish in-flight requests, close pools and the ClickHouse client. */
   stop(): Promise<void>;
 }
@@ -107,6 +117,8 @@ export interface StartOptions {
   readonly tokenCookie?: string;
   /** Every report-store event (hit, miss, render, lock wait, store error, degraded, recovered), e.g. for metrics. */
   readonly onReportStoreEvent?: (event: StoredReportsEvent) => void;
+  /** Registry of `GET /metrics`; default a new one with prom-client's process metrics. */
+  readonly registry?: Registry;
 }
 
 /** The report store of a configuration: Redis when `REDIS_URL` is set, else in this process (or none). */
@@ -153,7 +165,13 @@ export async function startService(config: ServiceConfig, options: StartOptions)
   const clickhouse = options.clickhouse ?? (await connectClickHouse(config.clickhouse));
   const crm = createPgPool(config.crmDatabaseUrl);
   const telemetry = createPgPool(config.telemetryDatabaseUrl);
-  const verifier = await verifierFor(config);
+  let registry = options.registry;
+  if (registry === undefined) {
+    registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+  }
+  const metrics = reportsPrometheusMetrics({ registry });
+  const verifier = await verifierFor(config, { onJwksFetch: metrics.onJwksFetch });
   const reportTablesOfConfig = serviceReportTables(config);
   const reports = createReportService({ client: clickhouse, tables: reportTablesOfConfig });
   const directory = cachedSubjectDirectory(reports.directory);
@@ -171,6 +189,9 @@ export async function startService(config: ServiceConfig, options: StartOptions)
               });
             } else if (event.type === 'recovered') {
               logger.info('report store reachable again', { degraded_ms: event.degradedMs });
+            }
+            if (event.type === 'hit' || event.type === 'miss') {
+              metrics.observeCacheLookup('report', event.type === 'hit');
             }
             options.onReportStoreEvent?.(event);
           },
@@ -190,6 +211,7 @@ export async function startService(config: ServiceConfig, options: StartOptions)
     verifier,
     logger,
     ...(options.tokenCookie === undefined ? {} : { tokenCookie: options.tokenCookie }),
+    onResponse: (info) => metrics.observeRequest(info),
     routes(router) {
       registerHealthRoutes(router, {
         checks: [
@@ -248,6 +270,7 @@ export async function startService(config: ServiceConfig, options: StartOptions)
       registerDocsRoutes(router, {
         ...(config.publicUrl === undefined ? {} : { serverUrl: config.publicUrl }),
       });
+      registerMetricsRoutes(router, metrics.registry);
       options.extraRoutes?.(router);
     },
   });
@@ -275,6 +298,7 @@ export async function startService(config: ServiceConfig, options: StartOptions)
     telemetry,
     versions,
     stored,
+    metrics,
     stop() {
       stopping ??= (async () => {
         await server.shutdown();

@@ -64,7 +64,16 @@ export interface BatchStats {
   readonly writeMs: number;
   /** Messages behind the high watermark after this batch, summed over partitions, when the client reports it. */
   readonly lag: number | undefined;
+  /** The same lag per partition of this batch (only partitions whose high watermark the client reported). */
+  readonly lagByPartition?: readonly PartitionLag[];
   readonly offsets: readonly TopicPartitionOffset[];
+}
+
+/** Messages behind the high watermark of one partition after a batch. */
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  readonly lag: number;
 }
 
 /** Metrics as plain callbacks: wire them to Prometheus, OpenTelemetry, logs... */
@@ -244,6 +253,7 @@ export function createCdcPipeline(options: CdcPipelineOptions): CdcPipeline {
     const writeMs = performance.now() - writeStart;
     const next = new Map<string, TopicPartitionOffset>();
     let lag: number | undefined;
+    const lagByPartition: PartitionLag[] = [];
     const watermarks = new Map<string, bigint>();
     for (const message of messages) {
       const id = `${message.topic}\u0000${message.partition}`;
@@ -257,8 +267,11 @@ export function createCdcPipeline(options: CdcPipelineOptions): CdcPipeline {
     if (watermarks.size > 0) {
       lag = 0;
       for (const [id, watermark] of watermarks) {
-        const behind = watermark - BigInt(next.get(id)!.offset);
-        lag += Number(behind > 0n ? behind : 0n);
+        const position = next.get(id)!;
+        const behind = watermark - BigInt(position.offset);
+        const partitionLag = Number(behind > 0n ? behind : 0n);
+        lag += partitionLag;
+        lagByPartition.push({ topic: position.topic, partition: position.partition, lag: partitionLag });
       }
     }
     const offsets = [...next.values()];
@@ -279,6 +292,7 @@ export function createCdcPipeline(options: CdcPipelineOptions): CdcPipeline {
       latencyMs: performance.now() - startedAt,
       writeMs,
       lag,
+      lagByPartition,
       offsets,
     };
     metrics.onBatch?.(stats);

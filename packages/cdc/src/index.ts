@@ -114,6 +114,7 @@ export {
   type CdcConsumer,
   type BatchStats,
   type CdcMetrics,
+  type PartitionLag,
   type CdcPipelineOptions,
   type CdcPipeline,
   createCdcPipeline,

@@ -15,7 +15,12 @@ export {
   UnscopedQueryError,
 } from './errors.js';
 export { reportErrorResponse } from './error-response.js';
-export { createJwksKeyStore, type JwksKeyStore, type JwksKeyStoreOptions } from './jwks-key-store.js';
+export {
+  createJwksKeyStore,
+  type JwksFetchOutcome,
+  type JwksKeyStore,
+  type JwksKeyStoreOptions,
+} from './jwks-key-store.js';
 export {
   ALLOWED_TOKEN_ALGORITHMS,
   bearerToken,

@@ -26,7 +26,14 @@ export interface JwksKeyStoreOptions {
   readonly fetch?: typeof fetch;
   /** Clock in milliseconds (default: `Date.now`). */
   readonly now?: () => number;
+  /** Called after every JWKS fetch attempt, successful or not (metrics, logs). */
+  readonly onFetch?: (outcome: JwksFetchOutcome) => void;
 }
+
+/** How one JWKS fetch went; `error` is the `jwks_unavailable` error the fetch failed with. */
+export type JwksFetchOutcome =
+  | { readonly ok: true; readonly keys: number; readonly durationMs: number }
+  | { readonly ok: false; readonly error: AuthenticationError; readonly durationMs: number };
 
 /** A key resolver for `jose.jwtVerify` with its cache state exposed for metrics and tests. */
 export interface JwksKeyStore {
@@ -109,8 +116,29 @@ export function createJwksKeyStore(options: JwksKeyStoreOptions): JwksKeyStore {
     fetchedAt = now();
   };
 
+  const observedFetch = async (): Promise<void> => {
+    if (options.onFetch === undefined) return fetchOnce();
+    const started = performance.now();
+    try {
+      await fetchOnce();
+    } catch (error) {
+      options.onFetch({
+        ok: false,
+        error:
+          error instanceof AuthenticationError
+            ? error
+            : new AuthenticationError('jwks_unavailable', `JWKS from ${url.href} is not usable`, {
+                cause: error,
+              }),
+        durationMs: performance.now() - started,
+      });
+      throw error;
+    }
+    options.onFetch({ ok: true, keys: kids.length, durationMs: performance.now() - started });
+  };
+
   const reload = (): Promise<void> => {
-    pending ??= fetchOnce().finally(() => {
+    pending ??= observedFetch().finally(() => {
       pending = undefined;
     });
     return pending;

@@ -1,6 +1,6 @@
 import { errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { type AuthenticationFailure, AuthenticationError } from './errors.js';
-import { createJwksKeyStore, type JwksKeyStore } from './jwks-key-store.js';
+import { createJwksKeyStore, type JwksKeyStore, type JwksKeyStoreOptions } from './jwks-key-store.js';
 
 /** Signature algorithms a Keycloak realm may use for access tokens; `none` and HS* are never accepted. */
 export const ALLOWED_TOKEN_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const;
@@ -58,7 +58,7 @@ export interface KeycloakVerifierOptions {
    */
   readonly tokenTypes?: readonly string[];
   /** JWKS cache tuning, see {@link createJwksKeyStore}. */
-  readonly jwks?: { maxAgeMs?: number; minRefetchIntervalMs?: number; timeoutMs?: number };
+  readonly jwks?: Pick<JwksKeyStoreOptions, 'maxAgeMs' | 'minRefetchIntervalMs' | 'timeoutMs' | 'onFetch'>;
   readonly fetch?: typeof fetch;
   /** Clock, milliseconds; used for `exp`/`nbf` and for the JWKS cache. */
   readonly now?: () => number;
