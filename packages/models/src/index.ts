@@ -74,6 +74,8 @@ export {
   Text,
   RequiredText,
   Email,
+  isStorableText,
+  NUL_TEXT_MESSAGE,
   Uuid,
   Timestamp,
   CalendarDate,

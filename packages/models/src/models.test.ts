@@ -9,6 +9,7 @@ import {
   TelemetryEvent,
   withEventUuid,
 } from './telemetry.js';
+import { createRowParser, safeParseRow } from './row-parser.js';
 import { lenientModel, validateBatch, validateRow } from './validate.js';
 
 const uuid = '6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f';
@@ -340,5 +341,56 @@ describe('report DTOs', () => {
     const result = TelemetryReport.safeParse(report);
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path).toEqual(['total_events']);
+  });
+});
+
+describe('text fields refuse U+0000 (PostgreSQL text cannot store it)', () => {
+  it.each([
+    ['a Text column', SupportTicket, { ...valid.ticket, description: 'a\u0000b' }, 'description'],
+    ['a RequiredText column', SupportTicket, { ...valid.ticket, title: 'Grip\u0000' }, 'title'],
+    ['an optional Text column', Payment, { ...valid.payment, description: '\u0000' }, 'description'],
+    ['an Email column', User, { ...valid.user, email: 'ivan\u0000@example.ru' }, 'email'],
+    [
+      'a telemetry RequiredText column',
+      TelemetryEvent,
+      { ...valid.telemetry, muscle_group: '\u0000' },
+      'muscle_group',
+    ],
+    ['an incoming user', IncomingUser, { name: 'Ivan\u0000', email: 'ivan@example.ru' }, 'name'],
+    [
+      'an incoming telemetry event',
+      IncomingTelemetryEvent,
+      (({ id: _id, saved_ts: _saved, ...rest }) => ({ ...rest, muscle_group: 'flexor\u0000' }))(
+        valid.telemetry,
+      ),
+      'muscle_group',
+    ],
+  ])('in %s, with the code invalid_text naming the field', (_name, schema, value, field) => {
+    for (const run of [
+      () => validateRow(schema, value),
+      () => createRowParser(schema)(value),
+      () => {
+        const { rejected } = validateBatch(schema, [value]);
+        throw new ModelValidationError(rejected[0]?.issues ?? []);
+      },
+    ]) {
+      try {
+        run();
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ModelValidationError);
+        const issues = (error as ModelValidationError).issues;
+        expect(issues).toEqual([
+          { path: [field], code: 'invalid_text', message: expect.stringMatching(/U\+0000.*PostgreSQL/) },
+        ]);
+      }
+    }
+    expect(safeParseRow(schema, value).success).toBe(false);
+  });
+
+  it('keeps other control characters, which PostgreSQL stores', () => {
+    expect(validateRow(SupportTicket, { ...valid.ticket, description: 'tab\there\u0001' }).description).toBe(
+      'tab\there\u0001',
+    );
   });
 });

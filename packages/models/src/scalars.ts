@@ -97,15 +97,30 @@ export const Float64 = withColumnType(z.number().finite(), { pg: 'double precisi
 
 export const Bool = withColumnType(z.boolean(), { pg: 'boolean', ch: 'Bool' });
 
-export const Text = withColumnType(z.string(), { pg: 'text', ch: 'String' });
+/** The message of the `invalid_text` issue: text holding U+0000. */
+export const NUL_TEXT_MESSAGE = 'must not contain U+0000 (NUL): PostgreSQL text cannot store U+0000';
 
-/** Text that must not be empty (names, titles, serial numbers). */
-export const RequiredText = withColumnType(z.string().trim().min(1, 'must not be empty'), {
+/** True when text holds no U+0000, the one character PostgreSQL `text` cannot store. */
+export function isStorableText(text: string): boolean {
+  return !text.includes('\u0000');
+}
+
+/** `z.string()` that refuses U+0000 with the issue code `invalid_text`. */
+function storableString() {
+  return z.string().refine(isStorableText, { message: NUL_TEXT_MESSAGE, params: { code: 'invalid_text' } });
+}
+
+/** Any text column. U+0000 is refused (`invalid_text`): PostgreSQL cannot store it. */
+export const Text = withColumnType(storableString(), { pg: 'text', ch: 'String' });
+
+/** Text that must not be empty (names, titles, serial numbers); no U+0000. */
+export const RequiredText = withColumnType(storableString().trim().min(1, 'must not be empty'), {
   pg: 'text',
   ch: 'String',
 });
 
-export const Email = withColumnType(z.string().trim().toLowerCase().pipe(z.email()), {
+/** An e-mail address, trimmed and lower-cased; no U+0000. */
+export const Email = withColumnType(storableString().trim().toLowerCase().pipe(z.email()), {
   pg: 'text',
   ch: 'String',
   jsonSchema: { type: 'string', format: 'email' },
