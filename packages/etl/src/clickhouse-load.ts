@@ -9,6 +9,7 @@ import {
   type SourceTableName,
   tables,
   VERSION_COLUMN,
+  InvalidArgumentError,
 } from '@bionicpro/models';
 import { clickhouseTimestamp } from './kpi-sql.js';
 import type { MonthPeriod, TimeWindow } from './period.js';
@@ -251,7 +252,8 @@ export async function deleteRawWindow(
   options: { readonly database: string; readonly retry?: RetryPolicy; readonly period?: string },
 ): Promise<void> {
   const column = WINDOW_COLUMN[table];
-  if (column === undefined) throw new TypeError(`table ${table} has no time window column`);
+  if (column === undefined)
+    throw new InvalidArgumentError('table', `table ${table} has no time window column`);
   const qualified = qualifiedTableName(table, options.database);
   await withRetry(
     () =>

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@bionicpro/models';
 import { describe, expect, it } from 'vitest';
 import { compileCopyLineDecoder, CopyLineSplitter, unescapeCopyText } from './pg-copy.js';
 import { inlineParameters } from './postgres-extract.js';
@@ -70,7 +71,7 @@ describe('inlineParameters', () => {
   });
   it('refuses missing and unsupported values', () => {
     expect(() => inlineParameters('a = $2', [1], quote)).toThrow(/\$2/);
-    expect(() => inlineParameters('a = $1', [{}], quote)).toThrow(TypeError);
-    expect(() => inlineParameters('a = $1', [Number.NaN], quote)).toThrow(TypeError);
+    expect(() => inlineParameters('a = $1', [{}], quote)).toThrow(InvalidArgumentError);
+    expect(() => inlineParameters('a = $1', [Number.NaN], quote)).toThrow(InvalidArgumentError);
   });
 });

@@ -14,6 +14,7 @@ import {
   tables,
   tryParseTimestampMs,
   User,
+  InvalidArgumentError,
 } from '@bionicpro/models';
 import type { Pool, PoolConfig } from 'pg';
 import { EtlStepError } from './errors.js';
@@ -200,12 +201,16 @@ export function inlineParameters(
 ): string {
   return text.replace(/\$(\d+)/g, (_, digits: string) => {
     const index = Number(digits) - 1;
-    if (index < 0 || index >= params.length) throw new RangeError(`no value for parameter $${digits}`);
+    if (index < 0 || index >= params.length)
+      throw new InvalidArgumentError('params', `no value for parameter $${digits}`);
     const value = params[index];
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);
     if (typeof value === 'string') return escapeLiteral(value);
     if (value instanceof Date) return escapeLiteral(value.toISOString());
-    throw new TypeError(`parameter $${digits}: only strings, finite numbers and Dates can be inlined`);
+    throw new InvalidArgumentError(
+      'params',
+      `parameter $${digits}: only strings, finite numbers and Dates can be inlined`,
+    );
   });
 }
 

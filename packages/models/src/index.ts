@@ -10,6 +10,12 @@ export {
   type ModelIssue,
   ModelValidationError,
   BatchValidationError,
+  InvalidIdError,
+  InvalidMoneyError,
+  InvalidTimestampError,
+  InvalidMonthError,
+  InvalidArgumentError,
+  UnknownColumnError,
   type RejectedRow,
   formatPath,
 } from './errors.js';
@@ -41,6 +47,7 @@ export {
   compareInt64Text,
   describeInt64Failure,
 } from './int64.js';
+export { ID_MAX, BIG_ID_MAX, type ParseIdOptions, parseIdText } from './ids.js';
 export {
   type Month,
   MIN_TIMESTAMP_MS,

@@ -1,3 +1,5 @@
+import { InvalidMonthError, InvalidTimestampError } from './errors.js';
+
 /**
  * Time values (SPEC §2: all timestamps are UTC; a month is a UTC calendar month).
  *
@@ -333,7 +335,8 @@ function digits(s: string, at: number, count: number): number {
 }
 
 /**
- * Parses a timestamp into a UTC `Date`; throws a `RangeError` naming the value.
+ * Parses a timestamp into a UTC `Date`; throws {@link InvalidTimestampError} naming the
+ * value (code `invalid_timestamp`, or `timestamp_out_of_range`).
  *
  * @example
  * ```ts
@@ -342,9 +345,15 @@ function digits(s: string, at: number, count: number): number {
  * ```
  */
 export function parseTimestamp(value: string | Date): Date {
-  const ms = tryParseTimestampMs(value);
-  if (ms === undefined) throw new RangeError(`not an ISO-8601 timestamp: ${String(value)}`);
-  return new Date(ms);
+  const result = parseInstant(value);
+  if (!result.ok) {
+    throw new InvalidTimestampError(
+      result.reason === 'out_of_range' ? 'timestamp_out_of_range' : 'invalid_timestamp',
+      `${describeInstantFailure(result.reason)}, got ${JSON.stringify(String(value).slice(0, 40))}`,
+      value,
+    );
+  }
+  return new Date(result.ms);
 }
 
 /** True when the text is a real calendar date `YYYY-MM-DD`. */
@@ -376,9 +385,12 @@ export interface Month {
  * ```
  */
 export function parseMonth(value: string): Month {
-  const m = MONTH_TEXT.exec(value);
+  const m = typeof value === 'string' ? MONTH_TEXT.exec(value) : null;
   const month = m ? +m[2]! : 0;
-  if (!m || month < 1 || month > 12) throw new RangeError(`not a month in the form YYYY-MM: ${value}`);
+  if (!m || month < 1 || month > 12) {
+    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : String(value);
+    throw new InvalidMonthError(`not a month in the form YYYY-MM: ${shown}`, value);
+  }
   return { year: +m[1]!, month };
 }
 

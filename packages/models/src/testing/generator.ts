@@ -1,4 +1,5 @@
 import type { Payment, Prosthetic, Subscription, SupportTicket, User } from '../crm.js';
+import { InvalidArgumentError } from '../errors.js';
 import {
   SUBSCRIPTION_LIST_PRICES,
   type DeviceType,
@@ -140,10 +141,11 @@ export function generateDataset(options: DatasetOptions): Dataset {
     ...options,
   };
   if (!Number.isInteger(opts.users) || opts.users < 0)
-    throw new RangeError('users must be a non-negative integer');
+    throw new InvalidArgumentError('users', 'users must be a non-negative integer');
   if (!Number.isInteger(opts.months) || opts.months < 1)
-    throw new RangeError('months must be a positive integer');
-  if (opts.prosthesesPerUser < 1) throw new RangeError('prosthesesPerUser must be at least 1');
+    throw new InvalidArgumentError('months', 'months must be a positive integer');
+  if (opts.prosthesesPerUser < 1)
+    throw new InvalidArgumentError('prosthesesPerUser', 'prosthesesPerUser must be at least 1');
   const first = parseMonth(opts.start);
   const lastMonth = {
     year: first.year + Math.floor((first.month - 1 + opts.months - 1) / 12),
