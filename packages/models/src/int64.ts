@@ -1,5 +1,5 @@
 /**
- * 64-bit integers (docs/models.md, "Rules every path uses"): PostgreSQL `bigint`,
+ * 64-bit integers (packages/models/README.md, "Rules every path uses"): PostgreSQL `bigint`,
  * ClickHouse `Int64`/`UInt64`, Debezium `int64` (ids, `lsn`, `txId`, `ts_ns`).
  *
  * A JS number holds integers exactly only up to 2^53−1, so a 64-bit value is carried
