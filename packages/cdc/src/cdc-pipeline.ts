@@ -21,6 +21,7 @@ import {
 } from './decode-change.js';
 import type { DeadLetter, DeadLetterDestination } from './dead-letter.js';
 import { isMessageError } from './errors.js';
+import { BionicProError } from '@bionicpro/models';
 
 /** A Kafka message as the pipeline sees it. Offsets are decimal strings (normalised by the adapters). */
 export interface CdcMessage extends KafkaRecord {
@@ -330,7 +331,8 @@ export function createCdcPipeline(options: CdcPipelineOptions): CdcPipeline {
 
 const STOPPED: unique symbol = Symbol('stopped');
 
-class PipelineStopped extends Error {
+class PipelineStopped extends BionicProError {
+  readonly code = 'pipeline_stopped' as const;
   constructor() {
     super('pipeline stopped while retrying; the batch stays uncommitted and will be redelivered');
   }

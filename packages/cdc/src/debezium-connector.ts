@@ -11,6 +11,7 @@
  * sink's versions (snapshot reads below every streamed change) keep ClickHouse
  * free of duplicates and stale rows.
  */
+import { InvalidArgumentError } from '@bionicpro/models';
 import { randomUUID } from 'node:crypto';
 
 /** Connection to the source database. */
@@ -118,7 +119,10 @@ const QUALIFIED = /^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
 
 function assertQualified(name: string, what: string): string {
   if (!QUALIFIED.test(name))
-    throw new RangeError(`${what} must be schema.table with plain identifiers, got ${JSON.stringify(name)}`);
+    throw new InvalidArgumentError(
+      'tables',
+      `${what} must be schema.table with plain identifiers, got ${JSON.stringify(name)}`,
+    );
   return name;
 }
 
@@ -158,7 +162,8 @@ export interface SqlStatement {
  * ```
  */
 export function incrementalSnapshotSignal(options: SnapshotSignalOptions): SqlStatement {
-  if (options.tables.length === 0) throw new RangeError('incremental snapshot: name at least one table');
+  if (options.tables.length === 0)
+    throw new InvalidArgumentError('tables', 'incremental snapshot: name at least one table');
   const table = assertQualified(options.signalTable ?? DEFAULT_SIGNAL_TABLE, 'signal table');
   for (const t of options.tables) assertQualified(t, 'snapshot table');
   const data: Record<string, unknown> = {

@@ -221,6 +221,10 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
 function toText(bytes: string | Uint8Array, part: 'key' | 'value'): string {
   if (typeof bytes === 'string') return bytes;
+  if (!(bytes instanceof Uint8Array)) {
+    const got = bytes === null ? 'null' : Array.isArray(bytes) ? 'an array' : typeof bytes;
+    throw new EnvelopeError(`expected a string or Buffer, got ${got}`, [part]);
+  }
   try {
     return textDecoder.decode(bytes);
   } catch (cause) {

@@ -1,7 +1,9 @@
 /**
  * Errors of the CDC package. Each is a small class with a readonly `code` a
- * program can switch on, the offending `path` where one exists, and `cause`.
+ * program can switch on, the offending `path` where one exists, and `cause`;
+ * all extend `BionicProError` of `@bionicpro/models`.
  */
+import { BionicProError } from '@bionicpro/models';
 
 /** Where in a message a problem was found, e.g. `['payload', 'after', 'amount']`. */
 export type CdcPath = readonly (string | number)[];
@@ -14,26 +16,24 @@ function renderPath(path: CdcPath): string {
 }
 
 /** The Kafka record is not a Debezium message of any known form. */
-export class EnvelopeError extends Error {
+export class EnvelopeError extends BionicProError {
   readonly code = 'invalid_envelope' as const;
-  readonly path: CdcPath;
+  declare readonly path: CdcPath;
   constructor(message: string, path: CdcPath = [], options: { cause?: unknown } = {}) {
-    super(`${renderPath(path)}: ${message}`, options);
+    super(`${renderPath(path)}: ${message}`, { ...options, path });
     this.name = 'EnvelopeError';
-    this.path = path;
   }
 }
 
 /** A column value does not match its Debezium logical type. */
-export class DecodeError extends Error {
+export class DecodeError extends BionicProError {
   readonly code = 'decode_failed' as const;
-  readonly path: CdcPath;
+  declare readonly path: CdcPath;
   /** The Connect schema name or type the value was decoded as, e.g. `org.apache.kafka.connect.data.Decimal`. */
   readonly logicalType: string;
   constructor(message: string, path: CdcPath, logicalType: string, options: { cause?: unknown } = {}) {
-    super(`${renderPath(path)} (${logicalType}): ${message}`, options);
+    super(`${renderPath(path)} (${logicalType}): ${message}`, { ...options, path });
     this.name = 'DecodeError';
-    this.path = path;
     this.logicalType = logicalType;
   }
 }
@@ -45,16 +45,19 @@ export interface ChangeIssue {
   readonly message: string;
 }
 
-/** A decoded row does not match the `@bionicpro/models` schema of its table. */
-export class ChangeValidationError extends Error {
+/**
+ * A decoded row does not match the `@bionicpro/models` schema of its table. `path` is the
+ * first issue's path (every issue is in `issues`).
+ */
+export class ChangeValidationError extends BionicProError {
   readonly code = 'invalid_row' as const;
   readonly table: string;
   readonly issues: readonly ChangeIssue[];
   constructor(table: string, issues: readonly ChangeIssue[], options: { cause?: unknown } = {}) {
-    super(
-      `${table}: ${issues.map((issue) => `${renderPath(issue.path)}: ${issue.message}`).join('; ')}`,
-      options,
-    );
+    super(`${table}: ${issues.map((issue) => `${renderPath(issue.path)}: ${issue.message}`).join('; ')}`, {
+      ...options,
+      ...(issues[0] ? { path: issues[0].path } : {}),
+    });
     this.name = 'ChangeValidationError';
     this.table = table;
     this.issues = issues;
@@ -62,7 +65,7 @@ export class ChangeValidationError extends Error {
 }
 
 /** The Kafka Connect REST API answered with an error or the connector did not reach the wanted state. */
-export class ConnectError extends Error {
+export class ConnectError extends BionicProError {
   readonly code: 'connect_http' | 'connect_timeout' | 'connect_task_failed';
   /** HTTP status, when the error came from a response. */
   readonly status: number | undefined;
@@ -72,7 +75,7 @@ export class ConnectError extends Error {
     message: string,
     options: { status?: number; connector?: string; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    super(message, { cause: options.cause });
     this.name = 'ConnectError';
     this.code = code;
     this.status = options.status;
@@ -81,11 +84,11 @@ export class ConnectError extends Error {
 }
 
 /** The sink could not write a batch (ClickHouse refused it or was unreachable). */
-export class SinkError extends Error {
+export class SinkError extends BionicProError {
   readonly code: 'sink_write_failed' | 'sink_config' | 'sink_stopped';
   readonly table: string | undefined;
   constructor(code: SinkError['code'], message: string, options: { table?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    super(message, { cause: options.cause });
     this.name = 'SinkError';
     this.code = code;
     this.table = options.table;

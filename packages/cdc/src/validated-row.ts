@@ -25,6 +25,7 @@ import {
   DECIMAL_18_2_MAX_MINOR,
   isCalendarDate,
   isKnownNumberCheck,
+  isStorableText,
   Money,
   MoneyTotal,
   minorToMoney,
@@ -141,12 +142,17 @@ function fieldCode(schema: z.ZodType, facts: InputFacts, bind: Bind): FieldCode 
     const parse = bind(modelUuid);
     return (input, target) => [`${target} = ${parse}(${input});`, reject(`${target} === undefined`)];
   }
-  if (schema === Text) {
-    return (input, target) => [reject(`typeof ${input} !== 'string'`), `${target} = ${input};`];
-  }
-  if (schema === RequiredText) {
+  if (schema === Text || schema === RequiredText) {
+    // U+0000 is refused by the model (`invalid_text`); the general path reports it.
+    const storable = bind(isStorableText);
+    if (schema === Text) {
+      return (input, target) => [
+        reject(`typeof ${input} !== 'string' || !${storable}(${input})`),
+        `${target} = ${input};`,
+      ];
+    }
     return (input, target) => [
-      reject(`typeof ${input} !== 'string'`),
+      reject(`typeof ${input} !== 'string' || !${storable}(${input})`),
       `${target} = ${input}.trim();`,
       reject(`${target}.length === 0`),
     ];

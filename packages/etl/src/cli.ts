@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { MartTableName } from '@bionicpro/models';
+import { BionicProError, type MartTableName } from '@bionicpro/models';
 import { DEFAULT_MART_DATABASE, DEFAULT_RAW_DATABASE, type InsertBodyParams } from './clickhouse-load.js';
 import { EtlStepError, InputFileError, InvalidPeriodError } from './errors.js';
 import { readInputDirectory } from './input-files.js';
@@ -34,7 +34,7 @@ const MART_CHOICES = {
   telemetry_report: 'telemetry_report',
 } as const;
 
-class UsageError extends Error {
+class UsageError extends BionicProError {
   readonly code = 'usage' as const;
 }
 

@@ -4,7 +4,9 @@ import {
   type ClickHouseLike,
   type InsertBodyParams,
   JsonEachRowBuffer,
+  readMonth,
 } from './clickhouse-load.js';
+import { monthPeriod } from './period.js';
 
 const lines = (buffer: JsonEachRowBuffer) =>
   buffer
@@ -107,4 +109,54 @@ describe('BatchWriter', () => {
       if (withBody) expect(calls[0]!.settings).toEqual({ date_time_input_format: 'best_effort' });
     });
   }
+});
+
+describe('readMonth', () => {
+  it('prints money as two-decimal text, as every other output path does', async () => {
+    let sql = '';
+    const client = {
+      command: async () => ({}),
+      insert: async () => ({}),
+      // ClickHouse's JSON output of Decimal(18, 2): no trailing zeros.
+      query: async (p: { query: string }) => {
+        sql = p.query;
+        return {
+          json: async () => [
+            {
+              user_id: 1,
+              total_payments: '8997.3',
+              successful_payments: '2999',
+              arr: '0',
+              failed_payments_count: 3,
+            },
+            {
+              user_id: 2,
+              total_payments: '-12.05',
+              successful_payments: '0.1',
+              arr: null,
+              failed_payments_count: 0,
+            },
+          ],
+        };
+      },
+    } as unknown as ClickHouseLike;
+    const rows = await readMonth(client, 'report_user_monthly_metrics', monthPeriod('2024-01'), 'reports');
+    expect(sql).toContain('reports.report_user_monthly_metrics');
+    expect(rows).toEqual([
+      {
+        user_id: 1,
+        total_payments: '8997.30',
+        successful_payments: '2999.00',
+        arr: '0.00',
+        failed_payments_count: 3,
+      },
+      {
+        user_id: 2,
+        total_payments: '-12.05',
+        successful_payments: '0.10',
+        arr: null,
+        failed_payments_count: 0,
+      },
+    ]);
+  });
 });

@@ -9,6 +9,9 @@ import {
   type SourceTableName,
   tables,
   VERSION_COLUMN,
+  InvalidArgumentError,
+  DECIMAL_18_2_MAX_MINOR,
+  parseMoney,
 } from '@bionicpro/models';
 import { clickhouseTimestamp } from './kpi-sql.js';
 import type { MonthPeriod, TimeWindow } from './period.js';
@@ -251,7 +254,8 @@ export async function deleteRawWindow(
   options: { readonly database: string; readonly retry?: RetryPolicy; readonly period?: string },
 ): Promise<void> {
   const column = WINDOW_COLUMN[table];
-  if (column === undefined) throw new TypeError(`table ${table} has no time window column`);
+  if (column === undefined)
+    throw new InvalidArgumentError('table', `table ${table} has no time window column`);
   const qualified = qualifiedTableName(table, options.database);
   await withRetry(
     () =>
@@ -504,7 +508,12 @@ export async function removeOrphanTelemetry(
   );
 }
 
-/** Reads mart rows of one month back (Decimals as strings, counts as numbers). */
+/**
+ * Reads mart rows of one month back: counts as numbers, money as canonical two-decimal
+ * text (`"2999.00"`, `"8997.30"`, `"0.00"`) through `parseMoney` of `@bionicpro/models`,
+ * as every other output path prints it (ClickHouse writes `Decimal(18, 2)` without
+ * trailing zeros: `"2999"`, `"8997.3"`, `"0"`).
+ */
 export async function readMonth(
   client: ClickHouseLike,
   table: MartTableName,
@@ -518,5 +527,16 @@ export async function readMonth(
     format: 'JSONEachRow',
     clickhouse_settings: READ_SETTINGS,
   });
-  return result.json<Record<string, unknown>>();
+  const rows = await result.json<Record<string, unknown>>();
+  const money = columnsOf(tables[table])
+    .filter((c) => /^Decimal\(\d+, 2\)$/.test(c.ch))
+    .map((c) => c.name);
+  if (money.length === 0) return rows;
+  for (const row of rows) {
+    for (const name of money) {
+      const value = row[name];
+      if (typeof value === 'string') row[name] = parseMoney(value, DECIMAL_18_2_MAX_MINOR);
+    }
+  }
+  return rows;
 }

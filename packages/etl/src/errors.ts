@@ -1,10 +1,12 @@
 /**
  * Errors of the ETL package. Each is a small class with a readonly `code`, the
- * position or period it concerns, and the underlying `cause` when there is one.
+ * position or period it concerns, and the underlying `cause` when there is one;
+ * all extend `BionicProError` of `@bionicpro/models`.
  */
+import { BionicProError } from '@bionicpro/models';
 
 /** Rows promised sorted (`order: 'sorted'`) arrived out of order. */
-export class UnsortedInputError extends Error {
+export class UnsortedInputError extends BionicProError {
   readonly code = 'unsorted_input' as const;
   constructor(
     /** Table the rows belong to, e.g. `device_events`. */
@@ -14,19 +16,19 @@ export class UnsortedInputError extends Error {
     /** The order the rows were expected in, e.g. `(prosthetic_id, event_timestamp, id)`. */
     readonly expected: string,
   ) {
-    super(`${table}: row ${index} is out of order; input promised sorted by ${expected}`);
+    super(`${table}: row ${index} is out of order; input promised sorted by ${expected}`, { path: [index] });
     this.name = 'UnsortedInputError';
   }
 }
 
 /** A period argument (month, time window) was not valid. */
-export class InvalidPeriodError extends Error {
+export class InvalidPeriodError extends BionicProError {
   readonly code = 'invalid_period' as const;
   constructor(
     readonly value: string,
     readonly reason: string,
   ) {
-    super(`invalid period ${JSON.stringify(value)}: ${reason}`);
+    super(`invalid period ${JSON.stringify(value)}: ${reason}`, { path: ['period'] });
     this.name = 'InvalidPeriodError';
   }
 }
@@ -39,7 +41,7 @@ export type EtlStep = 'extract' | 'transform' | 'load' | 'pushdown' | 'prepare';
  * `transient` tells whether retries were attempted and exhausted (true) or the
  * error was permanent (false).
  */
-export class EtlStepError extends Error {
+export class EtlStepError extends BionicProError {
   readonly code = 'etl_step_failed' as const;
   constructor(
     readonly step: EtlStep,
@@ -59,7 +61,7 @@ export class EtlStepError extends Error {
       : '';
     super(
       `${step} of ${table} for ${period} failed${transient ? ` after ${attempts} attempts` : ''}: ${row}${reason}`,
-      { cause: options.cause },
+      { cause: options.cause, ...(options.row ? { path: [table, options.row.position] } : {}) },
     );
     this.name = 'EtlStepError';
     this.row = options.row;
@@ -70,7 +72,7 @@ export class EtlStepError extends Error {
 }
 
 /** A row of an input file (CLI `kpis --input DIR`) could not be read. */
-export class InputFileError extends Error {
+export class InputFileError extends BionicProError {
   readonly code = 'invalid_input_file' as const;
   constructor(
     readonly file: string,
@@ -80,7 +82,9 @@ export class InputFileError extends Error {
     readonly field: string | undefined,
     readonly reason: string,
   ) {
-    super(`${file}:${line}${field === undefined ? '' : `: field ${field}`}: ${reason}`);
+    super(`${file}:${line}${field === undefined ? '' : `: field ${field}`}: ${reason}`, {
+      path: field === undefined ? [file, line] : [file, line, field],
+    });
     this.name = 'InputFileError';
   }
 }

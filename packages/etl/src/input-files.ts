@@ -84,6 +84,8 @@ function csvCoercer(table: SourceTableName): (name: string, text: string) => unk
     const column = types.get(name);
     if (column === undefined) return text;
     if (text === '' && column.nullable) return null;
+    // 64-bit integers stay text (exact beyond 2^53; the models read canonical decimal text).
+    if (/^U?Int64$/.test(column.ch)) return text;
     if (/^(U?Int\d+|Float\d+)$/.test(column.ch)) {
       const n = Number(text);
       return text.trim() === '' || Number.isNaN(n) ? text : n;

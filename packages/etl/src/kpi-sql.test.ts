@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@bionicpro/models';
 import { describe, expect, it } from 'vitest';
 import { prostheticMonthlyMetricsSql } from './kpi-sql.js';
 
@@ -27,7 +28,7 @@ describe('prostheticMonthlyMetricsSql shard', () => {
     [{ count: 3, index: 3 }, /shard\.index must be an integer in \[0, 2\], got 3/],
     [{ count: 3, index: -1 }, /shard\.index must be an integer in \[0, 2\], got -1/],
   ])('rejects shard %j', (shard, message) => {
-    expect(() => prostheticMonthlyMetricsSql('2024-01', { shard })).toThrow(RangeError);
+    expect(() => prostheticMonthlyMetricsSql('2024-01', { shard })).toThrow(InvalidArgumentError);
     expect(() => prostheticMonthlyMetricsSql('2024-01', { shard })).toThrow(message);
   });
 });

@@ -1,4 +1,11 @@
-import { columnsOf, DELETED_COLUMN, type Month, qualifiedTableName, tables } from '@bionicpro/models';
+import {
+  columnsOf,
+  DELETED_COLUMN,
+  type Month,
+  qualifiedTableName,
+  tables,
+  InvalidArgumentError,
+} from '@bionicpro/models';
 import type { MonthPeriod } from './period.js';
 import { resolvePeriod } from './prosthetic-monthly-metrics.js';
 import type { ReportWindow } from './telemetry-report.js';
@@ -45,10 +52,14 @@ export interface ProstheticKpiSqlOptions extends KpiSqlOptions {
 /** Rejects a shard that is not `0 <= index < count` with integer values. */
 export function assertShard(shard: KpiShard): void {
   if (!Number.isSafeInteger(shard.count) || shard.count < 1) {
-    throw new RangeError(`shard.count must be an integer >= 1, got ${JSON.stringify(shard.count)}`);
+    throw new InvalidArgumentError(
+      'shard',
+      `shard.count must be an integer >= 1, got ${JSON.stringify(shard.count)}`,
+    );
   }
   if (!Number.isSafeInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
-    throw new RangeError(
+    throw new InvalidArgumentError(
+      'shard',
       `shard.index must be an integer in [0, ${shard.count - 1}], got ${JSON.stringify(shard.index)}`,
     );
   }

@@ -1,4 +1,10 @@
-import { DELETED_COLUMN, type MartTableName, qualifiedTableName, VERSION_COLUMN } from '@bionicpro/models';
+import {
+  DELETED_COLUMN,
+  type MartTableName,
+  qualifiedTableName,
+  VERSION_COLUMN,
+  InvalidArgumentError,
+} from '@bionicpro/models';
 import {
   BatchWriter,
   type ClickHouseLike,
@@ -129,7 +135,10 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
   const engine = options.engine ?? 'sql';
   const shardRows = options.pushdownShardRows ?? 500_000;
   if (!Number.isSafeInteger(shardRows) || shardRows < 1) {
-    throw new RangeError(`pushdownShardRows must be an integer >= 1, got ${JSON.stringify(shardRows)}`);
+    throw new InvalidArgumentError(
+      'pushdownShardRows',
+      `pushdownShardRows must be an integer >= 1, got ${JSON.stringify(shardRows)}`,
+    );
   }
   const layout = resolveLayout(options.layout);
   const marts = options.marts ?? ALL_MARTS;
@@ -443,7 +452,10 @@ export async function importTelemetryWindow(options: TelemetryWindowImportOption
   const start =
     options.start ?? (await readWatermark(options.clickhouse, 'telemetry_events', options.layout));
   if (start === undefined) {
-    throw new TypeError('importTelemetryWindow: no watermark stored yet; pass an explicit start');
+    throw new InvalidArgumentError(
+      'start',
+      'importTelemetryWindow: no watermark stored yet; pass an explicit start',
+    );
   }
   const window = timeWindow(start, options.end ?? new Date());
   const label = `${window.start.toISOString()}..${window.end.toISOString()}`;

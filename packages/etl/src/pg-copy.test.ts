@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@bionicpro/models';
 import { describe, expect, it } from 'vitest';
 import { compileCopyLineDecoder, CopyLineSplitter, unescapeCopyText } from './pg-copy.js';
 import { inlineParameters } from './postgres-extract.js';
@@ -12,9 +13,9 @@ describe('COPY text decoding', () => {
     { name: 'note', pg: 'text' },
   ]);
 
-  it('decodes numbers, booleans, NULL and text', () => {
+  it('decodes numbers, booleans, NULL and text; bigint stays exact decimal text', () => {
     expect(decode('7\t-3\t1.5\tt\t2026-09-01 00:00:00.007+00\thello')).toEqual({
-      id: 7,
+      id: '7',
       n: -3,
       x: 1.5,
       ok: true,
@@ -70,7 +71,7 @@ describe('inlineParameters', () => {
   });
   it('refuses missing and unsupported values', () => {
     expect(() => inlineParameters('a = $2', [1], quote)).toThrow(/\$2/);
-    expect(() => inlineParameters('a = $1', [{}], quote)).toThrow(TypeError);
-    expect(() => inlineParameters('a = $1', [Number.NaN], quote)).toThrow(TypeError);
+    expect(() => inlineParameters('a = $1', [{}], quote)).toThrow(InvalidArgumentError);
+    expect(() => inlineParameters('a = $1', [Number.NaN], quote)).toThrow(InvalidArgumentError);
   });
 });

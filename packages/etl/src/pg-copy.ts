@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@bionicpro/models';
 /**
  * `COPY (SELECT …) TO STDOUT` extraction: PostgreSQL streams the rows of one
  * statement in its text format, which is decoded here straight into the plain
@@ -14,11 +15,11 @@ export interface CopyColumn {
 type FieldDecoder = (text: string) => unknown;
 
 const decodeInt: FieldDecoder = (text) => Number(text);
-/** `bigint` becomes a number when it is a safe integer, else stays text (as `extractTypeParsers` does). */
-const decodeBigint: FieldDecoder = (text) => {
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : text;
-};
+/**
+ * `bigint` stays PostgreSQL's decimal text, which is already canonical: the models carry
+ * 64-bit integers as text (`Int64Text`), exact beyond 2^53 (as `extractTypeParsers` does).
+ */
+const decodeBigint: FieldDecoder = (text) => text;
 const decodeFloat: FieldDecoder = (text) => Number(text);
 const decodeBool: FieldDecoder = (text) => (text === 't' ? true : text === 'f' ? false : text);
 
@@ -102,7 +103,7 @@ export function compileCopyLineDecoder(columns: readonly CopyColumn[]): CopyLine
   const decoders = columns.map((c) => decoderOf(c.pg));
   const names = columns.map((c) => c.name);
   if (!names.every((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))) {
-    throw new TypeError(`COPY columns must be plain identifiers: ${names.join(', ')}`);
+    throw new InvalidArgumentError('columns', `COPY columns must be plain identifiers: ${names.join(', ')}`);
   }
   const n = columns.length;
   // One object literal per row: a single hidden class for the row parser to read.

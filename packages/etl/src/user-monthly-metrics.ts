@@ -1,4 +1,11 @@
-import { minorToMoney, moneyToMinor, type UserMonthlyMetrics } from '@bionicpro/models';
+import {
+  InvalidMoneyError,
+  minorToMoney,
+  tryParseMoneyMinor,
+  describeMoneyFailure,
+  DECIMAL_18_2_MAX_MINOR,
+  type UserMonthlyMetrics,
+} from '@bionicpro/models';
 import type { PaymentRow, SubscriptionRow, UserRow } from './kpi-inputs.js';
 import { type MonthlyTransformOptions, resolvePeriod } from './prosthetic-monthly-metrics.js';
 import { collectRows, type RowSource } from './row-source.js';
@@ -68,11 +75,11 @@ export function userMonthlyMetrics(
     if (t < period.startMs || t >= period.endMs) continue;
     const totalsOfUser = totalsOf(payment.user_id);
     if (payment.status === 'success') {
-      const amount = moneyToMinor(payment.amount);
+      const amount = rowMoney(payment.amount, 'payments', payment.id, 'amount');
       totalsOfUser.total += amount;
       totalsOfUser.successful += amount;
     } else if (payment.status === 'failed') {
-      totalsOfUser.total += moneyToMinor(payment.amount);
+      totalsOfUser.total += rowMoney(payment.amount, 'payments', payment.id, 'amount');
       totalsOfUser.failed += 1;
     } else if (payment.status === 'pending') {
       totalsOfUser.pending += 1;
@@ -89,7 +96,12 @@ export function userMonthlyMetrics(
     if (!active) continue;
     const totalsOfUser = totalsOf(subscription.user_id);
     totalsOfUser.activeSubscriptions += 1;
-    totalsOfUser.subscriptionCost += moneyToMinor(subscription.monthly_cost);
+    totalsOfUser.subscriptionCost += rowMoney(
+      subscription.monthly_cost,
+      'subscriptions',
+      subscription.id,
+      'monthly_cost',
+    );
   }
   const users = [...input.users].sort((a, b) => a.id - b.id);
   const out: UserMonthlyMetrics[] = [];
@@ -136,5 +148,19 @@ export async function userMonthlyMetricsAsync(
       payments: await collectRows(input.payments),
     },
     options,
+  );
+}
+
+/**
+ * Kopecks of a row's money column; a bad value throws {@link InvalidMoneyError} naming the
+ * table, the row's id and the column (path `[table, id, column]`), not only the value.
+ */
+function rowMoney(value: string, table: string, id: number, column: string): bigint {
+  const result = tryParseMoneyMinor(value, DECIMAL_18_2_MAX_MINOR);
+  if (result.ok) return result.minor;
+  throw new InvalidMoneyError(
+    `${table} row id ${id}: ${column}: ${describeMoneyFailure(result.reason, DECIMAL_18_2_MAX_MINOR)}, got ${JSON.stringify(String(value)).slice(0, 40)}`,
+    value,
+    { path: [table, id, column] },
   );
 }

@@ -1,17 +1,20 @@
 import type { z } from 'zod';
 import { columnTypeOf } from './column-types.js';
+import { BionicProError, InvalidArgumentError } from './errors.js';
 import { DELETED_COLUMN, type TableDefinition, VERSION_COLUMN } from './tables.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A table, database or cluster name was not a plain identifier. */
-export class InvalidIdentifierError extends Error {
+export class InvalidIdentifierError extends BionicProError {
   readonly code = 'invalid_identifier' as const;
   constructor(
     readonly kind: string,
     readonly value: string,
   ) {
-    super(`invalid ${kind} name ${JSON.stringify(value)}: expected letters, digits and underscores`);
+    super(`invalid ${kind} name ${JSON.stringify(value)}: expected letters, digits and underscores`, {
+      path: [kind],
+    });
     this.name = 'InvalidIdentifierError';
   }
 }
@@ -33,7 +36,7 @@ export interface ColumnDefinition {
 export function columnsOf(table: Pick<TableDefinition, 'name' | 'model'>): ColumnDefinition[] {
   return Object.entries(table.model.shape as Record<string, z.ZodType>).map(([name, schema]) => {
     const type = columnTypeOf(schema);
-    if (!type) throw new Error(`table ${table.name}: column ${name} has no storage type`);
+    if (!type) throw new InvalidArgumentError('table', `${table.name}: column ${name} has no storage type`);
     return { name, pg: type.pg, ch: type.ch, nullable: type.nullable };
   });
 }
@@ -53,7 +56,8 @@ export interface PostgresDdlOptions {
  * ```
  */
 export function postgresDdl(table: TableDefinition, options: PostgresDdlOptions = {}): string[] {
-  if (table.home === 'warehouse') throw new Error(`table ${table.name} lives only in ClickHouse`);
+  if (table.home === 'warehouse')
+    throw new InvalidArgumentError('table', `${table.name} lives only in ClickHouse`);
   const qualified = (name: string) =>
     options.schema ? `${assertIdentifier('schema', options.schema)}.${name}` : name;
   const identity = new Set(table.identity ?? []);

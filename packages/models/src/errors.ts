@@ -98,6 +98,116 @@ export class BatchValidationError extends BionicProError {
   }
 }
 
+/**
+ * An id in a path, query or body is not canonical decimal digits within its column's
+ * range (see {@link parseIdText}).
+ *
+ * @example
+ * ```ts
+ * import { InvalidIdError, parseIdText } from '@bionicpro/models';
+ * try { parseIdText('0x2', { name: 'user_id' }); } catch (e) {
+ *   if (e instanceof InvalidIdError) console.log(e.code, e.path); // invalid_id ['user_id']
+ * }
+ * ```
+ */
+export class InvalidIdError extends BionicProError {
+  readonly code = 'invalid_id' as const;
+  /** The text or value refused. */
+  readonly input: unknown;
+  constructor(
+    message: string,
+    input: unknown,
+    options: { path?: readonly (string | number)[]; cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.name = 'InvalidIdError';
+    this.input = input;
+  }
+}
+
+/** A money value is not exact decimal text within its column (see `tryParseMoneyMinor`). */
+export class InvalidMoneyError extends BionicProError {
+  readonly code = 'invalid_money' as const;
+  readonly input: unknown;
+  constructor(
+    message: string,
+    input: unknown,
+    options: { path?: readonly (string | number)[]; cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.name = 'InvalidMoneyError';
+    this.input = input;
+  }
+}
+
+/** A timestamp is not an ISO-8601 instant (`invalid_timestamp`) or lies outside the stored range (`timestamp_out_of_range`). */
+export class InvalidTimestampError extends BionicProError {
+  readonly code: 'invalid_timestamp' | 'timestamp_out_of_range';
+  readonly input: unknown;
+  constructor(
+    code: InvalidTimestampError['code'],
+    message: string,
+    input: unknown,
+    options: { path?: readonly (string | number)[]; cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.name = 'InvalidTimestampError';
+    this.code = code;
+    this.input = input;
+  }
+}
+
+/** A month is not `YYYY-MM` with a month 01–12. */
+export class InvalidMonthError extends BionicProError {
+  readonly code = 'invalid_month' as const;
+  readonly input: unknown;
+  constructor(
+    message: string,
+    input: unknown,
+    options: { path?: readonly (string | number)[]; cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.name = 'InvalidMonthError';
+    this.input = input;
+  }
+}
+
+/**
+ * An argument of a public function is not acceptable (an option out of range, a value of
+ * the wrong kind). `argument` names it (so does the message); `path` is `[argument]`.
+ *
+ * @example
+ * ```ts
+ * import { InvalidArgumentError, multiplyMoney } from '@bionicpro/models';
+ * try { multiplyMoney('1.00', 1.5); } catch (e) {
+ *   if (e instanceof InvalidArgumentError) console.log(e.argument); // 'factor'
+ * }
+ * ```
+ */
+export class InvalidArgumentError extends BionicProError {
+  readonly code = 'invalid_argument' as const;
+  constructor(
+    readonly argument: string,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, { ...options, path: [argument] });
+    this.name = 'InvalidArgumentError';
+  }
+}
+
+/** A column name that the table (or report table) does not have. */
+export class UnknownColumnError extends BionicProError {
+  readonly code = 'unknown_column' as const;
+  constructor(
+    readonly table: string,
+    readonly column: string,
+  ) {
+    super(`table ${table} has no column ${JSON.stringify(column)}`, { path: [column] });
+    this.name = 'UnknownColumnError';
+  }
+}
+
 export function formatPath(path: readonly (string | number)[]): string {
   if (path.length === 0) return '(root)';
   return path

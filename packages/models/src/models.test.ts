@@ -9,6 +9,7 @@ import {
   TelemetryEvent,
   withEventUuid,
 } from './telemetry.js';
+import { createRowParser, safeParseRow } from './row-parser.js';
 import { lenientModel, validateBatch, validateRow } from './validate.js';
 
 const uuid = '6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f';
@@ -142,7 +143,7 @@ describe('CRM models', () => {
     expect(SupportTicket.parse(valid.ticket).resolved_at).toBeNull();
     expect(DeviceEvent.parse(valid.device).response_time_ms).toBeNull();
     expect(BatteryMetric.parse(valid.battery).current_ma).toBe(-420.5);
-    expect(TelemetryEvent.parse(valid.telemetry).id).toBe(Number.MAX_SAFE_INTEGER);
+    expect(TelemetryEvent.parse(valid.telemetry).id).toBe('9007199254740991');
   });
 
   it.each([
@@ -183,7 +184,14 @@ describe('CRM models', () => {
       'payment_date',
       'invalid_timestamp',
     ],
-    ['an id beyond 2^53', TelemetryEvent, { ...valid.telemetry, id: '9007199254740993' }, 'id', 'invalid_id'],
+    [
+      'an id beyond 2^63-1',
+      TelemetryEvent,
+      { ...valid.telemetry, id: '9223372036854775808' },
+      'id',
+      'invalid_id',
+    ],
+    ['an id in exponent form', TelemetryEvent, { ...valid.telemetry, id: '1e3' }, 'id', 'invalid_id'],
     [
       'a bad UUID',
       TelemetryEvent,
@@ -219,12 +227,28 @@ describe('CRM models', () => {
     }
   });
 
-  it('accepts bigint ids as numbers, bigints or decimal strings and names ids beyond 2^53-1', () => {
-    expect(TelemetryEvent.parse({ ...valid.telemetry, id: 42n }).id).toBe(42);
-    expect(TelemetryEvent.parse({ ...valid.telemetry, id: '42' }).id).toBe(42);
-    expect(() => validateRow(TelemetryEvent, { ...valid.telemetry, id: 9007199254740993n })).toThrow(
-      /id: id 9007199254740993 is beyond 2\^53-1/,
+  it('accepts bigint ids as numbers, bigints or decimal strings and returns exact decimal text', () => {
+    expect(TelemetryEvent.parse({ ...valid.telemetry, id: 42n }).id).toBe('42');
+    expect(TelemetryEvent.parse({ ...valid.telemetry, id: 42 }).id).toBe('42');
+    expect(TelemetryEvent.parse({ ...valid.telemetry, id: '42' }).id).toBe('42');
+    expect(TelemetryEvent.parse({ ...valid.telemetry, id: 9007199254740993n }).id).toBe('9007199254740993');
+    expect(() => validateRow(TelemetryEvent, { ...valid.telemetry, id: 2 ** 53 })).toThrow(
+      /id: expected an id from 1 to 9223372036854775807; a JS number beyond 2\^53-1/,
     );
+  });
+
+  it.each([
+    ['9223372036854775807', '9223372036854775807'],
+    ['9007199254740993', '9007199254740993'],
+    [9223372036854775807n, '9223372036854775807'],
+  ])('keeps the bigint id %s exact through validateRow and validateBatch', (id, text) => {
+    expect(validateRow(TelemetryEvent, { ...valid.telemetry, id }).id).toBe(text);
+    const batch = validateBatch(TelemetryEvent, [
+      { ...valid.telemetry, id },
+      { ...valid.telemetry, id: '0' },
+    ]);
+    expect(batch.valid.map((row) => row.id)).toEqual([text]);
+    expect(batch.rejected.map((row) => [row.index, row.issues[0]?.code])).toEqual([[1, 'invalid_id']]);
   });
 
   it('reports a missing field as required', () => {
@@ -317,5 +341,56 @@ describe('report DTOs', () => {
     const result = TelemetryReport.safeParse(report);
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path).toEqual(['total_events']);
+  });
+});
+
+describe('text fields refuse U+0000 (PostgreSQL text cannot store it)', () => {
+  it.each([
+    ['a Text column', SupportTicket, { ...valid.ticket, description: 'a\u0000b' }, 'description'],
+    ['a RequiredText column', SupportTicket, { ...valid.ticket, title: 'Grip\u0000' }, 'title'],
+    ['an optional Text column', Payment, { ...valid.payment, description: '\u0000' }, 'description'],
+    ['an Email column', User, { ...valid.user, email: 'ivan\u0000@example.ru' }, 'email'],
+    [
+      'a telemetry RequiredText column',
+      TelemetryEvent,
+      { ...valid.telemetry, muscle_group: '\u0000' },
+      'muscle_group',
+    ],
+    ['an incoming user', IncomingUser, { name: 'Ivan\u0000', email: 'ivan@example.ru' }, 'name'],
+    [
+      'an incoming telemetry event',
+      IncomingTelemetryEvent,
+      (({ id: _id, saved_ts: _saved, ...rest }) => ({ ...rest, muscle_group: 'flexor\u0000' }))(
+        valid.telemetry,
+      ),
+      'muscle_group',
+    ],
+  ])('in %s, with the code invalid_text naming the field', (_name, schema, value, field) => {
+    for (const run of [
+      () => validateRow(schema, value),
+      () => createRowParser(schema)(value),
+      () => {
+        const { rejected } = validateBatch(schema, [value]);
+        throw new ModelValidationError(rejected[0]?.issues ?? []);
+      },
+    ]) {
+      try {
+        run();
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ModelValidationError);
+        const issues = (error as ModelValidationError).issues;
+        expect(issues).toEqual([
+          { path: [field], code: 'invalid_text', message: expect.stringMatching(/U\+0000.*PostgreSQL/) },
+        ]);
+      }
+    }
+    expect(safeParseRow(schema, value).success).toBe(false);
+  });
+
+  it('keeps other control characters, which PostgreSQL stores', () => {
+    expect(validateRow(SupportTicket, { ...valid.ticket, description: 'tab\there\u0001' }).description).toBe(
+      'tab\there\u0001',
+    );
   });
 });

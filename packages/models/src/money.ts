@@ -1,3 +1,5 @@
+import { InvalidArgumentError, InvalidMoneyError } from './errors.js';
+
 /**
  * Exact money (SPEC §2): numeric(10,2) travels as a decimal string or integer
  * minor units (kopecks), never as a binary float. Arithmetic is done on bigint
@@ -55,7 +57,7 @@ export function describeMoneyFailure(reason: MoneyParseFailure, maxMinor = NUMER
 }
 
 /**
- * Kopecks of a money value; throws a `RangeError` naming the problem.
+ * Kopecks of a money value; throws {@link InvalidMoneyError} (code `invalid_money`) naming the problem.
  *
  * @example
  * ```ts
@@ -65,7 +67,12 @@ export function describeMoneyFailure(reason: MoneyParseFailure, maxMinor = NUMER
  */
 export function moneyToMinor(value: string | bigint, maxMinor = DECIMAL_18_2_MAX_MINOR): bigint {
   const result = tryParseMoneyMinor(value, maxMinor);
-  if (!result.ok) throw new RangeError(`${describeMoneyFailure(result.reason, maxMinor)}: ${String(value)}`);
+  if (!result.ok) {
+    throw new InvalidMoneyError(
+      `${describeMoneyFailure(result.reason, maxMinor)}: ${describeMoneyInput(value)}`,
+      value,
+    );
+  }
   return result.minor;
 }
 
@@ -108,7 +115,9 @@ export function sumMoney(values: Iterable<string | bigint>): string {
 
 /** Exact product of money and an integer factor (e.g. ARR = monthly × 12). */
 export function multiplyMoney(value: string | bigint, factor: number): string {
-  if (!Number.isSafeInteger(factor)) throw new RangeError(`money factor must be an integer, got ${factor}`);
+  if (!Number.isSafeInteger(factor)) {
+    throw new InvalidArgumentError('factor', `money factor must be an integer, got ${factor}`);
+  }
   return minorToMoney(moneyToMinor(value) * BigInt(factor));
 }
 
@@ -117,4 +126,11 @@ export function moneyRatio(numerator: string | bigint, denominator: string | big
   const d = moneyToMinor(denominator);
   if (d === 0n) return null;
   return Number(moneyToMinor(numerator)) / Number(d);
+}
+
+function describeMoneyInput(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  return String(value);
 }

@@ -4,6 +4,7 @@ import { minorToMoney, tryParseMoneyMinor, NUMERIC_10_2_MAX_MINOR, DECIMAL_18_2_
 import {
   bigIdValue,
   BigId,
+  isStorableText,
   Bool,
   CalendarDate,
   Money,
@@ -51,10 +52,10 @@ function compileField(schema: z.ZodType): FieldParser {
     return (v) => bigIdValue(v) ?? FAIL;
   }
   if (schema === Uuid) return parseUuid;
-  if (schema === Text) return (v) => (typeof v === 'string' ? v : FAIL);
+  if (schema === Text) return (v) => (typeof v === 'string' && isStorableText(v) ? v : FAIL);
   if (schema === RequiredText) {
     return (v) => {
-      if (typeof v !== 'string') return FAIL;
+      if (typeof v !== 'string' || !isStorableText(v)) return FAIL;
       const trimmed = v.trim();
       return trimmed.length > 0 ? trimmed : FAIL;
     };

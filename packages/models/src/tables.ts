@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { UnknownColumnError } from './errors.js';
 import { Payment, Prosthetic, Subscription, SupportTicket, User } from './crm.js';
 import { ProstheticMonthlyMetrics, UserMonthlyMetrics, UserProsthesisHourlyStats } from './marts.js';
 import { BatteryMetric, DeviceEvent, TelemetryEvent } from './telemetry.js';
@@ -57,7 +58,7 @@ function defineTable<M extends z.ZodObject, H extends TableHome>(
     ...(definition.indexes ?? []).flat(),
   ];
   for (const column of named) {
-    if (!columns.includes(column)) throw new Error(`table ${definition.name}: unknown column ${column}`);
+    if (!columns.includes(column)) throw new UnknownColumnError(definition.name, column);
   }
   return definition;
 }

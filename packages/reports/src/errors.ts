@@ -1,5 +1,8 @@
+import { BionicProError } from '@bionicpro/models';
+
 /**
- * Error classes of @bionicpro/reports. Every class carries a readonly `code`,
+ * Error classes of @bionicpro/reports, all extending `BionicProError` of
+ * `@bionicpro/models`. Every class carries a readonly `code`,
  * and the access-control errors carry the HTTP status a service should answer
  * with, so a thin HTTP adapter maps them without inspecting messages.
  */
@@ -29,7 +32,7 @@ export type AuthenticationFailure =
  * }
  * ```
  */
-export class AuthenticationError extends Error {
+export class AuthenticationError extends BionicProError {
   readonly code = 'authentication_failed' as const;
   readonly status = 401 as const;
   override readonly name = 'AuthenticationError';
@@ -55,7 +58,7 @@ export type AccessDenialReason = 'other_subject' | 'unknown_subject';
  * if (err instanceof AccessDeniedError) return new Response(null, { status: err.status });
  * ```
  */
-export class AccessDeniedError extends Error {
+export class AccessDeniedError extends BionicProError {
   readonly code = 'access_denied' as const;
   readonly status = 403 as const;
   override readonly name = 'AccessDeniedError';
@@ -73,7 +76,7 @@ export class AccessDeniedError extends Error {
  * new ReportParameterError('month', 'expected YYYY-MM', '2024-13');
  * ```
  */
-export class ReportParameterError extends Error {
+export class ReportParameterError extends BionicProError {
   readonly code = 'invalid_report_parameter' as const;
   readonly status = 400 as const;
   override readonly name = 'ReportParameterError';
@@ -81,8 +84,9 @@ export class ReportParameterError extends Error {
     readonly parameter: string,
     readonly reason: string,
     readonly value?: unknown,
+    options: { cause?: unknown } = {},
   ) {
-    super(`invalid report parameter "${parameter}": ${reason}`);
+    super(`invalid report parameter "${parameter}": ${reason}`, { path: [parameter], cause: options.cause });
   }
 }
 
@@ -96,7 +100,7 @@ export class ReportParameterError extends Error {
  * reportQuery(table, {} as never); // throws UnscopedQueryError
  * ```
  */
-export class UnscopedQueryError extends Error {
+export class UnscopedQueryError extends BionicProError {
   readonly code = 'unscoped_query' as const;
   override readonly name = 'UnscopedQueryError';
   constructor(detail: string) {
@@ -113,7 +117,7 @@ export class UnscopedQueryError extends Error {
  * if (err instanceof ReportAssemblyError) console.error(err.report, err.issues);
  * ```
  */
-export class ReportAssemblyError extends Error {
+export class ReportAssemblyError extends BionicProError {
   readonly code = 'report_assembly_failed' as const;
   override readonly name = 'ReportAssemblyError';
   constructor(
@@ -141,7 +145,7 @@ export class ReportAssemblyError extends Error {
  * if (err instanceof ReportNotFoundError) return new Response(null, { status: 404 });
  * ```
  */
-export class ReportNotFoundError extends Error {
+export class ReportNotFoundError extends BionicProError {
   readonly code = 'report_not_found' as const;
   readonly status = 404 as const;
   override readonly name = 'ReportNotFoundError';

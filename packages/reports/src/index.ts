@@ -14,7 +14,7 @@ export {
   ReportParameterError,
   UnscopedQueryError,
 } from './errors.js';
-export { reportErrorResponse } from './error-response.js';
+export { MAX_ERROR_ISSUES, reportErrorResponse } from './error-response.js';
 export {
   createJwksKeyStore,
   type JwksFetchOutcome,

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@bionicpro/models';
 import {
   type CryptoKey,
   createLocalJWKSet,
@@ -65,7 +66,7 @@ type LocalSet = ReturnType<typeof createLocalJWKSet>;
 export function createJwksKeyStore(options: JwksKeyStoreOptions): JwksKeyStore {
   const url = new URL(options.url);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError(`JWKS url must be http(s), got ${url.protocol}`);
+    throw new InvalidArgumentError('url', `JWKS url must be http(s), got ${url.protocol}`);
   }
   const maxAgeMs = nonNegative(options.maxAgeMs, 600_000, 'maxAgeMs');
   const minRefetchIntervalMs = nonNegative(options.minRefetchIntervalMs, 30_000, 'minRefetchIntervalMs');
@@ -186,7 +187,8 @@ export function createJwksKeyStore(options: JwksKeyStoreOptions): JwksKeyStore {
 
 function nonNegative(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be a non-negative number`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new InvalidArgumentError(`${name}`, `${name} must be a non-negative number`);
   return value;
 }
 

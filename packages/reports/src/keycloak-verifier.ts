@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@bionicpro/models';
 import { errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { type AuthenticationFailure, AuthenticationError } from './errors.js';
 import { createJwksKeyStore, type JwksKeyStore, type JwksKeyStoreOptions } from './jwks-key-store.js';
@@ -96,19 +97,22 @@ export function createKeycloakVerifier(options: KeycloakVerifierOptions): Keyclo
   const issuer = requireNonEmpty(options.issuer, 'issuer');
   const audience = toList(options.audience, 'audience');
   const algorithms = [...(options.algorithms ?? ALLOWED_TOKEN_ALGORITHMS)];
-  if (algorithms.length === 0) throw new TypeError('algorithms must not be empty');
+  if (algorithms.length === 0) throw new InvalidArgumentError('algorithms', 'algorithms must not be empty');
   for (const alg of algorithms) {
     if (!(ALLOWED_TOKEN_ALGORITHMS as readonly string[]).includes(alg)) {
-      throw new TypeError(`algorithm ${JSON.stringify(alg)} is not allowed; use one of RS256, PS256, ES256`);
+      throw new InvalidArgumentError(
+        'algorithms',
+        `algorithm ${JSON.stringify(alg)} is not allowed; use one of RS256, PS256, ES256`,
+      );
     }
   }
   const clockToleranceSec = options.clockToleranceSec ?? 30;
   if (!Number.isFinite(clockToleranceSec) || clockToleranceSec < 0 || clockToleranceSec > 300) {
-    throw new TypeError('clockToleranceSec must be between 0 and 300');
+    throw new InvalidArgumentError('clockToleranceSec', 'clockToleranceSec must be between 0 and 300');
   }
   const subjectClaim = options.subjectClaim ?? 'sub';
   if (subjectClaim !== 'sub' && subjectClaim !== 'preferred_username') {
-    throw new TypeError(`subjectClaim must be "sub" or "preferred_username"`);
+    throw new InvalidArgumentError('subjectClaim', `subjectClaim must be "sub" or "preferred_username"`);
   }
   const adminRoles = new Set(options.adminRoles ?? ['reports_admin']);
   const authorizedParty =
@@ -253,14 +257,14 @@ function toAuthenticationError(error: unknown): AuthenticationError {
 
 function requireNonEmpty(value: string, name: string): string {
   if (typeof value !== 'string' || value.trim() === '')
-    throw new TypeError(`${name} must be a non-empty string`);
+    throw new InvalidArgumentError(`${name}`, `${name} must be a non-empty string`);
   return value;
 }
 
 function toList(value: string | readonly string[], name: string): string[] {
   const list = typeof value === 'string' ? [value] : [...value];
   if (list.length === 0 || list.some((v) => typeof v !== 'string' || v === '')) {
-    throw new TypeError(`${name} must be a non-empty string or list of strings`);
+    throw new InvalidArgumentError(`${name}`, `${name} must be a non-empty string or list of strings`);
   }
   return list;
 }

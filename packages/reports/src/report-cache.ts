@@ -1,4 +1,5 @@
-import { parseMonth, monthRange } from '@bionicpro/models';
+import { InvalidArgumentError, isCalendarDate, monthRange, parseMonth } from '@bionicpro/models';
+import { ReportParameterError } from './errors.js';
 import { assertReportScope, type ReportScope } from './report-scope.js';
 
 /**
@@ -50,8 +51,9 @@ export interface ReportCache<V> {
 export function reportCacheKey(key: ReportCacheKey): string {
   const userId = assertReportScope(key.scope);
   if (typeof key.report !== 'string' || key.report === '')
-    throw new TypeError('cache key needs a report name');
-  if (typeof key.dataVersion !== 'string') throw new TypeError('cache key needs a data version');
+    throw new InvalidArgumentError('key', 'cache key needs a report name');
+  if (typeof key.dataVersion !== 'string')
+    throw new InvalidArgumentError('key', 'cache key needs a data version');
   const edge = (d: Date | null) => (d === null ? '-' : d.toISOString());
   return ['u', String(userId), key.report, edge(key.period.from), edge(key.period.to), key.dataVersion]
     .map(encodeURIComponent)
@@ -67,7 +69,13 @@ export function reportCacheKey(key: ReportCacheKey): string {
  * ```
  */
 export function monthPeriod(month: string): ReportPeriod {
-  const { start, end } = monthRange(parseMonth(month));
+  let parsed: ReturnType<typeof parseMonth>;
+  try {
+    parsed = parseMonth(month);
+  } catch (cause) {
+    throw new ReportParameterError('month', 'expected a month YYYY-MM', month, { cause });
+  }
+  const { start, end } = monthRange(parsed);
   return { from: start, to: end };
 }
 
@@ -80,8 +88,10 @@ export function monthPeriod(month: string): ReportPeriod {
  * ```
  */
 export function dayPeriod(date: string): ReportPeriod {
+  if (typeof date !== 'string' || !isCalendarDate(date)) {
+    throw new ReportParameterError('date', 'expected a date YYYY-MM-DD', date);
+  }
   const from = new Date(`${date}T00:00:00.000Z`);
-  if (Number.isNaN(from.getTime())) throw new RangeError(`not a date: ${date}`);
   return { from, to: new Date(from.getTime() + 86_400_000) };
 }
 
@@ -132,7 +142,7 @@ export interface MemoryReportCache<V> extends ReportCache<V> {
 export function createMemoryReportCache<V>(options: MemoryReportCacheOptions = {}): MemoryReportCache<V> {
   const maxEntries = options.maxEntries ?? 10_000;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
-    throw new TypeError('maxEntries must be a positive integer');
+    throw new InvalidArgumentError('maxEntries', 'maxEntries must be a positive integer');
   const ttlMs = options.ttlMs;
   const now = options.now ?? Date.now;
   const entries = new Map<string, Entry<V>>();

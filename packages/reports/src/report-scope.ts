@@ -1,3 +1,4 @@
+import { ID_MAX, InvalidIdError, parseIdText } from '@bionicpro/models';
 import {
   AccessDeniedError,
   AuthenticationError,
@@ -96,8 +97,10 @@ export function assertReportScope(scope: unknown): number {
 }
 
 /**
- * Parses a user id from a path or body: a positive safe integer, given as a
- * number or a string of digits; anything else is a {@link ReportParameterError}.
+ * Parses a user id from a path, query or body: an integer id of the `users` table (1 …
+ * 2^31−1), given as a number or as canonical decimal digits (`parseIdText` of
+ * `@bionicpro/models`: no sign, leading zero, exponent, spaces or hex); anything else is a
+ * {@link ReportParameterError} naming the parameter, whose `cause` is the `InvalidIdError`.
  *
  * @example
  * ```ts
@@ -105,16 +108,20 @@ export function assertReportScope(scope: unknown): number {
  * ```
  */
 export function parseUserId(value: unknown, parameter = 'user_id'): number {
-  const n =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string' && /^[0-9]{1,16}$/.test(value)
-        ? Number(value)
-        : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new ReportParameterError(parameter, 'expected a positive integer', value);
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value) && value >= 1 && value <= ID_MAX) return value;
+    throw new ReportParameterError(parameter, `expected an integer id from 1 to ${ID_MAX}`, value);
   }
-  return n;
+  if (typeof value !== 'string') {
+    throw new ReportParameterError(parameter, `expected an integer id from 1 to ${ID_MAX}`, value);
+  }
+  try {
+    return parseIdText(value, { max: ID_MAX, name: parameter });
+  } catch (cause) {
+    const reason =
+      cause instanceof InvalidIdError ? cause.message.replace(`${parameter}: `, '') : String(cause);
+    throw new ReportParameterError(parameter, reason, value, { cause });
+  }
 }
 
 function makeScope(userId: number, grantedBy: ReportScope['grantedBy']): ReportScope {

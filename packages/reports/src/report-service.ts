@@ -1,9 +1,10 @@
-import type {
-  DailyReport,
-  ReportDates,
-  ReportsOverview,
-  TelemetryReport,
-  UserMonthlyReport,
+import {
+  InvalidArgumentError,
+  type DailyReport,
+  type ReportDates,
+  type ReportsOverview,
+  type TelemetryReport,
+  type UserMonthlyReport,
 } from '@bionicpro/models';
 import { ReportNotFoundError } from './errors.js';
 import type { ReportSubject } from './keycloak-verifier.js';
@@ -70,7 +71,8 @@ export async function runQuery(client: ReportQueryClient, compiled: CompiledQuer
     ...(hasInlineReportSettings(compiled) ? {} : { clickhouse_settings: { ...REPORT_QUERY_SETTINGS } }),
   });
   const rows = await result.json();
-  if (!Array.isArray(rows)) throw new TypeError('expected JSONEachRow rows from the client');
+  if (!Array.isArray(rows))
+    throw new InvalidArgumentError('rows', 'expected JSONEachRow rows from the client');
   return rows;
 }
 

@@ -1,4 +1,10 @@
-import { assertIdentifier, DELETED_COLUMN, type TableDefinition, tables } from '@bionicpro/models';
+import {
+  assertIdentifier,
+  DELETED_COLUMN,
+  type TableDefinition,
+  tables,
+  InvalidArgumentError,
+} from '@bionicpro/models';
 
 /**
  * A ClickHouse table a report reads, with what a scoped query needs to know:
@@ -50,7 +56,8 @@ export function reportTable(definition: TableDefinition, options: ReportTableOpt
   const columns = new Set(Object.keys(definition.model.shape));
   const userColumn = definition.name === 'users' ? 'id' : 'user_id';
   if (!columns.has(userColumn) || definition.clickhouse.orderBy[0] !== userColumn) {
-    throw new TypeError(
+    throw new InvalidArgumentError(
+      'definition',
       `table ${definition.name} cannot be read per user: its ORDER BY must start with ${userColumn}`,
     );
   }

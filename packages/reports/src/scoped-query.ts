@@ -1,4 +1,4 @@
-import { assertIdentifier } from '@bionicpro/models';
+import { assertIdentifier, InvalidArgumentError, UnknownColumnError } from '@bionicpro/models';
 import { UnscopedQueryError } from './errors.js';
 import type { ReportScope } from './report-scope.js';
 import { assertReportScope } from './report-scope.js';
@@ -134,7 +134,8 @@ export function compileWithSettings(body: SqlFragment): CompiledQuery {
  */
 export function scopedQuery(table: ReportTable, scope: ReportScope): ScopedQuery {
   const userId = assertReportScope(scope);
-  if (!table || typeof table.userColumn !== 'string') throw new TypeError('scopedQuery needs a ReportTable');
+  if (!table || typeof table.userColumn !== 'string')
+    throw new InvalidArgumentError('table', 'scopedQuery needs a ReportTable');
   return build({
     table,
     userId,
@@ -151,10 +152,10 @@ function build(state: QueryState): ScopedQuery {
   const expr = (e: SelectExpression): SqlFragment => {
     if (isSqlFragment(e)) return e;
     if (typeof e === 'string') {
-      if (!state.table.columns.has(e)) throw new TypeError(`table ${state.table.name} has no column ${e}`);
+      if (!state.table.columns.has(e)) throw new UnknownColumnError(state.table.name, e);
       return column(e);
     }
-    throw new TypeError('expected a column name or an sql`` fragment');
+    throw new InvalidArgumentError('column', 'expected a column name or an sql`` fragment');
   };
   const aliased = (columns: Readonly<Record<string, SelectExpression>>) =>
     Object.entries(columns).map(([alias, e]) => {
@@ -171,14 +172,16 @@ function build(state: QueryState): ScopedQuery {
     having: (condition) =>
       build({ ...state, having: [...state.having, requireFragment(condition, 'having')] }),
     orderBy: (expression, direction = 'ASC') => {
-      if (direction !== 'ASC' && direction !== 'DESC') throw new TypeError('direction must be ASC or DESC');
+      if (direction !== 'ASC' && direction !== 'DESC')
+        throw new InvalidArgumentError('direction', 'direction must be ASC or DESC');
       return build({
         ...state,
         orderBy: [...state.orderBy, sql`${expr(expression)} ${trustedSql(direction)}`],
       });
     },
     limit: (rows) => {
-      if (!Number.isSafeInteger(rows) || rows <= 0) throw new TypeError('limit must be a positive integer');
+      if (!Number.isSafeInteger(rows) || rows <= 0)
+        throw new InvalidArgumentError('limit', 'limit must be a positive integer');
       return build({ ...state, limit: rows });
     },
     aliases: state.select.map(([alias]) => alias),
@@ -191,7 +194,8 @@ function build(state: QueryState): ScopedQuery {
 }
 
 function toFragment(state: QueryState, expr: (e: SelectExpression) => SqlFragment): SqlFragment {
-  if (state.select.length === 0) throw new TypeError('a report query needs at least one output column');
+  if (state.select.length === 0)
+    throw new InvalidArgumentError('select', 'a report query needs at least one output column');
   const { table } = state;
   const selectList = joinSql(
     state.select.map(([alias, e]) =>
@@ -233,12 +237,14 @@ function toFragment(state: QueryState, expr: (e: SelectExpression) => SqlFragmen
 }
 
 function requireFragment(value: SqlValue, clause: string): SqlFragment {
-  if (!isSqlFragment(value)) throw new TypeError(`${clause} expects an sql\`\` fragment`);
+  if (!isSqlFragment(value))
+    throw new InvalidArgumentError(`${clause}`, `${clause} expects an sql\`\` fragment`);
   return value;
 }
 
 function assertPositive(userId: number): number {
-  if (!Number.isSafeInteger(userId) || userId <= 0) throw new TypeError('scope user id must be positive');
+  if (!Number.isSafeInteger(userId) || userId <= 0)
+    throw new InvalidArgumentError('scope', 'scope user id must be positive');
   return userId;
 }
 
@@ -259,13 +265,14 @@ function assertPositive(userId: number): number {
  */
 export function unionAll(parts: Readonly<Record<string, ScopedQuery>>): CompiledQuery {
   const entries = Object.entries(parts);
-  if (entries.length === 0) throw new TypeError('unionAll needs at least one query');
+  if (entries.length === 0) throw new InvalidArgumentError('queries', 'unionAll needs at least one query');
   const aliases: string[] = [];
   for (const [name, query] of entries) {
     assertIdentifier('part', name);
     if (!states.has(query)) throw new UnscopedQueryError(`part ${name} is not a scopedQuery`);
     for (const alias of query.aliases) {
-      if (alias === 'part') throw new TypeError('the output column name "part" is reserved by unionAll');
+      if (alias === 'part')
+        throw new InvalidArgumentError('queries', 'the output column name "part" is reserved by unionAll');
       if (!aliases.includes(alias)) aliases.push(alias);
     }
   }

@@ -1,4 +1,4 @@
-import { assertIdentifier } from '@bionicpro/models';
+import { assertIdentifier, InvalidArgumentError } from '@bionicpro/models';
 
 /**
  * ClickHouse types a query parameter may be bound as. Values are bound with
@@ -104,16 +104,18 @@ export function sql(strings: TemplateStringsArray, ...values: SqlValue[]): SqlFr
  * ```
  */
 export function param(type: ParamType, value: BoundValue['value'] | Date, name = 'p'): BoundValue {
-  if (!PARAM_TYPES.has(type)) throw new TypeError(`unsupported parameter type ${JSON.stringify(type)}`);
+  if (!PARAM_TYPES.has(type))
+    throw new InvalidArgumentError('type', `unsupported parameter type ${JSON.stringify(type)}`);
   if (!/^[a-z][a-z0-9_]{0,40}$/.test(name))
-    throw new TypeError(`invalid parameter name ${JSON.stringify(name)}`);
+    throw new InvalidArgumentError('name', `invalid parameter name ${JSON.stringify(name)}`);
   let bound: BoundValue['value'];
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new TypeError(`parameter ${name}: invalid Date`);
+    if (Number.isNaN(value.getTime()))
+      throw new InvalidArgumentError(`${name}`, `parameter ${name}: invalid Date`);
     bound = type === 'Date' ? value.toISOString().slice(0, 10) : formatDateTime(value, type);
   } else {
     if (typeof value === 'number' && !Number.isFinite(value)) {
-      throw new TypeError(`parameter ${name}: ${value} is not a finite number`);
+      throw new InvalidArgumentError(`${name}`, `parameter ${name}: ${value} is not a finite number`);
     }
     bound = value;
   }
@@ -210,7 +212,7 @@ function tokensOf(value: SqlValue): readonly Token[] {
   if (typeof value === 'number') return [param(Number.isInteger(value) ? 'Int64' : 'Float64', value)];
   if (typeof value === 'boolean') return [param('Bool', value)];
   if (value instanceof Date) return [param("DateTime64(3, 'UTC')", value)];
-  throw new TypeError(`cannot interpolate ${typeof value} into SQL`);
+  throw new InvalidArgumentError('value', `cannot interpolate ${typeof value} into SQL`);
 }
 
 function formatDateTime(value: Date, type: ParamType): string {

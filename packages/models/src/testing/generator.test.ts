@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Payment, Prosthetic, Subscription, SupportTicket, User } from '../crm.js';
+import { InvalidArgumentError } from '../errors.js';
 import { BatteryMetric, DeviceEvent, TelemetryEvent } from '../telemetry.js';
 import { validateBatch } from '../validate.js';
 import { generateDataset } from './generator.js';
@@ -47,7 +48,7 @@ describe('generateDataset', () => {
     expect(d.prosthetics.every((p) => userIds.has(p.user_id))).toBe(true);
     expect(d.payments.every((p) => userIds.has(p.user_id))).toBe(true);
     for (const stream of [d.deviceEvents(), d.batteryMetrics()]) {
-      const ids = new Set<number>();
+      const ids = new Set<string>();
       let last = new Map<number, number>();
       for (const row of stream) {
         expect(prostheticIds.has(row.prosthetic_id)).toBe(true);
@@ -91,7 +92,7 @@ describe('generateDataset', () => {
   });
 
   it('rejects impossible scales', () => {
-    expect(() => generateDataset({ seed: 1, users: -1 })).toThrow(RangeError);
-    expect(() => generateDataset({ seed: 1, users: 1, months: 0 })).toThrow(RangeError);
+    expect(() => generateDataset({ seed: 1, users: -1 })).toThrow(InvalidArgumentError);
+    expect(() => generateDataset({ seed: 1, users: 1, months: 0 })).toThrow(InvalidArgumentError);
   });
 });

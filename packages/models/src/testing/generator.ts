@@ -1,4 +1,5 @@
 import type { Payment, Prosthetic, Subscription, SupportTicket, User } from '../crm.js';
+import { InvalidArgumentError } from '../errors.js';
 import {
   SUBSCRIPTION_LIST_PRICES,
   type DeviceType,
@@ -140,10 +141,11 @@ export function generateDataset(options: DatasetOptions): Dataset {
     ...options,
   };
   if (!Number.isInteger(opts.users) || opts.users < 0)
-    throw new RangeError('users must be a non-negative integer');
+    throw new InvalidArgumentError('users', 'users must be a non-negative integer');
   if (!Number.isInteger(opts.months) || opts.months < 1)
-    throw new RangeError('months must be a positive integer');
-  if (opts.prosthesesPerUser < 1) throw new RangeError('prosthesesPerUser must be at least 1');
+    throw new InvalidArgumentError('months', 'months must be a positive integer');
+  if (opts.prosthesesPerUser < 1)
+    throw new InvalidArgumentError('prosthesesPerUser', 'prosthesesPerUser must be at least 1');
   const first = parseMonth(opts.start);
   const lastMonth = {
     year: first.year + Math.floor((first.month - 1 + opts.months - 1) / 12),
@@ -353,7 +355,7 @@ export function generateDataset(options: DatasetOptions): Dataset {
             const type = window.profile.prosthesisType;
             id += 1;
             yield {
-              id,
+              id: String(id),
               event_uuid: r.uuid(),
               user_id: user.id,
               prosthetic_id: window.profile.row.id,
@@ -436,7 +438,11 @@ export function generateDataset(options: DatasetOptions): Dataset {
           events.sort((a, b) => a.event_timestamp.getTime() - b.event_timestamp.getTime());
           for (const event of events) {
             id += 1;
-            yield { id, ...event, created_at: new Date(event.event_timestamp.getTime() + r.int(50, 5000)) };
+            yield {
+              id: String(id),
+              ...event,
+              created_at: new Date(event.event_timestamp.getTime() + r.int(50, 5000)),
+            };
           }
         }
       }
@@ -466,7 +472,7 @@ export function generateDataset(options: DatasetOptions): Dataset {
             level = Math.min(100, Math.max(0, level + ((current * (step / HOUR)) / 2000) * 100));
             id += 1;
             yield {
-              id,
+              id: String(id),
               prosthetic_id: pid,
               metric_timestamp: new Date(at),
               charge_level: Math.round(level * 100) / 100,
