@@ -1,32 +1,10 @@
-import { connect } from 'node:net';
 import type { KeycloakVerifier } from '@bionicpro/reports';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './app.js';
 import { jsonResponse } from './http-errors.js';
 import { silentLogger } from './logger.js';
+import { rawExchange } from '../test/raw-http.js';
 import { type NodeServer, serveNode } from './node-server.js';
-
-/** Raw HTTP/1.1 exchange over loopback: what a hostile client can send that `fetch` cannot. */
-export async function rawExchange(
-  port: number,
-  request: string,
-): Promise<{ status: number; head: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
-    socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('latin1');
-      const split = text.indexOf('\r\n\r\n');
-      const head = split < 0 ? text : text.slice(0, split);
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
-      resolve({ status, head, body: split < 0 ? '' : text.slice(split + 4) });
-    });
-    socket.end(request);
-  });
-}
 
 const refusingVerifier = {
   authenticate: () => Promise.reject(new Error('not used')),

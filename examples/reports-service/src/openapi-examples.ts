@@ -114,7 +114,8 @@ export const incomingTelemetryEventExample = {
 };
 
 export const telemetryEventExample = {
-  id: 1,
+  /** A 64-bit id: decimal text in JSON. */
+  id: '1',
   event_uuid: '6b0f2b4c-1f7e-4d3a-9a55-2f1f4b1c9e01',
   ...incomingTelemetryEventExample,
   event_timestamp: '2024-01-15T08:00:00.000Z',

@@ -235,7 +235,7 @@ export function renderReportErrorPage(status: number, details: ReportErrorDetail
       : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeXml(text.title)} — BionicPRO</title><style>${STYLE}a.button{display:inline-block;background:#2563eb;color:#fff;padding:8px 14px;border-radius:6px;text-decoration:none}</style></head>
+<title>${escapeXml(text.title)} — BionicPRO</title><style>${STYLE}section h1{font-size:1.25rem;margin:0 0 8px}a.button{display:inline-block;background:#2563eb;color:#fff;padding:8px 14px;border-radius:6px;text-decoration:none}</style></head>
 <body><header><p>BionicPRO reports</p></header>
 <main><section data-error="${status}"><h1>${escapeXml(text.title)}</h1><p>${escapeXml(text.text)}</p>${issues}${signIn}</section></main></body></html>`;
 }
