@@ -50,6 +50,8 @@ export interface EmbeddedStackOptions {
   readonly cacheEntries?: number;
   /** ETL engine: SQL pushdown in chDB (default) or the TS transforms. */
   readonly engine?: 'sql' | 'ts';
+  /** chDB engine arguments (default `LEAN_CHDB_ARGS`; `[]` for chDB's own defaults). */
+  readonly chdbEngineArgs?: readonly string[];
   readonly onProgress?: (progress: StackProgress) => void;
   /** Adjusts the generated rows before they are written (e.g. give users the ids of a Keycloak realm's users). */
   readonly prepare?: (data: Dataset) => void;
@@ -113,7 +115,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       () => stopEmbedded(crmDb),
       () => stopEmbedded(telemetryDb),
     );
-    const clickhouse = await connectClickHouse({ kind: 'embedded', path: join(options.dir, 'chdb') });
+    const clickhouse = await connectClickHouse({
+      kind: 'embedded',
+      path: join(options.dir, 'chdb'),
+      ...(options.chdbEngineArgs === undefined ? {} : { engineArgs: options.chdbEngineArgs }),
+    });
     stopping.push(() => clickhouse.close());
 
     const data = generateDataset(options.dataset);
