@@ -110,7 +110,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     for (const stop of stopping.reverse()) await stop().catch(() => {});
   };
   try {
-    const [crmDb, telemetryDb] = await Promise.all([startEmbeddedPostgres(), startEmbeddedPostgres()]);
+    // Data files on disk, not in memory:// (which keeps every page in JS memory for the process's life).
+    const [crmDb, telemetryDb] = await Promise.all([
+      startEmbeddedPostgres({ dataDir: join(options.dir, 'crm-pg') }),
+      startEmbeddedPostgres({ dataDir: join(options.dir, 'telemetry-pg') }),
+    ]);
     stopping.push(
       () => stopEmbedded(crmDb),
       () => stopEmbedded(telemetryDb),
