@@ -50,6 +50,8 @@ export interface EmbeddedStackOptions {
   readonly cacheEntries?: number;
   /** ETL engine: SQL pushdown in chDB (default) or the TS transforms. */
   readonly engine?: 'sql' | 'ts';
+  /** chDB engine arguments (default `LEAN_CHDB_ARGS`; `[]` for chDB's own defaults). */
+  readonly chdbEngineArgs?: readonly string[];
   readonly onProgress?: (progress: StackProgress) => void;
   /** Adjusts the generated rows before they are written (e.g. give users the ids of a Keycloak realm's users). */
   readonly prepare?: (data: Dataset) => void;
@@ -108,12 +110,20 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     for (const stop of stopping.reverse()) await stop().catch(() => {});
   };
   try {
-    const [crmDb, telemetryDb] = await Promise.all([startEmbeddedPostgres(), startEmbeddedPostgres()]);
+    // Data files on disk, not in memory:// (which keeps every page in JS memory for the process's life).
+    const [crmDb, telemetryDb] = await Promise.all([
+      startEmbeddedPostgres({ dataDir: join(options.dir, 'crm-pg') }),
+      startEmbeddedPostgres({ dataDir: join(options.dir, 'telemetry-pg') }),
+    ]);
     stopping.push(
       () => stopEmbedded(crmDb),
       () => stopEmbedded(telemetryDb),
     );
-    const clickhouse = await connectClickHouse({ kind: 'embedded', path: join(options.dir, 'chdb') });
+    const clickhouse = await connectClickHouse({
+      kind: 'embedded',
+      path: join(options.dir, 'chdb'),
+      ...(options.chdbEngineArgs === undefined ? {} : { engineArgs: options.chdbEngineArgs }),
+    });
     stopping.push(() => clickhouse.close());
 
     const data = generateDataset(options.dataset);
