@@ -251,6 +251,33 @@ export function definePipelineSuite(
       }
     });
 
+    it('fails a source row dated in the year 26 naming the column, never reading it as 1926', async () => {
+      const base = data.users[1]!;
+      await insertPg(pools.crm, 'users', [
+        {
+          ...base,
+          id: 999_999,
+          user_uuid: '00000000-0000-4000-8000-000000000026',
+          email: 'year26@example.invalid',
+          ldap_username: null,
+          registered_at: '0026-11-20T08:00:00Z',
+        },
+      ]);
+      try {
+        const error = await extractCrm(pools.crm, monthPeriod(firstMonth), { pagination }).catch(
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(EtlStepError);
+        expect((error as EtlStepError).message).toMatch(
+          /users .*id 999999.*registered_at: timestamp out of range/,
+        );
+        const cause = (error as EtlStepError).cause as { issues?: { path: string[]; code: string }[] };
+        expect(cause.issues?.[0]).toMatchObject({ path: ['registered_at'], code: 'timestamp_out_of_range' });
+      } finally {
+        await pools.crm.query('DELETE FROM users WHERE id = 999999');
+      }
+    });
+
     it('re-imports a telemetry window after deleting it, removes events of deleted users, keeps a watermark', async () => {
       const layout = { rawDatabase: 'raw', martDatabase: 'reports' };
       const period = monthPeriod(firstMonth);
