@@ -163,6 +163,12 @@ const cases: Case[] = [
   // @bionicpro/etl
   { name: 'etl monthPeriod: 2024-13', run: () => etlMonthPeriod('2024-13'), code: 'invalid_period' },
   {
+    name: 'etl monthPeriod: the year 26 (outside what ClickHouse stores)',
+    run: () => etlMonthPeriod('0026-11'),
+    code: 'invalid_period',
+    message: /outside 1900-01/,
+  },
+  {
     name: 'etl timeWindow: start after end',
     run: () => timeWindow(new Date('2024-02-01'), new Date('2024-01-01')),
     code: 'invalid_period',

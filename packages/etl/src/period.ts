@@ -1,4 +1,11 @@
-import { formatMonth, type Month, monthRange, parseMonth } from '@bionicpro/models';
+import {
+  formatMonth,
+  MAX_TIMESTAMP_MS,
+  MIN_TIMESTAMP_MS,
+  type Month,
+  monthRange,
+  parseMonth,
+} from '@bionicpro/models';
 import { InvalidPeriodError } from './errors.js';
 
 /**
@@ -42,6 +49,10 @@ export function monthPeriod(month: string | Month): MonthPeriod {
     parsed = month;
   }
   const range = monthRange(parsed);
+  if (range.start.getTime() < MIN_TIMESTAMP_MS || range.end.getTime() - 1 > MAX_TIMESTAMP_MS) {
+    // The instants of such a month cannot be stored (ClickHouse DateTime64(3): 1900-01-01 … 2299-12-31).
+    throw new InvalidPeriodError(formatMonth(parsed), 'month outside 1900-01 … 2299-12');
+  }
   return {
     month: parsed,
     label: formatMonth(parsed),

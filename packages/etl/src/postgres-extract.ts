@@ -28,10 +28,11 @@ export type PgPoolLike = Pick<Pool, 'connect' | 'query'>;
 
 const OID = { int8: 20, date: 1082, timestamp: 1114, timestamptz: 1184, numeric: 1700 } as const;
 
-function parseInstant(text: string): Date {
+function parseInstant(text: string): Date | string {
   const ms = tryParseTimestampMs(text);
-  // Out-of-range values (e.g. 'infinity') stay visible as an invalid Date; the row parser then names the column.
-  return new Date(ms ?? Number.NaN);
+  // A value the models refuse ('infinity', year 0026) stays text: the row parser then names the
+  // column and the reason (`timestamp_out_of_range` or `invalid_timestamp`), as on the COPY path.
+  return ms === undefined ? text : new Date(ms);
 }
 
 /**

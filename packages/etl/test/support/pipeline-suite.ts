@@ -251,6 +251,33 @@ export function definePipelineSuite(
       }
     });
 
+    it('fails a source row dated in the year 26 naming the column, never reading it as 1926', async () => {
+      const base = data.users[1]!;
+      await insertPg(pools.crm, 'users', [
+        {
+          ...base,
+          id: 999_999,
+          user_uuid: '00000000-0000-4000-8000-000000000026',
+          email: 'year26@example.invalid',
+          ldap_username: null,
+          registered_at: '0026-11-20T08:00:00Z',
+        },
+      ]);
+      try {
+        const error = await extractCrm(pools.crm, monthPeriod(firstMonth), { pagination }).catch(
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(EtlStepError);
+        expect((error as EtlStepError).message).toMatch(
+          /users .*id 999999.*registered_at: timestamp out of range/,
+        );
+        const cause = (error as EtlStepError).cause as { issues?: { path: string[]; code: string }[] };
+        expect(cause.issues?.[0]).toMatchObject({ path: ['registered_at'], code: 'timestamp_out_of_range' });
+      } finally {
+        await pools.crm.query('DELETE FROM users WHERE id = 999999');
+      }
+    });
+
     it('re-imports a telemetry window after deleting it, removes events of deleted users, keeps a watermark', async () => {
       const layout = { rawDatabase: 'raw', martDatabase: 'reports' };
       const period = monthPeriod(firstMonth);
@@ -318,8 +345,12 @@ export function definePipelineSuite(
     it('runs a month whose telemetry ids exceed 2^53 and stores them exactly in ClickHouse', async () => {
       // Before ids were carried as decimal text, such a row made the extract throw and abort the month.
       const period = monthPeriod(firstMonth);
+      // An event of a user the previous test did not delete from the CRM (the job drops orphans).
       const inMonth = data.telemetryEvents.find(
-        (e) => e.event_timestamp.getTime() >= period.startMs && e.event_timestamp.getTime() < period.endMs,
+        (e) =>
+          e.event_timestamp.getTime() >= period.startMs &&
+          e.event_timestamp.getTime() < period.endMs &&
+          e.user_id !== data.users[0]!.id,
       )!;
       const bigIds = ['9007199254740993', '9223372036854775807'];
       await insertPg(
