@@ -233,6 +233,10 @@ export async function startService(config: ServiceConfig, options: StartOptions)
                   optional: true,
                   async check() {
                     if (!reportStore.connected?.()) throw new Error('redis is not connected');
+                    // Connected again after failures: one real (idempotent) command ends the degraded
+                    // state even when no request has used the store since.
+                    if (stored?.stats().degraded)
+                      await stored.publishDataVersions([['hourly', versions.hourly()]]);
                     if (stored?.stats().degraded) throw new Error('redis commands are failing');
                   },
                 },

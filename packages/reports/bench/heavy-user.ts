@@ -19,7 +19,8 @@ import { clickhouseDdl, tables } from '@bionicpro/models';
 import { createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import pg from 'pg';
-import { createReportService, type TelemetryReport, trustedReportScope } from '../src/index.js';
+import type { TelemetryReport } from '@bionicpro/models';
+import { createReportService, trustedReportScope } from '../src/index.js';
 
 const EVENTS = Number(process.env['BENCH_HEAVY_EVENTS'] ?? 10_000_000);
 /** One event in SHARE belongs to user 1 (10: 1M of 10M). */
