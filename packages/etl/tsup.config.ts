@@ -1,8 +1,10 @@
 import { defineConfig } from 'tsup';
 import { binaryBuild, libraryBuild } from '../../tsup.base.js';
 
-// The library, then the `bionicpro-etl` binary.
+// The library (with the `@bionicpro/etl/chdb` entry), then the `bionicpro-etl` binary. The binary
+// loads dist/chdb.js at run time, only for `chdb:` targets: bundled in, its `chdb/connection`
+// import would make the optional peer `chdb` required for every command.
 export default defineConfig([
   libraryBuild({ index: 'src/index.ts', chdb: 'src/chdb.ts' }),
-  binaryBuild({ cli: 'src/cli.ts' }),
+  { ...binaryBuild({ cli: 'src/cli.ts' }), external: ['./chdb.js'] },
 ]);

@@ -3,7 +3,6 @@
  * and the ClickHouse warehouse, `load-files` loads table files into PostgreSQL
  * for a trial. Both are idempotent.
  */
-import type { PoolClient } from 'pg';
 import {
   columnsOf,
   postgresSchemaDdl,
@@ -12,7 +11,7 @@ import {
   tables,
 } from '@bionicpro/models';
 import { inputFiles, type InputReadOptions, streamInputFile } from './input-files.js';
-import type { PgPoolLike } from './postgres-extract.js';
+import type { PgClientLike, PgPoolLike } from './postgres-extract.js';
 
 /** A setup step failed for a reason the user can fix (a missing table, a row the database refuses). */
 export class SetupError extends Error {
@@ -150,7 +149,7 @@ export async function loadSourceFiles(
 }
 
 async function insertBatch(
-  client: PoolClient,
+  client: PgClientLike,
   table: TableDefinition,
   columns: readonly string[],
   rows: readonly Record<string, unknown>[],
