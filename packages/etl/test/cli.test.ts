@@ -216,6 +216,35 @@ describe('bionicpro-etl kpis', () => {
   });
 });
 
+describe('bionicpro-etl kpis on a large input', () => {
+  it('reports its reading as monotonic JSON progress lines on stderr, the marts on stdout', async () => {
+    const line = (id: number) =>
+      `{"id":${id},"event_uuid":"${`00000000${id.toString(16)}`.slice(-8)}-d9cb-469f-a165-70867728950e","user_id":1,"prosthetic_id":1,"prosthesis_type":"hand","muscle_group":"flexor ${'x'.repeat(200)}","signal_frequency":170,"signal_duration":1000,"signal_amplitude":2,"event_timestamp":"2024-01-10T08:30:00Z","saved_ts":"2024-01-10T08:30:00Z"}`;
+    const rows = Array.from({ length: 32_000 }, (_, i) => line(i + 1)).join('\n');
+    const dir = inputDir('large', { ...seedExample, 'telemetry_events.jsonl': `${rows}\n` });
+    const { code, stdout, stderr } = await runCli([
+      'kpis',
+      '--input',
+      dir,
+      '--month',
+      '2024-01',
+      '--mart',
+      'telemetry_report',
+    ]);
+    expect(code, stderr).toBe(0);
+    const progress = stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; fraction: number; rows: number; done: boolean });
+    expect(progress.every((p) => p.type === 'progress')).toBe(true);
+    const fractions = progress.map((p) => p.fraction);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    expect(progress.at(-1)).toMatchObject({ fraction: 1, done: true });
+    expect(progress.at(-1)!.rows).toBe(32_000 + 8); // every row of every file, counted once
+    expect(JSON.parse(stdout)).toMatchObject({ mart: 'telemetry_report', total_events: 32_000 });
+  });
+});
+
 describe('bionicpro-etl help, version and exit codes', () => {
   it.each(['kpis', 'run', 'init', 'load-files', 'read'])(
     '%s --help prints its flags and exits 0',
