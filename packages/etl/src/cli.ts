@@ -393,10 +393,7 @@ function parseCommand(name: string, command: Command, args: string[]): Values {
   if (values.help) return values;
   for (const [flag, f] of Object.entries(command.flags)) {
     if (f.required && values[flag] === undefined) {
-      throw new UsageError(
-        `--${flag} ${f.value ?? ''} is required`.replace(/ is/, ' is').replace('  ', ' '),
-        name,
-      );
+      throw new UsageError(`--${flag}${f.value === undefined ? '' : ` ${f.value}`} is required`, name);
     }
   }
   return values;
