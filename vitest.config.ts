@@ -18,6 +18,7 @@ const alias = Object.fromEntries(
       `@bionicpro/${name}/platformatic`,
       fileURLToPath(new URL(`./packages/${name}/src/platformatic.ts`, import.meta.url)),
     ],
+    [`@bionicpro/${name}/chdb`, fileURLToPath(new URL(`./packages/${name}/src/chdb.ts`, import.meta.url))],
     [`@bionicpro/${name}`, fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url))],
   ]),
 );
