@@ -1,5 +1,7 @@
 // The build every published package shares: ESM + CJS + .d.ts for Node >= 22, one file per entry
-// (no shared chunks, so each `exports` entry stands alone), source maps for users' stack traces.
+// (no shared chunks, so each `exports` entry stands alone). No source maps: the output is not minified,
+// so a stack trace in dist/ is already readable, while the maps (the TypeScript sources inlined) were
+// 61–69 % of each package's unpacked size (docs/performance.md, "Package size").
 import type { Options } from 'tsup';
 
 /** A library build of the given entries (name → source file). */
@@ -8,7 +10,7 @@ export function libraryBuild(entry: Record<string, string>): Options {
     entry,
     format: ['esm', 'cjs'],
     dts: true,
-    sourcemap: true,
+    sourcemap: false,
     clean: true,
     target: 'node22',
     splitting: false,

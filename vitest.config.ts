@@ -23,6 +23,7 @@ const alias = Object.fromEntries(
       fileURLToPath(new URL(`./packages/${name}/src/platformatic.ts`, import.meta.url)),
     ],
     [`@bionicpro/${name}/redis`, fileURLToPath(new URL(`./packages/${name}/src/redis.ts`, import.meta.url))],
+    [`@bionicpro/${name}/chdb`, fileURLToPath(new URL(`./packages/${name}/src/chdb.ts`, import.meta.url))],
     [`@bionicpro/${name}`, fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url))],
   ]),
 );

@@ -3,7 +3,14 @@
 //  1. publint (strict) and @arethetypeswrong/cli on each package;
 //  2. `pnpm pack` each package, install the tarballs into a scratch project
 //     (workspace:^ ranges are rewritten to real versions by pack), and import
-//     every export from both ESM and CJS.
+//     every export from both ESM and CJS;
+//  3. every tarball holds LICENSE, README.md and CHANGELOG.md;
+//  4. for every install line of the READMEs (`npm install …` / `pnpm add …`,
+//     each line adding to the lines before it in the same block), a scratch
+//     project with exactly those packages (plus @types/node) type-checks an
+//     import of every entry point it can use, under `strict` with
+//     `skipLibCheck: false`: the declarations must not need a peer the line
+//     does not name.
 // A broken exports map or a file missing from `files` fails here, not at a user.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +29,13 @@ const packages = readdirSync(packagesDir)
 const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 const failures = [];
+
+/** Optional peers a subpath entry needs besides its package's required ones. */
+const SUBPATH_PEERS = {
+  chdb: ['chdb', '@clickhouse/client'],
+  kafkajs: ['kafkajs'],
+  platformatic: ['@platformatic/kafka'],
+};
 
 for (const { dir, manifest } of packages) {
   try {
@@ -86,9 +100,11 @@ try {
     ],
     consumer,
   );
+  // Entries whose optional peers the consumer does not have (chDB: a 550 MB native library) are left out.
   const specifiers = packages.flatMap(({ manifest }) =>
     Object.keys(manifest.exports)
       .filter((key) => key !== './package.json')
+      .filter((key) => (SUBPATH_PEERS[key.slice(2)] ?? []).every((peer) => peer in peers))
       .map((key) => (key === '.' ? manifest.name : `${manifest.name}/${key.slice(2)}`)),
   );
   const esm = specifiers
@@ -119,6 +135,14 @@ try {
     }
   }
   for (const { manifest } of packages) {
+    const listing = run('tar', ['-tzf', tarballOf(manifest.name).slice('file:'.length)], scratch);
+    for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md']) {
+      if (!listing.split('\n').includes(`package/${file}`))
+        failures.push(`${manifest.name}: the tarball has no ${file}`);
+    }
+  }
+  checkInstallLines(tarballOf, scratch);
+  for (const { manifest } of packages) {
     for (const [bin, target] of Object.entries(manifest.bin ?? {})) {
       try {
         run('node', [join(consumer, 'node_modules', manifest.name, target), '--help'], consumer);
@@ -132,6 +156,106 @@ try {
   failures.push(`pack/install: ${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
+}
+
+/** The install lines of the READMEs: per code block, each line adds its packages to the lines before it. */
+function installLines() {
+  const readmes = [join(root, 'README.md'), ...packages.map(({ dir }) => join(dir, 'README.md'))];
+  const lines = [];
+  for (const readme of readmes) {
+    const text = readFileSync(readme, 'utf8');
+    for (const block of text.matchAll(/^```(?:sh|bash)\n([\s\S]*?)^```/gm)) {
+      let installed = [];
+      for (const line of block[1].split('\n')) {
+        const m = /^\s*(?:npm install|npm i|pnpm add|yarn add)\s+([^#]*)/.exec(line);
+        if (!m) continue;
+        installed = [
+          ...installed,
+          ...m[1]
+            .trim()
+            .split(/\s+/)
+            .filter((p) => !p.startsWith('-')),
+        ];
+        lines.push({ readme: readme.slice(root.length + 1), line: line.trim(), installed: [...installed] });
+      }
+    }
+  }
+  return lines;
+}
+
+function checkInstallLines(tarballOf, scratch) {
+  const versions = {};
+  for (const { manifest } of packages) {
+    for (const [name, version] of Object.entries(manifest.devDependencies ?? {})) versions[name] ??= version;
+  }
+  versions['@types/node'] = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies[
+    '@types/node'
+  ];
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  // The workspace's own store: chDB's package (a native library) is already in it.
+  const store = run('pnpm', ['store', 'path'], root).trim();
+  for (const [index, { readme, line, installed }] of installLines().entries()) {
+    const dir = join(scratch, `install-${index}`);
+    mkdirSync(dir);
+    const ours = new Map(packages.map(({ manifest }) => [manifest.name, manifest]));
+    const dependencies = { '@types/node': versions['@types/node'] };
+    for (const name of installed) {
+      if (ours.has(name)) dependencies[name] = tarballOf(name);
+      else if (versions[name]) dependencies[name] = versions[name];
+      else failures.push(`${readme}: \`${line}\` names ${name}, which no package of the workspace pins`);
+    }
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: `install-${index}`, private: true, type: 'module', dependencies }, null, 2),
+    );
+    writeFileSync(join(dir, '.npmrc'), 'manage-package-manager-versions=false\n');
+    writeFileSync(
+      join(dir, 'pnpm-workspace.yaml'),
+      `packages: []\noverrides:\n${packages.map(({ manifest }) => `  "${manifest.name}": "${tarballOf(manifest.name)}"`).join('\n')}\n`,
+    );
+    const specifiers = [];
+    for (const name of installed.filter((n) => ours.has(n))) {
+      for (const key of Object.keys(ours.get(name).exports)) {
+        if (key === './package.json') continue;
+        const sub = key === '.' ? undefined : key.slice(2);
+        if (sub && !(SUBPATH_PEERS[sub] ?? []).every((peer) => installed.includes(peer))) continue;
+        specifiers.push(sub ? `${name}/${sub}` : name);
+      }
+    }
+    writeFileSync(
+      join(dir, 'check.ts'),
+      `${specifiers.map((s, i) => `import * as m${i} from '${s}';\nconsole.log(Object.keys(m${i}).length);`).join('\n')}\n`,
+    );
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2023',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          skipLibCheck: false,
+          noEmit: true,
+          types: ['node'],
+        },
+        files: ['check.ts'],
+      }),
+    );
+    try {
+      run(
+        'pnpm',
+        ['install', '--no-frozen-lockfile', '--ignore-scripts', `--store-dir=${store}`, '--prefer-offline'],
+        dir,
+      );
+      run('node', [tsc, '-p', 'tsconfig.json'], dir);
+      console.log(`types     ok  ${readme}: ${line} (${specifiers.join(', ')})`);
+    } catch (error) {
+      failures.push(
+        `types after \`${line}\` (${readme}), skipLibCheck false:\n${error.stdout ?? ''}${error.stderr ?? ''}`,
+      );
+    }
+  }
 }
 
 if (failures.length > 0) {

@@ -88,11 +88,9 @@ async function clickhouseClient(env: ReturnType<typeof configFromEnv>): Promise<
     output_format_json_quote_64bit_integers: 1,
   } as const;
   if (env.CLICKHOUSE_PATH !== undefined) {
-    const { createChdbConnection } = await import('chdb/connection');
-    return createClient({
-      connection: createChdbConnection({ path: env.CLICKHOUSE_PATH }) as never,
-      clickhouse_settings: settings,
-    });
+    // Loaded only in embedded mode (chDB is a native module); typed, with zero-copy raw inserts.
+    const { createChdbClient } = await import('@bionicpro/etl/chdb');
+    return createChdbClient({ path: env.CLICKHOUSE_PATH, clickhouse_settings: settings });
   }
   return createClient({
     url: env.CLICKHOUSE_URL as string,

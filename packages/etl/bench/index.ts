@@ -40,6 +40,7 @@ import {
   userMonthlyMetrics,
   userMonthlyMetricsSql,
 } from '../src/index.js';
+import type { PgPoolLike } from '../src/postgres-extract.js';
 import { insertPg } from '../test/support/postgres-seed.js';
 import { benchData } from './synthetic.js';
 
@@ -258,7 +259,7 @@ function scratchUrl(db: string) {
   return url.toString();
 }
 
-async function createTables(pool: pg.Pool, names: SourceTableName[], indexes: boolean) {
+async function createTables(pool: PgPoolLike, names: SourceTableName[], indexes: boolean) {
   for (const name of names) {
     const [create, ...rest] = postgresDdl(tables[name]);
     if (!indexes) await pool.query(create!);
@@ -267,7 +268,7 @@ async function createTables(pool: pg.Pool, names: SourceTableName[], indexes: bo
 }
 
 /** Telemetry generated inside PostgreSQL (generate_series): fast at 10M rows. */
-async function generateTelemetry(pool: pg.Pool, total: number, prostheses: number[], users: number[]) {
+async function generateTelemetry(pool: PgPoolLike, total: number, prostheses: number[], users: number[]) {
   const emg = Math.round(total * 0.4);
   const dev = Math.round(total * 0.3);
   const bat = total - emg - dev;

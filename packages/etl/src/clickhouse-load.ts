@@ -1,4 +1,3 @@
-import type { ClickHouseClient } from '@clickhouse/client';
 import {
   assertIdentifier,
   clickhouseDdl,
@@ -36,9 +35,29 @@ export interface InsertBodyParams {
  * arrives and inserts the buffer (no row objects, no multi-megabyte strings per
  * batch). The CLI sets it for `chdb:` targets to chDB's `rawInsert`.
  */
-export type ClickHouseLike = Pick<ClickHouseClient, 'command' | 'insert' | 'query'> & {
+/** Query settings as `@clickhouse/client` takes them. */
+export type ClickHouseSettingsLike = Readonly<Record<string, string | number | boolean | undefined>>;
+
+export interface ClickHouseLike {
+  command(params: {
+    query: string;
+    query_params?: Record<string, unknown>;
+    clickhouse_settings?: ClickHouseSettingsLike;
+  }): Promise<unknown>;
+  insert(params: {
+    table: string;
+    values: readonly unknown[];
+    format: 'JSONEachRow';
+    clickhouse_settings?: ClickHouseSettingsLike;
+  }): Promise<unknown>;
+  query(params: {
+    query: string;
+    query_params?: Record<string, unknown>;
+    format: 'JSONEachRow';
+    clickhouse_settings?: ClickHouseSettingsLike;
+  }): Promise<{ json<T>(): Promise<T[]> }>;
   readonly insertBody?: (params: InsertBodyParams) => Promise<unknown>;
-};
+}
 
 /** Where the raw copies and the marts live, and how tables are created. */
 export interface WarehouseLayout {

@@ -88,3 +88,15 @@ export class InputFileError extends BionicProError {
     this.name = 'InputFileError';
   }
 }
+
+/** An input directory (CLI `kpis --input DIR`, `load-files --input DIR`) is missing or holds no usable table files. */
+export class InputDirectoryError extends Error {
+  readonly code = 'invalid_input_directory' as const;
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+    this.name = 'InputDirectoryError';
+  }
+}

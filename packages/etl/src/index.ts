@@ -9,6 +9,7 @@ export {
   type EtlStep,
   EtlStepError,
   InputFileError,
+  InputDirectoryError,
 } from './errors.js';
 export { type MonthPeriod, monthPeriod, type TimeWindow, timeWindow, monthWindow } from './period.js';
 export { type RowSource, type InputOrder, collectRows } from './row-source.js';
@@ -115,7 +116,9 @@ export {
   INPUT_TABLES,
   type InputTable,
   type InputRows,
-  splitCsvLine,
+  type InputReadOptions,
+  inputFiles,
+  streamInputFile,
   readInputTable,
   readInputDirectory,
 } from './input-files.js';

@@ -16,15 +16,52 @@ import {
   User,
   InvalidArgumentError,
 } from '@bionicpro/models';
-import type { Pool, PoolConfig } from 'pg';
 import { EtlStepError } from './errors.js';
 import { type CopyColumn, CopyLineSplitter, compileCopyLineDecoder } from './pg-copy.js';
 import type { BatteryMetricRow, DeviceEventRow } from './kpi-inputs.js';
 import type { MonthPeriod, TimeWindow } from './period.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 
-/** The part of `pg.Pool` the extractor uses. */
-export type PgPoolLike = Pick<Pool, 'connect' | 'query'>;
+/**
+ * The part of a `pg` client the extractor uses, described structurally so that
+ * the declarations of this package do not import `pg` (an optional peer): a
+ * project using only the pure transforms type-checks without it.
+ */
+export interface PgClientLike {
+  // biome-ignore lint/suspicious/noExplicitAny: rows are what the query selects; each caller parses them.
+  query(text: string, params?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+  /** A submittable query, e.g. `pg-copy-streams`' `to(...)`: returned as given, running. */
+  query<T extends { submit(connection: unknown): void }>(submittable: T): T;
+  release(error?: Error | boolean): void;
+}
+
+/** The part of `pg.Pool` the extractor uses (a `pg.Pool` is one). */
+export interface PgPoolLike {
+  connect(): Promise<PgClientLike>;
+  // biome-ignore lint/suspicious/noExplicitAny: rows are what the query selects; each caller parses them.
+  query(text: string, params?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+}
+
+/** A pool from {@link createExtractPool}: a `pg.Pool`, typed by the parts callers use. */
+export interface ExtractPool extends PgPoolLike {
+  end(): Promise<void>;
+}
+
+/** Options of {@link createExtractPool}: a subset of `pg.PoolConfig`. */
+export interface ExtractPoolConfig {
+  /** Connections at most (default 4). */
+  readonly max?: number;
+  readonly idleTimeoutMillis?: number;
+  readonly connectionTimeoutMillis?: number;
+  readonly application_name?: string;
+  /** `pg`'s `ssl` option (`true`, or TLS options). */
+  readonly ssl?: boolean | Readonly<Record<string, unknown>>;
+}
+
+/** `pg`'s type-parser registry, structurally (`pg.types`). */
+export interface PgTypeParsers {
+  getTypeParser(oid: number, format?: string): unknown;
+}
 
 const OID = { int8: 20, date: 1082, timestamp: 1114, timestamptz: 1184, numeric: 1700 } as const;
 
@@ -42,7 +79,7 @@ function parseInstant(text: string): Date | string {
  * names, `bigint` stays decimal text (the models' `Int64Text`: exact over the
  * whole 64-bit range, where a number would round beyond 2^53).
  */
-export function extractTypeParsers(fallback?: PoolConfig['types']): NonNullable<PoolConfig['types']> {
+export function extractTypeParsers(fallback?: PgTypeParsers): PgTypeParsers {
   return {
     getTypeParser: ((oid: number, format?: string) => {
       if (format === undefined || format === 'text') {
@@ -59,7 +96,7 @@ export function extractTypeParsers(fallback?: PoolConfig['types']): NonNullable<
       return fallback
         ? (fallback.getTypeParser as (oid: number, format?: string) => unknown)(oid, format)
         : (text: string) => text;
-    }) as NonNullable<PoolConfig['types']>['getTypeParser'],
+    }) as PgTypeParsers['getTypeParser'],
   };
 }
 
@@ -73,13 +110,16 @@ export function extractTypeParsers(fallback?: PoolConfig['types']): NonNullable<
  * const crm = await createExtractPool('postgres://etl@crm-db:5432/crm_db');
  * ```
  */
-export async function createExtractPool(connectionString: string, config: PoolConfig = {}): Promise<Pool> {
+export async function createExtractPool(
+  connectionString: string,
+  config: ExtractPoolConfig = {},
+): Promise<ExtractPool> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString,
     max: 4,
-    ...config,
-    types: extractTypeParsers(pg.types),
+    ...(config as import('pg').PoolConfig),
+    types: extractTypeParsers(pg.types) as import('pg').PoolConfig['types'],
     options: '-c TimeZone=UTC',
   });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead of crashing

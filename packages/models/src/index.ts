@@ -164,6 +164,12 @@ export {
   clickhouseDdl,
   clickhouseDistributedDdl,
 } from './ddl.js';
+export {
+  type PostgresSchemaDdlOptions,
+  postgresSchemaDdl,
+  type ClickHouseSchemaDdlOptions,
+  clickhouseSchemaDdl,
+} from './schema-ddl.js';
 export { toModelIssues, validateRow, type BatchResult, validateBatch, lenientModel } from './validate.js';
 export { toJsonSchema } from './json-schema.js';
 export {

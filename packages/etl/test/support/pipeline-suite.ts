@@ -9,7 +9,7 @@ import {
   UserProsthesisHourlyStats,
 } from '@bionicpro/models';
 import { createChdbConnection } from 'chdb/connection';
-import type { Pool } from 'pg';
+import type { ExtractPool as Pool } from '../../src/postgres-extract.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ClickHouseLike,
@@ -63,7 +63,7 @@ export function definePipelineSuite(
     // The CLI's chDB client: raw batches as JSONEachRow bytes through chDB's rawInsert.
     const bodyClient: ClickHouseLike = {
       command: (p) => clickhouse.command(p),
-      query: ((p: never) => clickhouse.query(p)) as ClickHouseLike['query'],
+      query: ((p: never) => clickhouse.query(p)) as unknown as ClickHouseLike['query'],
       insert: ((p: never) => clickhouse.insert(p)) as ClickHouseLike['insert'],
       insertBody: (p: InsertBodyParams) =>
         connection.chdb.rawInsert({ table: p.table, format: p.format, values: p.body, settings: p.settings }),

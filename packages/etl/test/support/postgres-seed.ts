@@ -1,5 +1,5 @@
 import { columnsOf, postgresDdl, type SourceTableName, tables } from '@bionicpro/models';
-import type { Pool } from 'pg';
+import type { ExtractPool as Pool } from '../../src/postgres-extract.js';
 
 const CRM: SourceTableName[] = ['users', 'prosthetics', 'subscriptions', 'payments'];
 const TELEMETRY: SourceTableName[] = ['telemetry_events', 'device_events', 'battery_metrics'];

@@ -1,0 +1,5 @@
+/** Types of scripts/check-links.mjs. */
+export const root: string;
+export function anchorsOf(markdown: string): Set<string>;
+export function documents(): string[];
+export function brokenLinks(): string[];
