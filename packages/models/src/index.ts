@@ -135,6 +135,9 @@ export {
   qualifiedTableName,
   clickhouseDdl,
   clickhouseDistributedDdl,
+  InvalidRetentionError,
+  tableTtl,
+  defaultRetentionDays,
 } from './ddl.js';
 export { toModelIssues, validateRow, type BatchResult, validateBatch, lenientModel } from './validate.js';
 export { toJsonSchema } from './json-schema.js';
