@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { MartTableName } from '@bionicpro/models';
 import { DEFAULT_MART_DATABASE, DEFAULT_RAW_DATABASE, type InsertBodyParams } from './clickhouse-load.js';
-import { EtlStepError, InputFileError, InvalidPeriodError } from './errors.js';
+import { EtlStepError, InputFileError, InvalidPeriodError, OutsideRetentionError } from './errors.js';
 import { readInputDirectory } from './input-files.js';
-import { type KpiEngine, type ProgressEvent, runMonthlyJob } from './monthly-job.js';
+import { type ExtractMode, type KpiEngine, type ProgressEvent, runMonthlyJob } from './monthly-job.js';
 import { monthPeriod } from './period.js';
 import { createExtractPool } from './postgres-extract.js';
 import { prostheticMonthlyMetrics } from './prosthetic-monthly-metrics.js';
@@ -20,9 +20,13 @@ Usage:
       empty table) and prints the rows as JSON lines with a "mart" field.
 
   bionicpro-etl run --month YYYY-MM --crm URL --telemetry URL --clickhouse URL|chdb:PATH
-                    [--engine ts|sql] [--raw-database NAME] [--mart-database NAME] [--pagination copy|cursor|keyset]
+                    [--engine ts|sql] [--raw-database NAME] [--mart-database NAME]
+                    [--extract copy|cursor|keyset|clickhouse] [--retention-days N|none]
                     [--insert-batch-size N] [--pushdown-shard-rows N]
       Extracts the month from PostgreSQL, loads ClickHouse and rebuilds the marts' month atomically.
+      --extract clickhouse: ClickHouse reads --telemetry itself (postgresql()); engine sql only.
+      --retention-days: the hourly mart's TTL (default 365; none keeps every row). --pagination is
+      the older name of --extract (copy|cursor|keyset).
       Progress goes to stderr (a bar on a terminal, log lines otherwise); the summary JSON to stdout.
 
 Exit codes: 0 success, 1 failure (bad input, a failed step), 2 usage error.`;
@@ -130,12 +134,13 @@ async function openClickHouse(target: string) {
     // The engine shares this process: one thread per query and no parallel
     // input parsing keep its working memory small (peak RSS of `run`).
     const client = createClient({ connection, clickhouse_settings: CHDB_SETTINGS } as never);
-    // Raw telemetry batches go to chDB as bytes (zero-copy rawInsert), not as
+    // Batches go to chDB as TabSeparated bytes (zero-copy rawInsert), not as
     // row objects turned into one query string per batch.
     const insertBody = (params: InsertBodyParams) =>
       connection.chdb.rawInsert({
         table: params.table,
         format: params.format,
+        ...(params.columns ? { columns: params.columns } : {}),
         values: params.body,
         settings: { ...CHDB_SETTINGS, ...params.settings },
       });
@@ -195,7 +200,9 @@ async function run(args: string[], out: NodeJS.WritableStream, err: NodeJS.Write
       engine: { type: 'string', default: 'sql' },
       'raw-database': { type: 'string', default: DEFAULT_RAW_DATABASE },
       'mart-database': { type: 'string', default: DEFAULT_MART_DATABASE },
-      pagination: { type: 'string', default: 'copy' },
+      pagination: { type: 'string' },
+      extract: { type: 'string' },
+      'retention-days': { type: 'string' },
       'insert-batch-size': { type: 'string' },
       'pushdown-shard-rows': { type: 'string' },
       mart: { type: 'string', multiple: true },
@@ -207,9 +214,23 @@ async function run(args: string[], out: NodeJS.WritableStream, err: NodeJS.Write
   }
   if (values.engine !== 'ts' && values.engine !== 'sql')
     throw new UsageError('run: --engine must be ts or sql');
-  if (values.pagination !== 'copy' && values.pagination !== 'cursor' && values.pagination !== 'keyset') {
+  if (values.pagination !== undefined && !['copy', 'cursor', 'keyset'].includes(values.pagination)) {
     throw new UsageError('run: --pagination must be copy, cursor or keyset');
   }
+  const extract = values.extract ?? values.pagination ?? 'copy';
+  if (!['copy', 'cursor', 'keyset', 'clickhouse'].includes(extract)) {
+    throw new UsageError('run: --extract must be copy, cursor, keyset or clickhouse');
+  }
+  if (extract === 'clickhouse' && values.engine !== 'sql') {
+    throw new UsageError('run: --extract clickhouse needs --engine sql');
+  }
+  const retention = values['retention-days'];
+  const retentionDays =
+    retention === undefined || retention === 'none'
+      ? retention === 'none'
+        ? null
+        : undefined
+      : positiveInteger(retention, '--retention-days');
   const marts = values.mart?.map((m) => {
     const table = (MART_CHOICES as Record<string, string>)[m];
     if (!table || table === 'telemetry_report') {
@@ -231,7 +252,9 @@ async function run(args: string[], out: NodeJS.WritableStream, err: NodeJS.Write
       telemetry,
       clickhouse,
       engine: values.engine as KpiEngine,
-      pagination: values.pagination,
+      extract: extract as ExtractMode,
+      ...(extract === 'clickhouse' ? { telemetrySourceUrl: values.telemetry! } : {}),
+      ...(retentionDays === undefined ? {} : { retentionDays }),
       layout: { rawDatabase: values['raw-database']!, martDatabase: values['mart-database']! },
       ...(marts ? { marts } : {}),
       ...(insertBatchSize ? { insertBatchSize } : {}),
@@ -270,6 +293,7 @@ export async function main(
     if (
       error instanceof InputFileError ||
       error instanceof InvalidPeriodError ||
+      error instanceof OutsideRetentionError ||
       error instanceof EtlStepError
     ) {
       io.err.write(`bionicpro-etl: ${error.message}\n`);
