@@ -58,11 +58,21 @@ describe('BatchWriter', () => {
     const settle = () =>
       gate?.hold ? new Promise<void>((resolve) => gate.waiting.push(resolve)) : Promise.resolve();
     const record = (kind: string, table: string, columns: readonly string[] | undefined, text: string) =>
-      calls.push({ kind, table, columns: columns ?? [], lines: text.split('\n').filter((l) => l.length > 0) });
+      calls.push({
+        kind,
+        table,
+        columns: columns ?? [],
+        lines: text.split('\n').filter((l) => l.length > 0),
+      });
     const client = {
       command: async () => ({}),
       query: async () => ({}),
-      insert: async (p: { table: string; values: AsyncIterable<Buffer>; format: string; columns: string[] }) => {
+      insert: async (p: {
+        table: string;
+        values: AsyncIterable<Buffer>;
+        format: string;
+        columns: string[];
+      }) => {
         expect(p.format).toBe('TabSeparated');
         const chunks: Buffer[] = [];
         for await (const chunk of p.values) chunks.push(Buffer.from(chunk));
@@ -131,7 +141,10 @@ describe('BatchWriter', () => {
     gate.hold = false;
     gate.waiting.shift()!();
     await flushing;
-    expect(calls.map((c) => c.lines)).toEqual([['1', '2'], ['3', '4']]);
+    expect(calls.map((c) => c.lines)).toEqual([
+      ['1', '2'],
+      ['3', '4'],
+    ]);
     await writer.close();
     expect(writer.written).toBe(4);
   });
@@ -147,7 +160,11 @@ describe('BatchWriter', () => {
         throw Object.assign(new Error('Code: 27. Cannot parse input'), { code: '27' });
       },
     } as unknown as ClickHouseLike;
-    const writer = new BatchWriter(client, 'raw.t', { batchSize: 1, columns: ['id'], retry: { attempts: 1 } });
+    const writer = new BatchWriter(client, 'raw.t', {
+      batchSize: 1,
+      columns: ['id'],
+      retry: { attempts: 1 },
+    });
     writer.add({ id: 1 });
     await writer.flush();
     writer.add({ id: 2 });

@@ -145,7 +145,8 @@ async function applyRetention(
   const wanted = tableTtl(tables[name], retentionDays);
   if (tables[name].clickhouse.ttl === undefined) return;
   const result = await client.query({
-    query: 'SELECT engine_full FROM system.tables WHERE database = {database:String} AND name = {name:String}',
+    query:
+      'SELECT engine_full FROM system.tables WHERE database = {database:String} AND name = {name:String}',
     query_params: { database, name },
     format: 'JSONEachRow',
   });
@@ -153,7 +154,8 @@ async function applyRetention(
   const current = / TTL (.*?)(?: SETTINGS |$)/.exec(row?.engine_full ?? '')?.[1]?.trim();
   const qualified = qualifiedTableName(name, database);
   if (wanted === undefined) {
-    if (current !== undefined) await client.command({ query: `ALTER TABLE ${qualified}${onCluster} REMOVE TTL` });
+    if (current !== undefined)
+      await client.command({ query: `ALTER TABLE ${qualified}${onCluster} REMOVE TTL` });
     return;
   }
   // ClickHouse prints `date + toIntervalDay(365)` for `date + INTERVAL 365 DAY`.

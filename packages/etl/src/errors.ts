@@ -129,9 +129,12 @@ export class InvalidSourceRowsError extends BionicProError {
     readonly rows: readonly InvalidSourceRow[],
   ) {
     const listed = rows.map((r) => `id ${r.id}: ${r.column} ${r.rule}`).join('; ');
-    super(`${count} row${count === 1 ? '' : 's'} of ${table} break${count === 1 ? 's' : ''} the models' rules: ${listed}`, {
-      ...(rows[0] ? { path: [table, rows[0].id, rows[0].column] } : {}),
-    });
+    super(
+      `${count} row${count === 1 ? '' : 's'} of ${table} break${count === 1 ? 's' : ''} the models' rules: ${listed}`,
+      {
+        ...(rows[0] ? { path: [table, rows[0].id, rows[0].column] } : {}),
+      },
+    );
     this.name = 'InvalidSourceRowsError';
   }
 }

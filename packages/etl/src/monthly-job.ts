@@ -52,7 +52,11 @@ import {
 import { prostheticMonthlyMetricsAsync } from './prosthetic-monthly-metrics.js';
 import type { RetryPolicy } from './retry.js';
 import type { ExtractOptions, ExtractPagination } from './postgres-extract.js';
-import { type PostgresTableFunctionSource, postgresTableFunctionSource, telemetryWindowFromPostgresSql } from './postgres-table-function.js';
+import {
+  type PostgresTableFunctionSource,
+  postgresTableFunctionSource,
+  telemetryWindowFromPostgresSql,
+} from './postgres-table-function.js';
 import { type SourceCheckRow, sourceCheckQuery, type TelemetrySourceTable } from './source-rules-sql.js';
 import { withRetry } from './retry.js';
 import { userMonthlyMetrics } from './user-monthly-metrics.js';
@@ -240,7 +244,9 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
   const engine = options.engine ?? 'sql';
   const extract: ExtractMode = options.extract ?? options.pagination ?? 'copy';
   if (!['copy', 'cursor', 'keyset', 'clickhouse'].includes(extract)) {
-    throw new RangeError(`extract must be copy, cursor, keyset or clickhouse, got ${JSON.stringify(extract)}`);
+    throw new RangeError(
+      `extract must be copy, cursor, keyset or clickhouse, got ${JSON.stringify(extract)}`,
+    );
   }
   const shardRows = options.pushdownShardRows ?? 500_000;
   if (!Number.isSafeInteger(shardRows) || shardRows < 1) {
@@ -249,10 +255,14 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
   let source: PostgresTableFunctionSource | undefined;
   if (extract === 'clickhouse') {
     if (engine !== 'sql') {
-      throw new RangeError("extract 'clickhouse' needs engine 'sql': the TS engine reads every row in this process");
+      throw new RangeError(
+        "extract 'clickhouse' needs engine 'sql': the TS engine reads every row in this process",
+      );
     }
     if (!options.telemetrySourceUrl) {
-      throw new TypeError("extract 'clickhouse' needs telemetrySourceUrl: the telemetry database as ClickHouse reaches it");
+      throw new TypeError(
+        "extract 'clickhouse' needs telemetrySourceUrl: the telemetry database as ClickHouse reaches it",
+      );
     }
     source = postgresTableFunctionSource(options.telemetrySourceUrl);
   }
@@ -276,14 +286,20 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
     options.onProgress?.({ step, table, rows, elapsedMs: elapsed(), done });
   const timings: JobTimings = {};
   const time = (step: string, table: string, ms: number, rows: number) => {
-    const byTable = (timings[step] ??= {});
+    const byTable = timings[step] ?? {};
+    timings[step] = byTable;
     const before = byTable[table] ?? { seconds: 0, rows: 0 };
     byTable[table] = {
       seconds: Math.round((before.seconds + ms / 1000) * 1000) / 1000,
       rows: before.rows + rows,
     };
   };
-  const timed = async <T>(step: string, table: string, run: () => Promise<T>, rows?: (value: T) => number) => {
+  const timed = async <T>(
+    step: string,
+    table: string,
+    run: () => Promise<T>,
+    rows?: (value: T) => number,
+  ) => {
     const t = performance.now();
     const value = await run();
     time(step, table, performance.now() - t, rows ? rows(value) : 0);
@@ -394,11 +410,13 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
     const copySource = source;
     // ClickHouse copies each window from PostgreSQL while PostgreSQL checks the same rows against the
     // models' rules; the context rows of the prosthetic mart (a handful per prosthesis) come through here.
-    await Promise.all(
+    const outcomes = await Promise.allSettled(
       telemetryTables.map(async (table) => {
         progress('extract', table, 0);
         const [check] = await Promise.all([
-          timed('check', table, () => checkSourceWindow(options.telemetry, table, window, period.label, options.retry)),
+          timed('check', table, () =>
+            checkSourceWindow(options.telemetry, table, window, period.label, options.retry),
+          ),
           timed('copy', table, () =>
             withRetry(
               () =>
@@ -423,7 +441,9 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
         if (bad || mismatch) {
           // Nothing half-checked stays behind: the window is emptied again.
           await deleteRawWindow(options.clickhouse, table, window, windowOptions);
-          throw new EtlStepError(bad ? 'extract' : 'load', table, period.label, false, 1, { cause: bad ?? mismatch });
+          throw new EtlStepError(bad ? 'extract' : 'load', table, period.label, false, 1, {
+            cause: bad ?? mismatch,
+          });
         }
         let context = 0;
         if (table !== 'telemetry_events') {
@@ -447,6 +467,9 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
         progress('load', table, loaded.rows, true);
       }),
     );
+    // Every table has finished (and cleaned up after itself) before the first failure is reported.
+    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failure) throw failure.reason;
   } else {
     hourly =
       engine === 'ts' && marts.includes('user_prosthesis_stats')
@@ -630,12 +653,20 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
 function expectLoaded(table: string, period: string, sent: number, loaded: number): void {
   if (sent !== loaded) {
     throw new EtlStepError('load', table, period, false, 1, {
-      cause: new LoadMismatchError(table, { rows: sent, first: null, last: null }, { rows: loaded, first: null, last: null }),
+      cause: new LoadMismatchError(
+        table,
+        { rows: sent, first: null, last: null },
+        { rows: loaded, first: null, last: null },
+      ),
     });
   }
 }
 
-/** Current rows of a raw table's window in ClickHouse: count, first and last instant (UTC text, ms). */
+/**
+ * Rows of a raw table's window in ClickHouse: count, first and last instant
+ * (UTC text, ms). No FINAL: the window was emptied before the load and each
+ * source row (primary key id) was inserted once, so every row counts.
+ */
 async function readRawWindow(
   client: ClickHouseLike,
   table: SourceTableName,
@@ -644,8 +675,8 @@ async function readRawWindow(
 ): Promise<{ rows: number; first: string | null; last: string | null }> {
   const column = WINDOW_COLUMN[table]!;
   const result = await client.query({
-    query: `SELECT count() AS rows, if(rows = 0, NULL, formatDateTime(min(${column}), '%Y-%m-%d %H:%i:%s.%f', 'UTC')) AS first, if(rows = 0, NULL, formatDateTime(max(${column}), '%Y-%m-%d %H:%i:%s.%f', 'UTC')) AS last
-FROM ${qualifiedTableName(table, rawDatabase)} FINAL
+    query: `SELECT count() AS rows, if(rows = 0, NULL, toString(toTimeZone(min(${column}), 'UTC'))) AS first, if(rows = 0, NULL, toString(toTimeZone(max(${column}), 'UTC'))) AS last
+FROM ${qualifiedTableName(table, rawDatabase)}
 WHERE ${DELETED_COLUMN} = 0 AND ${column} >= {start:DateTime64(3, 'UTC')} AND ${column} < {end:DateTime64(3, 'UTC')}`,
     query_params: { start: clickhouseTimestamp(window.start), end: clickhouseTimestamp(window.end) },
     format: 'JSONEachRow',

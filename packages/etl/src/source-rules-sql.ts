@@ -1,11 +1,4 @@
-import {
-  columnsOf,
-  MAX_TIMESTAMP_MS,
-  MIN_TIMESTAMP_MS,
-  ProsthesisType,
-  type SourceTableName,
-  tables,
-} from '@bionicpro/models';
+import { columnsOf, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, ProsthesisType, tables } from '@bionicpro/models';
 import type { TimeWindow } from './period.js';
 
 /**
@@ -145,8 +138,7 @@ export function sourceCheckQuery(
   const reason = `CASE ${rules
     .map((r) => `WHEN ${r.violated} THEN '${r.column}\t${r.rule.replaceAll("'", "''")}'`)
     .join(' ')} END`;
-  const utc = (expression: string) =>
-    `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`;
+  const utc = (expression: string) => `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`;
   const text = `SELECT count(*) AS rows, ${utc(`min(${ts})`)} AS first, ${utc(`max(${ts})`)} AS last,
   count(*) FILTER (WHERE reason IS NOT NULL) AS bad,
   (array_agg(id::text || E'\\t' || reason ORDER BY id) FILTER (WHERE reason IS NOT NULL))[1:${Math.max(1, Math.floor(limit))}] AS samples

@@ -8,7 +8,7 @@ import {
 } from './tab-separated-rows.js';
 
 /** An independent reader of ClickHouse's TabSeparated escapes, to check the encoder against. */
-function unescape(field: string): string | null {
+function readField(field: string): string | null {
   if (field === '\\N') return null;
   const map: Record<string, string> = { t: '\t', n: '\n', r: '\r', '\\': '\\', '0': '\0' };
   return field.replace(/\\(.)/g, (_, c: string) => map[c] ?? c);
@@ -31,9 +31,15 @@ describe('TabSeparated encoding', () => {
       }),
     ).toBe('9007199254740993\t2026-09-01 00:00:00.007\t2999.00\t\\N\ttrue\t0.1\t17\t0\n');
     // Whole seconds carry no fraction (`DateTime` columns take none); an absent key is null.
-    expect(encode({ id: '9223372036854775807', at: new Date('2024-01-10T08:00:00Z'), amount: '0.00', ok: false, level: -1e-300 })).toBe(
-      '9223372036854775807\t2024-01-10 08:00:00\t0.00\t\\N\tfalse\t-1e-300\t17\t0\n',
-    );
+    expect(
+      encode({
+        id: '9223372036854775807',
+        at: new Date('2024-01-10T08:00:00Z'),
+        amount: '0.00',
+        ok: false,
+        level: -1e-300,
+      }),
+    ).toBe('9223372036854775807\t2024-01-10 08:00:00\t0.00\t\\N\tfalse\t-1e-300\t17\t0\n');
   });
 
   it('escapes what TabSeparated must (tab, newline, CR, backslash, NUL) and nothing else', () => {
@@ -42,7 +48,7 @@ describe('TabSeparated encoding', () => {
       fc.property(fc.string({ unit: 'binary' }), (text) => {
         const field = escapeTabSeparated(text);
         expect(field).not.toMatch(/[\t\n\r\0]/);
-        expect(unescape(field)).toBe(text);
+        expect(readField(field)).toBe(text);
       }),
     );
   });
@@ -50,9 +56,13 @@ describe('TabSeparated encoding', () => {
   it('refuses values with no TabSeparated form, naming the column', () => {
     const encode = compileTabSeparatedEncoder(['id', 'level']);
     expect(() => encode({ id: 1, level: Number.NaN })).toThrow(TabSeparatedEncodeError);
-    expect(() => encode({ id: 1, level: Number.POSITIVE_INFINITY })).toThrow(/column level: cannot write Infinity/);
+    expect(() => encode({ id: 1, level: Number.POSITIVE_INFINITY })).toThrow(
+      /column level: cannot write Infinity/,
+    );
     expect(() => encode({ id: { nested: 1 }, level: 1 })).toThrow(/column id: cannot write an object/);
-    expect(() => encode({ id: new Date(Number.NaN), level: 1 })).toThrow(/column id: cannot write an invalid Date/);
+    expect(() => encode({ id: new Date(Number.NaN), level: 1 })).toThrow(
+      /column id: cannot write an invalid Date/,
+    );
     expect(() => compileTabSeparatedEncoder(['id; DROP'])).toThrow(/plain identifiers/);
   });
 
@@ -71,5 +81,26 @@ describe('TabSeparated encoding', () => {
     expect(second.body.toString('utf8')).toBe('1\tagain\n');
     buffer.add({ id: 2, text: 'in the recycled buffer' });
     expect(buffer.take().body.toString('utf8')).toBe('2\tin the recycled buffer\n');
+  });
+});
+
+describe('TabSeparated instants', () => {
+  it('agree with Date#toISOString for every millisecond of years 0001 to 9999', () => {
+    const encode = compileTabSeparatedEncoder(['at']);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }),
+        (ms) => {
+          const iso = new Date(ms).toISOString();
+          const expected = `${iso.slice(0, 10)} ${iso.slice(11, ms % 1000 === 0 ? 19 : 23)}\n`;
+          expect(encode({ at: new Date(ms) })).toBe(expected);
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+    for (const iso of ['2024-02-29T23:59:59.999Z', '2299-12-31T23:59:59.999Z', '1969-12-31T23:59:59.001Z']) {
+      expect(encode({ at: new Date(iso) })).toBe(`${iso.slice(0, 10)} ${iso.slice(11, 23)}\n`);
+    }
+    expect(encode({ at: new Date('1900-01-01T00:00:00.000Z') })).toBe('1900-01-01 00:00:00\n');
   });
 });

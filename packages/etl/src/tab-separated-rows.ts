@@ -41,6 +41,40 @@ export function escapeTabSeparated(text: string): string {
   return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE, (c) => ESCAPED[c]!) : text;
 }
 
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => `.${String(i).padStart(3, '0')}`);
+const DAY_MS = 86_400_000;
+
+/**
+ * `YYYY-MM-DD hh:mm:ss[.mmm]` UTC of epoch milliseconds, without a `Date`
+ * string round trip: the civil date from the day number (H. Hinnant's
+ * days-from-civil inverse), the time of day by division. Half the cost of
+ * `toISOString()` on the load path, where every row has two instants.
+ */
+function instantText(ms: number): string {
+  const days = Math.floor(ms / DAY_MS);
+  let rest = ms - days * DAY_MS;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const hour = Math.floor(rest / 3_600_000);
+  rest -= hour * 3_600_000;
+  const minute = Math.floor(rest / 60_000);
+  rest -= minute * 60_000;
+  const second = Math.floor(rest / 1000);
+  const milli = rest - second * 1000;
+  const yyyy = year >= 1000 && year <= 9999 ? String(year) : String(year).padStart(4, '0');
+  return `${yyyy}-${PAD2[month]}-${PAD2[day]} ${PAD2[hour]}:${PAD2[minute]}:${PAD2[second]}${milli === 0 ? '' : PAD3[milli]}`;
+}
+
 /** One value as a TabSeparated field, or undefined when it has no TabSeparated form. */
 function field(value: unknown): string | undefined {
   if (value === null || value === undefined) return '\\N';
@@ -56,10 +90,9 @@ function field(value: unknown): string | undefined {
   }
   if (value instanceof Date) {
     const ms = value.getTime();
-    if (Number.isNaN(ms)) return undefined;
-    const iso = value.toISOString();
+    if (Number.isNaN(ms) || ms < 0 - 62_135_596_800_000 || ms > 253_402_300_799_999) return undefined;
     // Whole seconds without a fraction: `DateTime` columns (hour starts) take no fraction.
-    return `${iso.slice(0, 10)} ${iso.slice(11, ms % 1000 === 0 ? 19 : 23)}`;
+    return instantText(ms);
   }
   return undefined;
 }

@@ -137,7 +137,8 @@ export function tableTtl(table: TableDefinition, retentionDays?: number | null):
   }
   if (ttl === undefined || retentionDays === null) return undefined;
   const match = TTL_DAYS.exec(ttl);
-  if (!match) throw new Error(`table ${table.name}: TTL ${JSON.stringify(ttl)} is not "<column> + INTERVAL <n> DAY"`);
+  if (!match)
+    throw new Error(`table ${table.name}: TTL ${JSON.stringify(ttl)} is not "<column> + INTERVAL <n> DAY"`);
   return `${match[1]} + INTERVAL ${retentionDays} DAY`;
 }
 
