@@ -24,9 +24,10 @@ Usage:
                     [--extract copy|cursor|keyset|clickhouse] [--retention-days N|none]
                     [--insert-batch-size N] [--pushdown-shard-rows N]
       Extracts the month from PostgreSQL, loads ClickHouse and rebuilds the marts' month atomically.
-      --extract clickhouse: ClickHouse reads --telemetry itself (postgresql()); engine sql only.
-      --retention-days: the hourly mart's TTL (default 365; none keeps every row). --pagination is
-      the older name of --extract (copy|cursor|keyset).
+      --extract clickhouse: ClickHouse reads --telemetry itself (postgresql()); engine sql only;
+      the default for chdb: targets with engine sql, copy otherwise. --pagination is the older
+      name of --extract (copy|cursor|keyset).
+      --retention-days: the hourly mart's TTL (default 365; none keeps every row).
       Progress goes to stderr (a bar on a terminal, log lines otherwise); the summary JSON to stdout.
 
 Exit codes: 0 success, 1 failure (bad input, a failed step), 2 usage error.`;
@@ -217,7 +218,11 @@ async function run(args: string[], out: NodeJS.WritableStream, err: NodeJS.Write
   if (values.pagination !== undefined && !['copy', 'cursor', 'keyset'].includes(values.pagination)) {
     throw new UsageError('run: --pagination must be copy, cursor or keyset');
   }
-  const extract = values.extract ?? values.pagination ?? 'copy';
+  // Embedded chDB shares this process and its network: reading PostgreSQL itself is the fast path.
+  const extract =
+    values.extract ??
+    values.pagination ??
+    (values.clickhouse?.startsWith('chdb:') && values.engine === 'sql' ? 'clickhouse' : 'copy');
   if (!['copy', 'cursor', 'keyset', 'clickhouse'].includes(extract)) {
     throw new UsageError('run: --extract must be copy, cursor, keyset or clickhouse');
   }
