@@ -178,7 +178,7 @@ export function toClickHouseRow(row: object, extra?: Record<string, unknown>): R
 
 /** Options of {@link insertRows} and {@link BatchWriter}. */
 export interface InsertOptions {
-  /** Rows per INSERT (default 100 000). Memory is bounded by two batches: one inserted while the next fills. */
+  /** Rows per INSERT (default 10 000). Memory is bounded by two batches: one inserted while the next fills. */
   readonly batchSize?: number;
   /** Columns added to every row, e.g. `{ _version: 17…, _is_deleted: 0 }`. */
   readonly extra?: Record<string, unknown>;
@@ -459,7 +459,7 @@ export class BatchWriter {
     private readonly table: string,
     private readonly options: InsertOptions = {},
   ) {
-    this.batchSize = options.batchSize ?? 100_000;
+    this.batchSize = options.batchSize ?? 10_000;
     if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) {
       throw new RangeError(`batchSize must be an integer >= 1, got ${JSON.stringify(options.batchSize)}`);
     }

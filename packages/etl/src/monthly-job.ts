@@ -100,7 +100,7 @@ export interface MonthlyJobOptions {
   /** Marts to rebuild (default: all three). */
   readonly marts?: readonly MartTableName[];
   /**
-   * Rows per ClickHouse insert (default 100 000; one batch is inserted while
+   * Rows per ClickHouse insert (default 10 000; one batch is inserted while
    * the next is encoded, so peak memory is about two batches per table) and
    * per PostgreSQL fetch (default 10 000).
    */
@@ -310,7 +310,7 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
   const rawExtra = { [VERSION_COLUMN]: version, [DELETED_COLUMN]: 0 };
   const rawWriter = (table: SourceTableName) =>
     new BatchWriter(options.clickhouse, qualifiedTableName(table, layout.rawDatabase), {
-      batchSize: options.insertBatchSize ?? 100_000,
+      batchSize: options.insertBatchSize ?? 10_000,
       columns: columnsOf(tables[table]).map((c) => c.name),
       extra: rawExtra,
       period: period.label,
