@@ -663,9 +663,10 @@ function expectLoaded(table: string, period: string, sent: number, loaded: numbe
 }
 
 /**
- * Rows of a raw table's window in ClickHouse: count, first and last instant
- * (UTC text, ms). No FINAL: the window was emptied before the load and each
- * source row (primary key id) was inserted once, so every row counts.
+ * Current rows of a raw table's window in ClickHouse: count, first and last
+ * instant (UTC text, ms). FINAL: the job of the next month, running alongside,
+ * may insert some of this month's rows again as its context rows; they are
+ * the same rows (same key), counted once.
  */
 async function readRawWindow(
   client: ClickHouseLike,
@@ -676,7 +677,7 @@ async function readRawWindow(
   const column = WINDOW_COLUMN[table]!;
   const result = await client.query({
     query: `SELECT count() AS rows, if(rows = 0, NULL, toString(toTimeZone(min(${column}), 'UTC'))) AS first, if(rows = 0, NULL, toString(toTimeZone(max(${column}), 'UTC'))) AS last
-FROM ${qualifiedTableName(table, rawDatabase)}
+FROM ${qualifiedTableName(table, rawDatabase)} FINAL
 WHERE ${DELETED_COLUMN} = 0 AND ${column} >= {start:DateTime64(3, 'UTC')} AND ${column} < {end:DateTime64(3, 'UTC')}`,
     query_params: { start: clickhouseTimestamp(window.start), end: clickhouseTimestamp(window.end) },
     format: 'JSONEachRow',
