@@ -59,6 +59,8 @@ it('runs the requested months once, logs JSON lines, and fills the marts', async
         CRM_DATABASE_URL: crm.url,
         TELEMETRY_DATABASE_URL: telemetry.url,
         CLICKHOUSE_PATH: chdbPath,
+        // A backfill of 2024: outside the hourly mart's default 365 days, so it keeps every row.
+        ETL_RETENTION_DAYS: 'none',
       },
       encoding: 'utf8',
     },

@@ -165,7 +165,9 @@ export interface JobSummary {
   /**
    * Per raw table: rows extracted from PostgreSQL (the month plus its context
    * rows; with `extract: 'clickhouse'`, the month as PostgreSQL counts it), and
-   * `loaded`: the month's rows ClickHouse holds after the load, read back.
+   * `loaded`: what ClickHouse holds after the load, read back (the month's
+   * rows for the telemetry and payments windows, the current rows for the
+   * CRM tables).
    */
   readonly tables: Record<string, { extracted: number; loaded: number }>;
   /** Rows per mart for the month, read back from the mart after the swap. */
@@ -369,8 +371,15 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
       (r) => r.written,
     );
     deleted[table] = result.deleted;
-    tablesSummary[table] = { extracted: rows.length, loaded: result.written };
-    progress('load', table, result.written, true);
+    // Read back what ClickHouse now holds (not a check: a CDC sink may write these tables too).
+    const current = await timed(
+      'read_back',
+      table,
+      () => countCurrentRows(options.clickhouse, table, layout.rawDatabase),
+      (n) => n,
+    );
+    tablesSummary[table] = { extracted: rows.length, loaded: current };
+    progress('load', table, current, true);
   }
   const window: TimeWindow = timeWindow(new Date(period.startMs), new Date(period.endMs));
   const windowOptions = { database: layout.rawDatabase, period: period.label, ...retry };
@@ -660,6 +669,21 @@ function expectLoaded(table: string, period: string, sent: number, loaded: numbe
       ),
     });
   }
+}
+
+/** Current (latest, not deleted) rows of a whole raw CRM table. */
+async function countCurrentRows(
+  client: ClickHouseLike,
+  table: SourceTableName,
+  rawDatabase: string,
+): Promise<number> {
+  const result = await client.query({
+    query: `SELECT count() AS rows FROM ${qualifiedTableName(table, rawDatabase)} FINAL WHERE ${DELETED_COLUMN} = 0`,
+    format: 'JSONEachRow',
+    clickhouse_settings: READ_SETTINGS,
+  });
+  const [row] = await result.json<{ rows: number | string }>();
+  return Number(row?.rows ?? 0);
 }
 
 /**
