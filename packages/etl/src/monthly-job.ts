@@ -195,6 +195,13 @@ const DAY_MS = 86_400_000;
  * {@link OutsideRetentionError} when ClickHouse's TTL (`date + N DAY`, applied
  * against `now`) would delete every day of the month, and returns a warning
  * when it would delete the first days.
+ *
+ * @example
+ * ```ts
+ * import { checkRetention, monthPeriod } from '@bionicpro/etl';
+ * checkRetention(monthPeriod('2026-01'), 365, new Date('2026-12-06T00:00:00Z')); // []
+ * checkRetention(monthPeriod('2024-01'), null, new Date()); // [] (no TTL)
+ * ```
  */
 export function checkRetention(period: MonthPeriod, retentionDays: number | null, now: Date): string[] {
   if (retentionDays === null) return [];

@@ -502,6 +502,12 @@ export function streamWindow<T extends 'telemetry_events' | 'device_events' | 'b
  * power event before the month, the critical events before it not yet
  * followed by a power_on, and the first event at or after its end. A handful
  * of rows per prosthesis, sorted by `(prosthetic_id, event_timestamp, id)`.
+ *
+ * @example
+ * ```ts
+ * import { deviceEventContext, monthPeriod } from '@bionicpro/etl';
+ * const context = await deviceEventContext(telemetryPool, monthPeriod('2024-01'));
+ * ```
  */
 export async function deviceEventContext(
   pool: PgPoolLike,
@@ -564,6 +570,12 @@ export async function* streamDeviceEventsForMonth(
 /**
  * Per prosthesis, the last decisive battery sample (< 50 % or > 95 %) before
  * the month, which carries the charge-cycle hysteresis into it.
+ *
+ * @example
+ * ```ts
+ * import { batteryMetricContext, monthPeriod } from '@bionicpro/etl';
+ * const context = await batteryMetricContext(telemetryPool, monthPeriod('2024-01'));
+ * ```
  */
 export async function batteryMetricContext(
   pool: PgPoolLike,

@@ -22,7 +22,16 @@ export interface PostgresTableFunctionSource {
   readonly schema?: string;
 }
 
-/** A `postgres://user:password@host:port/database` URL as `postgresql()`'s arguments. */
+/**
+ * A `postgres://user:password@host:port/database` URL as `postgresql()`'s arguments.
+ *
+ * @example
+ * ```ts
+ * import { postgresTableFunctionSource } from '@bionicpro/etl';
+ * postgresTableFunctionSource('postgres://etl:s3cret@pg:5432/telemetry_db');
+ * // { hostPort: 'pg:5432', database: 'telemetry_db', user: 'etl', password: 's3cret' }
+ * ```
+ */
 export function postgresTableFunctionSource(url: string): PostgresTableFunctionSource {
   let parsed: URL;
   try {

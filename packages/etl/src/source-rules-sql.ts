@@ -64,7 +64,15 @@ const SPECIFIC: Record<TelemetrySourceTable, readonly SourceRule[]> = {
   ],
 };
 
-/** Every rule of a telemetry table, in the order they are reported (the first broken rule names the row's fault). */
+/**
+ * Every rule of a telemetry table, in the order they are reported (the first broken rule names the row's fault).
+ *
+ * @example
+ * ```ts
+ * import { sourceRules } from '@bionicpro/etl';
+ * sourceRules('battery_metrics').find((r) => r.column === 'charge_level')?.rule; // 'must be between 0 and 100'
+ * ```
+ */
 export function sourceRules(table: TelemetrySourceTable): SourceRule[] {
   const rules: SourceRule[] = [];
   const columns = columnsOf(tables[table]);

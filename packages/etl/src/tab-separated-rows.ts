@@ -36,7 +36,15 @@ const NEEDS_ESCAPE = /[\t\n\r\\\0]/;
 const ESCAPE = /[\t\n\r\\\0]/g;
 const ESCAPED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\\': '\\\\', '\0': '\\0' };
 
-/** Text as a TabSeparated field. */
+/**
+ * Text as a TabSeparated field.
+ *
+ * @example
+ * ```ts
+ * import { escapeTabSeparated } from '@bionicpro/etl';
+ * escapeTabSeparated('a\tb'); // 'a\\tb'
+ * ```
+ */
 export function escapeTabSeparated(text: string): string {
   return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE, (c) => ESCAPED[c]!) : text;
 }
@@ -143,6 +151,15 @@ export function compileTabSeparatedEncoder(
  * hands the bytes over (to an insert in flight) and continues in a second
  * buffer; {@link recycle} gives the first back once its insert is done. One
  * batch is inserted while the next is encoded, and memory stays at two batches.
+ *
+ * @example
+ * ```ts
+ * import { compileTabSeparatedEncoder, TabSeparatedBuffer } from '@bionicpro/etl';
+ * const buffer = new TabSeparatedBuffer(compileTabSeparatedEncoder(['id']));
+ * buffer.add({ id: 1 });
+ * const { body, rows } = buffer.take(); // body: '1\n', rows: 1
+ * buffer.recycle(body);
+ * ```
  */
 export class TabSeparatedBuffer {
   private buffer: Buffer;

@@ -142,7 +142,15 @@ export function tableTtl(table: TableDefinition, retentionDays?: number | null):
   return `${match[1]} + INTERVAL ${retentionDays} DAY`;
 }
 
-/** The retention of a table's default TTL in days (365 for the hourly mart), or undefined without a TTL. */
+/**
+ * The retention of a table's default TTL in days (365 for the hourly mart), or undefined without a TTL.
+ *
+ * @example
+ * ```ts
+ * import { defaultRetentionDays, tables } from '@bionicpro/models';
+ * defaultRetentionDays(tables.user_prosthesis_stats); // 365
+ * ```
+ */
 export function defaultRetentionDays(table: TableDefinition): number | undefined {
   const match = table.clickhouse.ttl === undefined ? null : TTL_DAYS.exec(table.clickhouse.ttl);
   return match ? Number(match[2]) : undefined;
