@@ -426,8 +426,11 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
     const copySource = source;
     // ClickHouse copies each window from PostgreSQL while PostgreSQL checks the same rows against the
     // models' rules; the context rows of the prosthetic mart (a handful per prosthesis) come through here.
-    const outcomes = await Promise.allSettled(
-      telemetryTables.map(async (table) => {
+    // One table at a time: each INSERT … SELECT already keeps PostgreSQL and ClickHouse busy, and one
+    // pipeline at a time keeps the engine's memory at one table's.
+    // A table that fails empties its window again before the error propagates.
+    for (const table of telemetryTables) {
+      await (async () => {
         progress('extract', table, 0);
         const [check] = await Promise.all([
           timed('check', table, () =>
@@ -481,11 +484,8 @@ export async function runMonthlyJob(options: MonthlyJobOptions): Promise<JobSumm
         tablesSummary[table] = { extracted: check.rows + context, loaded: loaded.rows };
         progress('extract', table, check.rows + context, true);
         progress('load', table, loaded.rows, true);
-      }),
-    );
-    // Every table has finished (and cleaned up after itself) before the first failure is reported.
-    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failure) throw failure.reason;
+      })();
+    }
   } else {
     hourly =
       engine === 'ts' && marts.includes('user_prosthesis_stats')

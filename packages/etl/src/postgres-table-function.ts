@@ -69,7 +69,8 @@ const NORMALISE: Partial<Record<string, string>> = {
  * `INSERT INTO raw.<table> … SELECT … FROM postgresql(…) WHERE <month>`: one
  * window of a telemetry table copied by ClickHouse itself, every row stamped
  * with the job's `_version`. Session time zone UTC: `postgresql()` reads
- * `timestamptz` text as local time of the session.
+ * `timestamptz` text as local time of the session. Parts are cut at 128 Ki
+ * rows, so the engine's memory does not grow with the month.
  *
  * @example
  * ```ts
@@ -97,6 +98,12 @@ WHERE ${ts} >= '${clickhouseTimestamp(window.start)}' AND ${ts} < '${clickhouseT
   return {
     query,
     query_params: { version: options.version },
-    clickhouse_settings: { session_timezone: 'UTC' },
+    clickhouse_settings: {
+      session_timezone: 'UTC',
+      // An INSERT … SELECT gathers up to about a million rows per part by default: memory that grows with
+      // the month. Parts of at most 128 Ki rows / 16 MiB keep it flat, whatever the month's size.
+      min_insert_block_size_rows: 131_072,
+      min_insert_block_size_bytes: 16 << 20,
+    },
   };
 }
