@@ -230,12 +230,7 @@ async function run(args: string[], out: NodeJS.WritableStream, err: NodeJS.Write
     throw new UsageError('run: --extract clickhouse needs --engine sql');
   }
   const retention = values['retention-days'];
-  const retentionDays =
-    retention === undefined || retention === 'none'
-      ? retention === 'none'
-        ? null
-        : undefined
-      : positiveInteger(retention, '--retention-days');
+  const retentionDays = retention === 'none' ? null : positiveInteger(retention, '--retention-days');
   const marts = values.mart?.map((m) => {
     const table = (MART_CHOICES as Record<string, string>)[m];
     if (!table || table === 'telemetry_report') {
