@@ -44,6 +44,10 @@ const Environment = z.object({
   CLICKHOUSE_RAW_DATABASE: identifier.default('bionicpro_raw'),
   CLICKHOUSE_MART_DATABASE: identifier.default('bionicpro_reports'),
   ETL_ENGINE: z.enum(['sql', 'ts']).default('sql'),
+  // `clickhouse`: ClickHouse reads TELEMETRY_DATABASE_URL itself (postgresql()); engine sql only.
+  ETL_EXTRACT: z.enum(['copy', 'cursor', 'keyset', 'clickhouse']).default('copy'),
+  // Days the hourly mart keeps a row (its TTL), or `none`; unset: 365 and an existing mart left alone.
+  ETL_RETENTION_DAYS: z.union([z.literal('none').transform(() => null), int(1, 1_000_000)]).optional(),
   ETL_DAY: int(1, 28).default(1),
   ETL_HOUR: int(0, 23).default(2),
   ETL_MINUTE: int(0, 59).default(0),
@@ -170,6 +174,9 @@ const scheduler = createMonthlyScheduler({
         telemetry,
         clickhouse,
         engine: env.ETL_ENGINE,
+        extract: env.ETL_EXTRACT,
+        ...(env.ETL_EXTRACT === 'clickhouse' ? { telemetrySourceUrl: env.TELEMETRY_DATABASE_URL } : {}),
+        ...(env.ETL_RETENTION_DAYS === undefined ? {} : { retentionDays: env.ETL_RETENTION_DAYS }),
         layout: { rawDatabase: env.CLICKHOUSE_RAW_DATABASE, martDatabase: env.CLICKHOUSE_MART_DATABASE },
         onProgress,
       }).then(async (summary) => {

@@ -6,7 +6,18 @@ it('serves the ETL registry at /metrics in text exposition format, and nothing e
   const metrics = etlPrometheusMetrics();
   await metrics.observeRun(async (onProgress) => {
     onProgress({ step: 'load', table: 'payments', rows: 12, elapsedMs: 5, done: true });
-    return { period: '2024-01', engine: 'sql', tables: {}, marts: {}, deleted: {}, elapsedMs: 5 };
+    return {
+      period: '2024-01',
+      engine: 'sql',
+      extract: 'copy',
+      tables: {},
+      marts: {},
+      deleted: {},
+      retentionDays: 365,
+      warnings: [],
+      timings: {},
+      elapsedMs: 5,
+    };
   });
   const endpoint = await serveMetrics(metrics.registry, { host: '127.0.0.1', port: 0 });
   try {

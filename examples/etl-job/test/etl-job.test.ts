@@ -67,6 +67,8 @@ it('runs the requested months once, logs JSON lines, and fills the marts', async
         CLICKHOUSE_PATH: chdbPath,
         REDIS_URL: redisUrl,
         REDIS_KEY_PREFIX: redisPrefix,
+        // A backfill of 2024: outside the hourly mart's default 365 days, so it keeps every row.
+        ETL_RETENTION_DAYS: 'none',
       },
       encoding: 'utf8',
     },

@@ -11,12 +11,18 @@
  *    default) and through a cursor (target ≥ 300,000 rows/s); baselines: the
  *    cursor, and the cursor without parsing.
  * 4. End-to-end `bionicpro-etl run` of one month at two sizes (default 1M and
- *    10M telemetry + battery + device rows), each in its own child process;
- *    peak RSS per run (target < 512 MB and flat); baseline: the smaller run.
+ *    10M telemetry + battery + device rows), each in its own child process,
+ *    once per extract mode (`copy`: this process reads, validates and inserts
+ *    TabSeparated batches; `clickhouse`: ClickHouse reads PostgreSQL with
+ *    postgresql()). Rate baseline: the extract alone of the same rows (COPY
+ *    and model parsing, nothing written; target run ≥ 0.8× of it). Peak RSS
+ *    per run (target < 512 MB, and the larger size within 1.1× of the
+ *    smaller); the job's `timings` breakdown is printed under each run.
  *
  * Environment: BIONICPRO_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres),
  * BENCH_ROWS (transform rows per table, default 1,500,000), BENCH_E2E_SIZES
- * (default 1000000,10000000), BENCH_SKIP_E2E=1, BENCH_ONLY_E2E=1, BENCH_ONLY_EXTRACT=1.
+ * (default 1000000,10000000), BENCH_E2E_EXTRACT (default copy,clickhouse), BENCH_SKIP_E2E=1,
+ * BENCH_ONLY_E2E=1, BENCH_ONLY_EXTRACT=1.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -49,6 +55,7 @@ const period = monthPeriod(MONTH);
 const pgUrl = process.env.BIONICPRO_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const rowsPerTable = Number(process.env.BENCH_ROWS ?? 1_500_000);
 const e2eSizes = (process.env.BENCH_E2E_SIZES ?? '1000000,10000000').split(',').map(Number);
+const e2eExtracts = (process.env.BENCH_E2E_EXTRACT ?? 'copy,clickhouse').split(',');
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 function report(
@@ -396,15 +403,24 @@ async function extractBench() {
 
 function runChild(
   args: string[],
-): Promise<{ code: number | null; rssKb: number; heapKb: number; ms: number; stderr: string }> {
-  const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+  script = fileURLToPath(new URL('../dist/cli.js', import.meta.url)),
+): Promise<{
+  code: number | null;
+  rssKb: number;
+  heapKb: number;
+  ms: number;
+  stdout: string;
+  stderr: string;
+}> {
   const probe = fileURLToPath(new URL('./rss-probe.mjs', import.meta.url));
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    const child = spawn(process.execPath, ['--import', probe, cli, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const child = spawn(process.execPath, ['--import', probe, script, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => {
@@ -415,10 +431,24 @@ function runChild(
         rssKb: rss ? Number(rss[1]) : Number.NaN,
         heapKb: heap ? Number(heap[1]) : Number.NaN,
         ms: performance.now() - t,
+        stdout,
         stderr,
       });
     });
   });
+}
+
+/** The job summary's `timings`, one line per step: seconds and rows per table. */
+function printTimings(summaryJson: string) {
+  const summary = JSON.parse(summaryJson) as {
+    timings: Record<string, Record<string, { seconds: number; rows: number }>>;
+  };
+  for (const [step, byTable] of Object.entries(summary.timings)) {
+    const parts = Object.entries(byTable)
+      .filter(([, t]) => t.seconds >= 0.01 || t.rows > 0)
+      .map(([table, t]) => `${table} ${t.seconds.toFixed(2)} s${t.rows ? ` / ${fmt(t.rows)}` : ''}`);
+    if (parts.length > 0) console.log(`      ${step.padEnd(12)} ${parts.join(', ')}`);
+  }
 }
 
 /** Peak RSS of a child that only opens embedded ClickHouse and creates the warehouse: chDB's own footprint. */
@@ -438,13 +468,13 @@ async function chdbFootprint(dir: string) {
 
 async function endToEndBench() {
   console.log(
-    '\n# 4. End-to-end `bionicpro-etl run` of one month (engine sql, chDB), one child process per size',
+    '\n# 4. End-to-end `bionicpro-etl run` of one month (engine sql, chDB), one child process per size and extract mode',
   );
   if (!existsSync(fileURLToPath(new URL('../dist/cli.js', import.meta.url)))) {
     console.log('  dist/cli.js missing: run `pnpm --filter @bionicpro/etl build` first');
     return;
   }
-  const results: { size: number; rssKb: number; ms: number }[] = [];
+  const results = new Map<string, { size: number; rssKb: number }>();
   const footprintDir = mkdtempSync(join(tmpdir(), 'etl-bench-footprint-'));
   const chdbKb = await chdbFootprint(footprintDir);
   rmSync(footprintDir, { recursive: true, force: true });
@@ -453,7 +483,6 @@ async function endToEndBench() {
     await withScratchDatabases(String(size), async (urls) => {
       const crmPool = await createExtractPool(urls.crm);
       const telPool = await createExtractPool(urls.telemetry);
-      const dir = mkdtempSync(join(tmpdir(), 'etl-bench-run-'));
       try {
         const crm = benchData({ prostheses: 150, rowsPerTable: 150, monthStart: period.startMs });
         const t0 = performance.now();
@@ -469,38 +498,69 @@ async function endToEndBench() {
           crm.prosthetics.map((p) => p.id),
           crm.users.map((u) => u.id),
         );
+        await telPool.query('VACUUM ANALYZE');
         console.log(
           `  ${fmt(size)} rows generated in PostgreSQL in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
         );
-        const run = await runChild([
-          'run',
-          '--month',
-          MONTH,
-          '--crm',
-          urls.crm,
-          '--telemetry',
-          urls.telemetry,
-          '--clickhouse',
-          `chdb:${join(dir, 'chdb')}`,
-          '--engine',
-          'sql',
-          ...(process.env.BENCH_INSERT_BATCH ? ['--insert-batch-size', process.env.BENCH_INSERT_BATCH] : []),
-        ]);
-        if (run.code !== 0) throw new Error(`run failed (${run.code}): ${run.stderr.slice(-2000)}`);
-        results.push({ size, rssKb: run.rssKb, ms: run.ms });
-        const base = results[0]!;
-        report(
-          `run ${fmt(size)} rows: peak RSS (MB)`,
-          (run.rssKb / 1024).toFixed(0),
-          `${fmt(base.size)} rows`,
-          `${(base.rssKb / 1024).toFixed(0)} MB`,
-          run.rssKb / base.rssKb,
-          `${run.rssKb / 1024 < 512 ? 'meets' : 'MISSES'} target < 512 MB (chDB alone ${(chdbKb / 1024).toFixed(0)} MB, ratio ${(run.rssKb / chdbKb).toFixed(2)}; V8 heap peak ${(run.heapKb / 1024).toFixed(0)} MB); ${(run.ms / 1000).toFixed(1)} s, ${fmt(size / (run.ms / 1000))} rows/s`,
+        const extractOnly = await runChild(
+          [urls.telemetry, MONTH],
+          fileURLToPath(new URL('./extract-only.mjs', import.meta.url)),
         );
+        if (extractOnly.code !== 0) throw new Error(`extract failed: ${extractOnly.stderr.slice(-2000)}`);
+        const baseline = JSON.parse(extractOnly.stdout) as { rows: number; seconds: number };
+        const extractRate = baseline.rows / baseline.seconds;
+        console.log(
+          `  extract only (COPY + model parsing, nothing written): ${fmt(baseline.rows)} rows in ${baseline.seconds.toFixed(1)} s, ${fmt(extractRate)} rows/s, peak RSS ${(extractOnly.rssKb / 1024).toFixed(0)} MB`,
+        );
+        for (const mode of e2eExtracts) {
+          const dir = mkdtempSync(join(tmpdir(), 'etl-bench-run-'));
+          try {
+            const run = await runChild([
+              'run',
+              '--month',
+              MONTH,
+              '--crm',
+              urls.crm,
+              '--telemetry',
+              urls.telemetry,
+              '--clickhouse',
+              `chdb:${join(dir, 'chdb')}`,
+              '--engine',
+              'sql',
+              '--extract',
+              mode,
+              ...(process.env.BENCH_INSERT_BATCH
+                ? ['--insert-batch-size', process.env.BENCH_INSERT_BATCH]
+                : []),
+            ]);
+            if (run.code !== 0) throw new Error(`run failed (${run.code}): ${run.stderr.slice(-2000)}`);
+            const rate = size / (run.ms / 1000);
+            report(
+              `run --extract ${mode}, ${fmt(size)} rows (rows/s)`,
+              fmt(rate),
+              'extract only',
+              `${fmt(extractRate)}/s`,
+              rate / extractRate,
+              `${rate / extractRate >= 0.8 ? 'meets' : 'MISSES'} target 0.8x; ${(run.ms / 1000).toFixed(1)} s wall incl. process start`,
+            );
+            const base = results.get(mode) ?? { size, rssKb: run.rssKb };
+            results.set(mode, base);
+            report(
+              `run --extract ${mode}, ${fmt(size)} rows: peak RSS (MB)`,
+              (run.rssKb / 1024).toFixed(0),
+              `${fmt(base.size)} rows`,
+              `${(base.rssKb / 1024).toFixed(0)} MB`,
+              run.rssKb / base.rssKb,
+              `${run.rssKb / 1024 < 512 ? 'meets' : 'MISSES'} target < 512 MB${base.size === size ? '' : `; ${run.rssKb / base.rssKb <= 1.1 ? 'meets' : 'MISSES'} target 1.1x`} (chDB alone ${(chdbKb / 1024).toFixed(0)} MB; V8 heap peak ${(run.heapKb / 1024).toFixed(0)} MB)`,
+            );
+            printTimings(run.stdout);
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        }
       } finally {
         await crmPool.end();
         await telPool.end();
-        rmSync(dir, { recursive: true, force: true });
       }
     });
   }

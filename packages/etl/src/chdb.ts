@@ -52,12 +52,13 @@ export function createChdbClient(options: ChdbClientOptions): ChdbClient {
     clickhouse_settings: settings,
     ...(options.log === undefined ? {} : { log: options.log }),
   });
-  // Raw telemetry batches go to chDB as bytes (zero-copy rawInsert), not as row
+  // Batches go to chDB as TabSeparated bytes (zero-copy rawInsert), not as row
   // objects turned into one query string per batch.
   const insertBody = (params: InsertBodyParams) =>
     connection.chdb.rawInsert({
       table: params.table,
       format: params.format,
+      ...(params.columns ? { columns: params.columns } : {}),
       values: params.body,
       settings: { ...(settings as Record<string, string | number>), ...params.settings },
     });

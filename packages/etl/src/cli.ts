@@ -35,7 +35,7 @@ import {
   UnsortedInputError,
 } from './errors.js';
 import { inputFiles, readInputDirectory } from './input-files.js';
-import { type KpiEngine, runMonthlyJob } from './monthly-job.js';
+import { type ExtractMode, type KpiEngine, runMonthlyJob } from './monthly-job.js';
 import { type MonthPeriod, monthPeriod } from './period.js';
 import { createExtractPool, type PgPoolLike } from './postgres-extract.js';
 import { prostheticMonthlyMetrics } from './prosthetic-monthly-metrics.js';
@@ -252,11 +252,20 @@ the summary JSON to stdout.`,
       },
       'raw-database': RAW_DATABASE_FLAG,
       'mart-database': MART_DATABASE_FLAG,
+      extract: {
+        type: 'string',
+        value: 'copy|cursor|keyset|clickhouse',
+        help: 'how PostgreSQL is read: clickhouse has ClickHouse read --telemetry itself (postgresql(); engine sql only); default clickhouse for chdb: targets with engine sql, copy otherwise',
+      },
       pagination: {
         type: 'string',
         value: 'copy|cursor|keyset',
-        default: 'copy',
-        help: 'how PostgreSQL is read',
+        help: 'older name of --extract',
+      },
+      'retention-days': {
+        type: 'string',
+        value: 'N|none',
+        help: "the hourly mart's TTL in days (default 365; none keeps every row); a month outside it is refused",
       },
       'insert-batch-size': { type: 'string', value: 'N', help: 'rows per ClickHouse insert (default 10000)' },
       'pushdown-shard-rows': {
@@ -507,7 +516,22 @@ async function countSourceRows(
 async function runCommand(values: Values, { out, err, logger }: Context): Promise<void> {
   const period = month(values, 'run');
   const engine = oneOf<KpiEngine>(values, 'engine', ['ts', 'sql'], 'run');
-  const pagination = oneOf(values, 'pagination', ['copy', 'cursor', 'keyset'] as const, 'run');
+  if (str(values, 'pagination') !== undefined)
+    oneOf(values, 'pagination', ['copy', 'cursor', 'keyset'], 'run');
+  // Embedded chDB shares this process and its network: reading PostgreSQL itself is the fast path.
+  const extractDefault =
+    str(values, 'clickhouse')?.startsWith('chdb:') && engine === 'sql' ? 'clickhouse' : 'copy';
+  const extract = oneOf<ExtractMode>(
+    { ...values, extract: str(values, 'extract') ?? str(values, 'pagination') ?? extractDefault },
+    'extract',
+    ['copy', 'cursor', 'keyset', 'clickhouse'],
+    'run',
+  );
+  if (extract === 'clickhouse' && engine !== 'sql') {
+    throw new UsageError('--extract clickhouse needs --engine sql', 'run');
+  }
+  const retention = str(values, 'retention-days');
+  const retentionDays = retention === 'none' ? null : positiveInteger(values, 'retention-days', 'run');
   const marts = (values.mart as string[] | undefined)?.map((m) => {
     if (!(WAREHOUSE_MARTS as readonly string[]).includes(m)) {
       throw new UsageError(
@@ -539,7 +563,9 @@ async function runCommand(values: Values, { out, err, logger }: Context): Promis
       telemetry,
       clickhouse,
       engine,
-      pagination,
+      extract,
+      ...(extract === 'clickhouse' ? { telemetrySourceUrl: telemetryUrl } : {}),
+      ...(retentionDays === undefined ? {} : { retentionDays }),
       layout,
       ...(marts ? { marts } : {}),
       ...(insertBatchSize ? { insertBatchSize } : {}),

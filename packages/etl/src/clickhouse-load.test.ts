@@ -54,24 +54,40 @@ describe('JsonEachRowBuffer', () => {
 });
 
 describe('BatchWriter', () => {
-  const fake = (withBody: boolean) => {
-    const calls: { kind: string; table: string; rows: Record<string, unknown>[]; settings?: object }[] = [];
+  /** A client that records each INSERT's TabSeparated lines; `gate` holds INSERTs open until released. */
+  const fake = (withBody: boolean, gate?: { hold: boolean; waiting: (() => void)[] }) => {
+    const calls: { kind: string; table: string; columns: readonly string[]; lines: string[] }[] = [];
+    const settle = () =>
+      gate?.hold ? new Promise<void>((resolve) => gate.waiting.push(resolve)) : Promise.resolve();
+    const record = (kind: string, table: string, columns: readonly string[] | undefined, text: string) =>
+      calls.push({
+        kind,
+        table,
+        columns: columns ?? [],
+        lines: text.split('\n').filter((l) => l.length > 0),
+      });
     const client = {
       command: async () => ({}),
       query: async () => ({}),
-      insert: async (p: { table: string; values: Record<string, unknown>[] }) => {
-        calls.push({ kind: 'insert', table: p.table, rows: [...p.values] });
+      insert: async (p: {
+        table: string;
+        values: AsyncIterable<Buffer>;
+        format: string;
+        columns: string[];
+      }) => {
+        expect(p.format).toBe('TabSeparated');
+        const chunks: Buffer[] = [];
+        for await (const chunk of p.values) chunks.push(Buffer.from(chunk));
+        record('insert', p.table, p.columns, Buffer.concat(chunks).toString('utf8'));
+        await settle();
         return {};
       },
       ...(withBody
         ? {
             insertBody: async (p: InsertBodyParams) => {
-              const rows = Buffer.from(p.body)
-                .toString('utf8')
-                .split('\n')
-                .filter((l) => l.length > 0)
-                .map((l) => JSON.parse(l) as Record<string, unknown>);
-              calls.push({ kind: 'body', table: p.table, rows, settings: p.settings });
+              expect(p.format).toBe('TabSeparated');
+              record('body', p.table, p.columns, Buffer.from(p.body).toString('utf8'));
+              await settle();
             },
           }
         : {}),
@@ -80,7 +96,7 @@ describe('BatchWriter', () => {
   };
 
   for (const withBody of [true, false]) {
-    it(`inserts full batches and the rest on flush (${withBody ? 'insertBody' : 'insert'})`, async () => {
+    it(`inserts full batches and the rest on close as TabSeparated with the column list (${withBody ? 'insertBody' : 'insert'})`, async () => {
       const { client, calls } = fake(withBody);
       const written: number[] = [];
       const writer = new BatchWriter(client, 'raw.t', {
@@ -95,20 +111,70 @@ describe('BatchWriter', () => {
       await writer.flush();
       expect(written).toEqual([3, 6, 7]);
       expect(writer.written).toBe(7);
-      expect(calls.map((c) => [c.kind, c.table, c.rows.length])).toEqual([
+      expect(calls.map((c) => [c.kind, c.table, c.lines.length])).toEqual([
         [withBody ? 'body' : 'insert', 'raw.t', 3],
         [withBody ? 'body' : 'insert', 'raw.t', 3],
         [withBody ? 'body' : 'insert', 'raw.t', 1],
       ]);
-      expect(calls[2]!.rows[0]).toEqual({
-        id: 7,
-        at: withBody ? '2026-09-01T00:00:00.007Z' : '2026-09-01 00:00:00.007',
-        _version: 5,
-        _is_deleted: 0,
-      });
-      if (withBody) expect(calls[0]!.settings).toEqual({ date_time_input_format: 'best_effort' });
+      expect(calls[2]!.columns).toEqual(['id', 'at', '_version', '_is_deleted']);
+      expect(calls[2]!.lines).toEqual(['7\t2026-09-01 00:00:00.007\t5\t0']);
+      expect(writer.timings.inserts).toBe(3);
     });
   }
+
+  it('encodes the next batch while one INSERT runs, and waits when a second would queue (bounded to one in flight)', async () => {
+    const gate = { hold: true, waiting: [] as (() => void)[] };
+    const { client, calls } = fake(true, gate);
+    const writer = new BatchWriter(client, 'raw.t', { batchSize: 2, columns: ['id'] });
+    writer.add({ id: 1 });
+    expect(writer.add({ id: 2 })).toBe(true);
+    await writer.flush(); // starts INSERT 1 and returns while it runs
+    expect(calls).toHaveLength(1);
+    expect(writer.written).toBe(0);
+    writer.add({ id: 3 });
+    expect(writer.add({ id: 4 })).toBe(true);
+    let second = false;
+    const flushing = writer.flush().then(() => {
+      second = true;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(second).toBe(false); // back-pressure: INSERT 1 still running
+    expect(calls).toHaveLength(1);
+    gate.hold = false;
+    gate.waiting.shift()!();
+    await flushing;
+    expect(calls.map((c) => c.lines)).toEqual([
+      ['1', '2'],
+      ['3', '4'],
+    ]);
+    await writer.close();
+    expect(writer.written).toBe(4);
+  });
+
+  it('fails the next flush or close with the INSERT error, and writes nothing after it', async () => {
+    let attempt = 0;
+    const client = {
+      command: async () => ({}),
+      query: async () => ({}),
+      insert: async () => ({}),
+      insertBody: async () => {
+        attempt += 1;
+        throw Object.assign(new Error('Code: 27. Cannot parse input'), { code: '27' });
+      },
+    } as unknown as ClickHouseLike;
+    const writer = new BatchWriter(client, 'raw.t', {
+      batchSize: 1,
+      columns: ['id'],
+      retry: { attempts: 1 },
+    });
+    writer.add({ id: 1 });
+    await writer.flush();
+    writer.add({ id: 2 });
+    await expect(writer.flush()).rejects.toThrow(/load of raw\.t for all failed: Code: 27/);
+    await expect(writer.close()).rejects.toThrow(/Code: 27/);
+    expect(attempt).toBe(1);
+    expect(writer.written).toBe(0);
+  });
 });
 
 describe('readMonth', () => {

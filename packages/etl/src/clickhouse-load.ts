@@ -7,6 +7,7 @@ import {
   qualifiedTableName,
   type SourceTableName,
   tables,
+  tableTtl,
   VERSION_COLUMN,
   InvalidArgumentError,
   DECIMAL_18_2_MAX_MINOR,
@@ -14,26 +15,31 @@ import {
 } from '@bionicpro/models';
 import { clickhouseTimestamp } from './kpi-sql.js';
 import type { MonthPeriod, TimeWindow } from './period.js';
+import { Readable } from 'node:stream';
 import { isAsyncIterable, type RowSource } from './row-source.js';
+import { compileTabSeparatedEncoder, TabSeparatedBuffer } from './tab-separated-rows.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 
-/** A JSONEachRow body handed over as bytes, e.g. to chDB's zero-copy `rawInsert`. */
+/** A batch of rows handed over as bytes, e.g. to chDB's zero-copy `rawInsert`. */
 export interface InsertBodyParams {
   /** Target table, database-qualified. */
   readonly table: string;
-  readonly format: 'JSONEachRow';
-  /** One JSON object per line; only valid until the returned promise settles. */
+  /** `TabSeparated` (what {@link BatchWriter} writes) or `JSONEachRow` ({@link JsonEachRowBuffer}). */
+  readonly format: 'TabSeparated' | 'JSONEachRow';
+  /** The columns of each line, in order (TabSeparated lines carry no names). */
+  readonly columns?: readonly string[];
+  /** The rows; only valid until the returned promise settles. */
   readonly body: Uint8Array;
-  /** Settings the body needs (instants are ISO-8601 text: `date_time_input_format: best_effort`). */
+  /** Settings the body needs (none for TabSeparated; JSONEachRow: `date_time_input_format: best_effort`). */
   readonly settings: Readonly<Record<string, string | number>>;
 }
 
 /**
  * The three methods of `@clickhouse/client` the loader uses (chDB plugs in
  * behind the same client), and optionally `insertBody`: when present,
- * {@link BatchWriter} serialises each row into one reused byte buffer as it
- * arrives and inserts the buffer (no row objects, no multi-megabyte strings per
- * batch). The CLI sets it for `chdb:` targets to chDB's `rawInsert`.
+ * {@link BatchWriter} hands each batch's bytes to it (the CLI sets it for
+ * `chdb:` targets to chDB's zero-copy `rawInsert`); otherwise the bytes are
+ * streamed through `insert` as `TabSeparated`.
  */
 /** Query settings as `@clickhouse/client` takes them. */
 export type ClickHouseSettingsLike = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -46,8 +52,11 @@ export interface ClickHouseLike {
   }): Promise<unknown>;
   insert(params: {
     table: string;
-    values: readonly unknown[];
-    format: 'JSONEachRow';
+    /** Row objects (JSONEachRow), or the bytes of a TabSeparated body as a stream. */
+    values: readonly unknown[] | Readable;
+    format: 'JSONEachRow' | 'TabSeparated';
+    /** The body's columns, in order (TabSeparated). */
+    columns?: [string, ...string[]];
     clickhouse_settings?: ClickHouseSettingsLike;
   }): Promise<unknown>;
   query(params: {
@@ -104,16 +113,31 @@ const MART_TABLES: readonly MartTableName[] = [
   'user_prosthesis_stats',
 ];
 
+/** Options of {@link ensureWarehouse}. */
+export interface WarehouseOptions {
+  /**
+   * The hourly mart's retention in days, or `null` for no TTL (see the models'
+   * `clickhouseDdl`). Given, an existing mart's TTL is changed to match
+   * (`ALTER TABLE … MODIFY TTL` / `REMOVE TTL`); absent, the default (365
+   * days) is used for a new table and an existing one is left alone.
+   */
+  readonly retentionDays?: number | null;
+}
+
 /**
  * Creates the raw and mart databases and tables if missing (DDL from the models).
  *
  * @example
  * ```ts
  * import { ensureWarehouse } from '@bionicpro/etl';
- * await ensureWarehouse(client, { rawDatabase: 'raw', martDatabase: 'reports' });
+ * await ensureWarehouse(client, { rawDatabase: 'raw', martDatabase: 'reports' }, { retentionDays: 730 });
  * ```
  */
-export async function ensureWarehouse(client: ClickHouseLike, layout: WarehouseLayout = {}): Promise<void> {
+export async function ensureWarehouse(
+  client: ClickHouseLike,
+  layout: WarehouseLayout = {},
+  options: WarehouseOptions = {},
+): Promise<void> {
   const l = resolveLayout(layout);
   const onCluster = l.cluster ? ` ON CLUSTER ${l.cluster}` : '';
   for (const db of new Set([l.rawDatabase, l.martDatabase])) {
@@ -124,9 +148,46 @@ export async function ensureWarehouse(client: ClickHouseLike, layout: WarehouseL
       database,
       ...(l.cluster ? { cluster: l.cluster } : {}),
       ...(l.replicated ? { replicated: true } : {}),
+      ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
     });
   for (const name of RAW_TABLES) await client.command({ query: ddl(name, l.rawDatabase) });
   for (const name of MART_TABLES) await client.command({ query: ddl(name, l.martDatabase) });
+  if (options.retentionDays !== undefined) {
+    for (const name of MART_TABLES) {
+      await applyRetention(client, name, l.martDatabase, options.retentionDays, onCluster);
+    }
+  }
+}
+
+/** Makes an existing table's TTL the one the retention asks for; nothing when it already is. */
+async function applyRetention(
+  client: ClickHouseLike,
+  name: MartTableName,
+  database: string,
+  retentionDays: number | null,
+  onCluster: string,
+): Promise<void> {
+  const wanted = tableTtl(tables[name], retentionDays);
+  if (tables[name].clickhouse.ttl === undefined) return;
+  const result = await client.query({
+    query:
+      'SELECT engine_full FROM system.tables WHERE database = {database:String} AND name = {name:String}',
+    query_params: { database, name },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ engine_full: string }>();
+  const current = / TTL (.*?)(?: SETTINGS |$)/.exec(row?.engine_full ?? '')?.[1]?.trim();
+  const qualified = qualifiedTableName(name, database);
+  if (wanted === undefined) {
+    if (current !== undefined)
+      await client.command({ query: `ALTER TABLE ${qualified}${onCluster} REMOVE TTL` });
+    return;
+  }
+  // ClickHouse prints `date + toIntervalDay(365)` for `date + INTERVAL 365 DAY`.
+  const printed = wanted.replace(/INTERVAL (\d+) DAY/, 'toIntervalDay($1)');
+  if (current !== printed) {
+    await client.command({ query: `ALTER TABLE ${qualified}${onCluster} MODIFY TTL ${wanted}` });
+  }
 }
 
 /** A model row as ClickHouse's JSONEachRow input takes it (instants as `YYYY-MM-DD HH:MM:SS.mmm` UTC). */
@@ -140,12 +201,17 @@ export function toClickHouseRow(row: object, extra?: Record<string, unknown>): R
   return out;
 }
 
-/** Options of {@link insertRows}. */
+/** Options of {@link insertRows} and {@link BatchWriter}. */
 export interface InsertOptions {
-  /** Rows per INSERT (default 10 000). Memory is bounded by one batch. */
+  /** Rows per INSERT (default 10 000). Memory is bounded by two batches: one inserted while the next fills. */
   readonly batchSize?: number;
   /** Columns added to every row, e.g. `{ _version: 17…, _is_deleted: 0 }`. */
   readonly extra?: Record<string, unknown>;
+  /**
+   * The row columns to write, in order (default: the keys of the first row).
+   * Give the model's columns for a raw table (see `columnsOf`).
+   */
+  readonly columns?: readonly string[];
   readonly retry?: RetryPolicy;
   /** Period named in errors (e.g. `2024-01`). */
   readonly period?: string;
@@ -154,9 +220,10 @@ export interface InsertOptions {
 }
 
 /**
- * Inserts rows into a table in batches (JSONEachRow), each batch retried on
- * transient errors. Accepts arrays or (async) iterables; memory stays at one
- * batch. Returns the number of rows written.
+ * Inserts rows into a table in batches (TabSeparated, see {@link BatchWriter}),
+ * each batch retried on transient errors and inserted while the next one is
+ * encoded. Accepts arrays or (async) iterables; memory stays at two batches.
+ * Returns the number of rows written.
  */
 export async function insertRows(
   client: ClickHouseLike,
@@ -164,35 +231,18 @@ export async function insertRows(
   rows: RowSource<object>,
   options: InsertOptions = {},
 ): Promise<number> {
-  const batchSize = options.batchSize ?? 10_000;
-  const period = options.period ?? 'all';
-  let written = 0;
-  let batch: Record<string, unknown>[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const values = batch;
-    batch = [];
-    await withRetry(
-      () => client.insert({ table, values, format: 'JSONEachRow' }),
-      { step: 'load', table, period },
-      options.retry,
-    );
-    written += values.length;
-    options.onBatch?.(written);
-  };
-  if (isAsyncIterable(rows)) {
-    for await (const row of rows) {
-      batch.push(toClickHouseRow(row, options.extra));
-      if (batch.length >= batchSize) await flush();
+  const writer = new BatchWriter(client, table, options);
+  try {
+    if (isAsyncIterable(rows)) {
+      for await (const row of rows) if (writer.add(row)) await writer.flush();
+    } else {
+      for (const row of rows) if (writer.add(row)) await writer.flush();
     }
-  } else {
-    for (const row of rows) {
-      batch.push(toClickHouseRow(row, options.extra));
-      if (batch.length >= batchSize) await flush();
-    }
+    await writer.close();
+  } finally {
+    await writer.abandon();
   }
-  await flush();
-  return written;
+  return writer.written;
 }
 
 let stagingCounter = 0;
@@ -202,7 +252,9 @@ let stagingCounter = 0;
  * partition in a fresh staging table (same DDL) with `fill`, then swaps it in
  * with `ALTER TABLE … REPLACE PARTITION` (or drops the month when the staging
  * table stayed empty). A crash before the swap leaves the old month intact; a
- * re-run never duplicates. The staging table is dropped either way.
+ * re-run never duplicates. The staging table is dropped either way; it has no
+ * TTL, so it keeps every row it is given. Returns the month's rows as read
+ * back from the table after the swap.
  *
  * @example
  * ```ts
@@ -225,20 +277,27 @@ export async function replaceMonthPartition(
   const qualifiedStaging = qualifiedTableName(staging, database);
   const context = { step: 'load' as const, table, period: period.label };
   await withRetry(
-    () => client.command({ query: clickhouseDdl(tables[table], { database, tableName: staging }) }),
+    // No TTL on the staging table: it must not drop what it is about to swap in.
+    () =>
+      client.command({
+        query: clickhouseDdl(tables[table], { database, tableName: staging, retentionDays: null }),
+      }),
     context,
     options.retry,
   );
-  try {
-    await fill(staging);
+  const countMonth = async (from: string) => {
     const result = await client.query({
-      query: `SELECT count() AS n FROM ${qualifiedStaging} WHERE _partition_id = {partition:String}`,
+      query: `SELECT count() AS n FROM ${from} WHERE _partition_id = {partition:String}`,
       query_params: { partition: String(period.partition) },
       format: 'JSONEachRow',
       clickhouse_settings: READ_SETTINGS,
     });
     const [{ n } = { n: 0 }] = await result.json<{ n: number | string }>();
-    const rows = Number(n);
+    return Number(n);
+  };
+  try {
+    await fill(staging);
+    const rows = await countMonth(qualifiedStaging);
     const partition = `PARTITION ID '${period.partition}'`;
     await withRetry(
       () =>
@@ -251,7 +310,7 @@ export async function replaceMonthPartition(
       context,
       options.retry,
     );
-    return rows;
+    return await withRetry(() => countMonth(qualified), context, options.retry);
   } finally {
     await client.command({ query: `DROP TABLE IF EXISTS ${qualifiedStaging}` }).catch(() => undefined);
   }
@@ -384,77 +443,145 @@ export class JsonEachRowBuffer {
   }
 }
 
+/** Where a {@link BatchWriter}'s time went, in milliseconds. */
+export interface BatchWriterTimings {
+  /** Turning rows into TabSeparated bytes (this thread). */
+  encodeMs: number;
+  /** INSERTs in flight, summed (they run while the next batch is encoded). */
+  insertMs: number;
+  /** Time {@link BatchWriter.flush} waited for the previous INSERT: back-pressure on the extract. */
+  waitMs: number;
+  /** INSERT statements sent. */
+  inserts: number;
+}
+
+const ENCODE_CHUNK = 1024;
+
 /**
- * Buffers rows for one table and inserts them a batch at a time; `add` is
- * synchronous and tells when a batch is full, so a streaming pipeline pays an
- * `await` only per batch. With a client that has `insertBody` (see
- * {@link ClickHouseLike}), rows are serialised on `add` into one reused byte
- * buffer; otherwise they are kept as objects for `client.insert`.
+ * Buffers rows for one table and inserts them a batch at a time, as
+ * `TabSeparated` bytes (see `compileTabSeparatedEncoder`): through the
+ * client's `insertBody` when it has one (chDB's zero-copy `rawInsert`), else
+ * streamed through `insert`. `add` is synchronous and tells when a batch is
+ * full; {@link flush} then starts that batch's INSERT and returns at once
+ * unless the previous INSERT is still running, in which case it waits for it
+ * (a bounded queue of one: the extract pauses, and with it the PostgreSQL
+ * socket). Memory is two batches of bytes, whatever the number of rows. An
+ * INSERT that fails (after its retries) fails the next `flush` or `close`.
  */
 export class BatchWriter {
-  private batch: Record<string, unknown>[] = [];
-  private readonly body: JsonEachRowBuffer | undefined;
+  /** Rows waiting to be encoded, encoded a chunk at a time (timed per chunk, not per row). */
+  private pending: object[] = [];
+  private buffer: TabSeparatedBuffer | undefined;
+  private columns: readonly string[] | undefined;
+  private inFlight: Promise<void> | undefined;
+  private failure: unknown;
+  private readonly batchSize: number;
   /** Rows inserted so far. */
   written = 0;
+  readonly timings: BatchWriterTimings = { encodeMs: 0, insertMs: 0, waitMs: 0, inserts: 0 };
 
   constructor(
     private readonly client: ClickHouseLike,
     private readonly table: string,
     private readonly options: InsertOptions = {},
   ) {
-    this.body = client.insertBody ? new JsonEachRowBuffer(options.extra) : undefined;
+    this.batchSize = options.batchSize ?? 10_000;
+    if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) {
+      throw new RangeError(`batchSize must be an integer >= 1, got ${JSON.stringify(options.batchSize)}`);
+    }
+    this.columns = options.columns;
+  }
+
+  /** Rows added and not yet handed to an INSERT. */
+  get buffered(): number {
+    return this.pending.length + (this.buffer?.rows ?? 0);
   }
 
   /** Buffers a row; true when the batch is full and {@link flush} should be awaited. */
   add(row: object): boolean {
-    const limit = this.options.batchSize ?? 10_000;
-    if (this.body) {
-      this.body.add(row);
-      return this.body.rows >= limit;
-    }
-    this.batch.push(toClickHouseRow(row, this.options.extra));
-    return this.batch.length >= limit;
+    this.pending.push(row);
+    if (this.pending.length >= ENCODE_CHUNK) this.encodePending();
+    return this.buffered >= this.batchSize;
   }
 
+  private encodePending(): void {
+    const rows = this.pending;
+    if (rows.length === 0) return;
+    const started = performance.now();
+    if (this.buffer === undefined) {
+      this.columns ??= Object.keys(rows[0]!);
+      this.buffer = new TabSeparatedBuffer(compileTabSeparatedEncoder(this.columns, this.options.extra));
+    }
+    const buffer = this.buffer;
+    for (let i = 0; i < rows.length; i += 1) buffer.add(rows[i]!);
+    this.pending = [];
+    this.timings.encodeMs += performance.now() - started;
+  }
+
+  /** Starts the INSERT of what is buffered, after the previous INSERT has finished. */
   async flush(): Promise<void> {
-    const context = { step: 'load' as const, table: this.table, period: this.options.period ?? 'all' };
-    let rows: number;
-    if (this.body && this.client.insertBody) {
-      const body = this.body;
-      const insertBody = this.client.insertBody;
-      rows = body.rows;
-      if (rows === 0) return;
-      await withRetry(
-        () =>
-          insertBody({
-            table: this.table,
-            format: 'JSONEachRow',
-            body: body.bytes(),
-            settings: JSON_BODY_SETTINGS,
-          }),
-        context,
-        this.options.retry,
-      );
-      body.clear();
-    } else {
-      if (this.batch.length === 0) return;
-      const values = this.batch;
-      this.batch = [];
-      rows = values.length;
-      await withRetry(
-        () => this.client.insert({ table: this.table, values, format: 'JSONEachRow' }),
-        context,
-        this.options.retry,
-      );
+    this.encodePending();
+    if (this.inFlight) {
+      const started = performance.now();
+      await this.inFlight;
+      this.timings.waitMs += performance.now() - started;
     }
-    this.written += rows;
-    this.options.onBatch?.(this.written);
+    this.throwIfFailed();
+    if (!this.buffer || this.buffer.rows === 0) return;
+    const buffer = this.buffer;
+    const { body, rows } = buffer.take();
+    const columns = [...this.columns!, ...Object.keys(this.options.extra ?? {})];
+    this.inFlight = this.insert(body, columns).then(
+      () => {
+        buffer.recycle(body);
+        this.written += rows;
+        this.options.onBatch?.(this.written);
+      },
+      (error: unknown) => {
+        this.failure = error;
+      },
+    );
   }
 
-  /** Inserts what is buffered and frees the serialisation buffer (call when the stream has ended). */
+  private async insert(body: Buffer, columns: readonly string[]): Promise<void> {
+    const started = performance.now();
+    const insertBody = this.client.insertBody;
+    await withRetry(
+      () =>
+        insertBody
+          ? insertBody({ table: this.table, format: 'TabSeparated', columns, body, settings: {} })
+          : this.client.insert({
+              table: this.table,
+              values: Readable.from([body], { objectMode: false }),
+              format: 'TabSeparated',
+              columns: columns as [string, ...string[]],
+            }),
+      { step: 'load', table: this.table, period: this.options.period ?? 'all' },
+      this.options.retry,
+    );
+    this.timings.insertMs += performance.now() - started;
+    this.timings.inserts += 1;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Inserts what is buffered, waits for every INSERT, and frees the buffers (call when the stream has ended). */
   async close(): Promise<void> {
     await this.flush();
-    this.body?.release();
+    await this.abandon();
+    this.throwIfFailed();
+  }
+
+  /** Waits for an INSERT still running and frees the buffers, inserting nothing more (error paths). */
+  async abandon(): Promise<void> {
+    const inFlight = this.inFlight;
+    this.inFlight = undefined;
+    if (inFlight) await inFlight;
+    this.pending = [];
+    this.buffer?.release();
+    this.buffer = undefined;
   }
 }
 

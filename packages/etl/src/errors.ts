@@ -90,13 +90,86 @@ export class InputFileError extends BionicProError {
 }
 
 /** An input directory (CLI `kpis --input DIR`, `load-files --input DIR`) is missing or holds no usable table files. */
-export class InputDirectoryError extends Error {
+export class InputDirectoryError extends BionicProError {
   readonly code = 'invalid_input_directory' as const;
   constructor(
-    readonly path: string,
+    /** The directory that was given. */
+    readonly directory: string,
     readonly reason: string,
   ) {
-    super(`${path}: ${reason}`);
+    super(`${directory}: ${reason}`, { path: ['input'] });
     this.name = 'InputDirectoryError';
+  }
+}
+
+/**
+ * A month the job was asked for lies wholly outside the hourly mart's
+ * retention: ClickHouse's TTL would delete every row it loaded. Raised before
+ * any work; run with a longer retention (`retentionDays`, `--retention-days N`
+ * or `none`) to backfill it.
+ */
+export class OutsideRetentionError extends BionicProError {
+  readonly code = 'outside_retention' as const;
+  constructor(
+    readonly month: string,
+    readonly retentionDays: number,
+    /** First day whose rows the retention still keeps (`YYYY-MM-DD`). */
+    readonly keptFrom: string,
+  ) {
+    super(
+      `month ${month} lies outside the ${retentionDays}-day retention of user_prosthesis_stats (rows are kept from ${keptFrom}): ClickHouse's TTL would delete everything loaded; pass a longer retention (--retention-days N, or none) to backfill it`,
+      { path: ['month'] },
+    );
+    this.name = 'OutsideRetentionError';
+  }
+}
+
+/** One source row that breaks a model rule checked in SQL (`extract: 'clickhouse'`). */
+export interface InvalidSourceRow {
+  readonly id: string;
+  readonly column: string;
+  readonly rule: string;
+}
+
+/**
+ * Source rows of a month break the models' rules (checked by SQL in
+ * PostgreSQL with `extract: 'clickhouse'`). Lists the first rows by id and the
+ * total; the month's raw window is removed again, so nothing half-checked stays.
+ */
+export class InvalidSourceRowsError extends BionicProError {
+  readonly code = 'invalid_source_rows' as const;
+  constructor(
+    readonly table: string,
+    readonly count: number,
+    readonly rows: readonly InvalidSourceRow[],
+  ) {
+    const listed = rows.map((r) => `id ${r.id}: ${r.column} ${r.rule}`).join('; ');
+    super(
+      `${count} row${count === 1 ? '' : 's'} of ${table} break${count === 1 ? 's' : ''} the models' rules: ${listed}`,
+      {
+        ...(rows[0] ? { path: [table, rows[0].id, rows[0].column] } : {}),
+      },
+    );
+    this.name = 'InvalidSourceRowsError';
+  }
+}
+
+/**
+ * What ClickHouse holds after loading a window differs from what the source
+ * has (row count, first or last instant): rows were lost, duplicated or
+ * shifted on the way (e.g. PostgreSQL sending ClickHouse's connection local
+ * times in a zone other than UTC).
+ */
+export class LoadMismatchError extends BionicProError {
+  readonly code = 'load_mismatch' as const;
+  constructor(
+    readonly table: string,
+    readonly source: { readonly rows: number; readonly first: string | null; readonly last: string | null },
+    readonly loaded: { readonly rows: number; readonly first: string | null; readonly last: string | null },
+  ) {
+    super(
+      `${table}: ClickHouse holds ${loaded.rows} rows (${loaded.first ?? '-'} … ${loaded.last ?? '-'}) where the source has ${source.rows} (${source.first ?? '-'} … ${source.last ?? '-'})`,
+    );
+    this.name = 'LoadMismatchError';
   }
 }

@@ -10,6 +10,10 @@ export {
   EtlStepError,
   InputFileError,
   InputDirectoryError,
+  OutsideRetentionError,
+  type InvalidSourceRow,
+  InvalidSourceRowsError,
+  LoadMismatchError,
 } from './errors.js';
 export { type MonthPeriod, monthPeriod, type TimeWindow, timeWindow, monthWindow } from './period.js';
 export { type RowSource, type InputOrder, collectRows } from './row-source.js';
@@ -72,6 +76,7 @@ export {
   READ_SETTINGS,
   WINDOW_COLUMN,
   ensureWarehouse,
+  type WarehouseOptions,
   toClickHouseRow,
   type InsertOptions,
   insertRows,
@@ -79,6 +84,7 @@ export {
   deleteRawWindow,
   replaceRawWindow,
   BatchWriter,
+  type BatchWriterTimings,
   JsonEachRowBuffer,
   JSON_BODY_SETTINGS,
   type InsertBodyParams,
@@ -99,12 +105,38 @@ export {
   streamWindow,
   streamDeviceEventsForMonth,
   streamBatteryMetricsForMonth,
+  deviceEventContext,
+  batteryMetricContext,
 } from './postgres-extract.js';
 export {
+  TabSeparatedEncodeError,
+  escapeTabSeparated,
+  type TabSeparatedEncoder,
+  compileTabSeparatedEncoder,
+  TabSeparatedBuffer,
+} from './tab-separated-rows.js';
+export {
+  type SourceRule,
+  type TelemetrySourceTable,
+  type SourceCheckRow,
+  TELEMETRY_TIME_COLUMN,
+  sourceRules,
+  sourceCheckQuery,
+} from './source-rules-sql.js';
+export {
+  type PostgresTableFunctionSource,
+  postgresTableFunctionSource,
+  telemetryWindowFromPostgresSql,
+} from './postgres-table-function.js';
+export {
   type KpiEngine,
+  type ExtractMode,
   type ProgressEvent,
   type MonthlyJobOptions,
+  type StepTiming,
+  type JobTimings,
   type JobSummary,
+  checkRetention,
   runMonthlyJob,
   WATERMARK_TABLE,
   readWatermark,

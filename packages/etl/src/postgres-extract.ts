@@ -18,7 +18,6 @@ import {
 } from '@bionicpro/models';
 import { EtlStepError } from './errors.js';
 import { type CopyColumn, CopyLineSplitter, compileCopyLineDecoder } from './pg-copy.js';
-import type { BatteryMetricRow, DeviceEventRow } from './kpi-inputs.js';
 import type { MonthPeriod, TimeWindow } from './period.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 
@@ -543,19 +542,23 @@ export function streamWindow<T extends 'telemetry_events' | 'device_events' | 'b
 }
 
 /**
- * Device events of a month plus the context rows the prosthetic mart needs
- * (see `prostheticMonthlyMetrics`): per prosthesis the last power event before
- * the month, the critical events before it not yet followed by a power_on, and
- * the first event at or after its end. Sorted by `(prosthetic_id,
- * event_timestamp, id)`: the month streams through a cursor; the context (one
- * handful of rows per prosthesis) is merged in.
+ * The context device events a month's prosthetic mart needs besides the
+ * month's own rows (see `prostheticMonthlyMetrics`): per prosthesis the last
+ * power event before the month, the critical events before it not yet
+ * followed by a power_on, and the first event at or after its end. A handful
+ * of rows per prosthesis, sorted by `(prosthetic_id, event_timestamp, id)`.
+ *
+ * @example
+ * ```ts
+ * import { deviceEventContext, monthPeriod } from '@bionicpro/etl';
+ * const context = await deviceEventContext(telemetryPool, monthPeriod('2024-01'));
+ * ```
  */
-export async function* streamDeviceEventsForMonth(
+export async function deviceEventContext(
   pool: PgPoolLike,
   period: MonthPeriod,
   options: ExtractOptions = {},
-): AsyncGenerator<Parsed<'device_events'>> {
-  const o = { ...options, period: options.period ?? period.label };
+): Promise<Parsed<'device_events'>[]> {
   const cols = columnsOf(tables.device_events)
     .map((c) => `d.${c.name}`)
     .join(', ');
@@ -573,8 +576,8 @@ export async function* streamDeviceEventsForMonth(
     (SELECT DISTINCT ON (d.prosthetic_id) ${cols} FROM device_events d
       WHERE d.event_timestamp >= $2 ORDER BY d.prosthetic_id, d.event_timestamp, d.id)
     ORDER BY prosthetic_id, event_timestamp, id`;
-  const context: DeviceEventRow[] = [];
-  const { onRows: _progress, ...quiet } = o;
+  const context: Parsed<'device_events'>[] = [];
+  const { onRows: _progress, ...quiet } = { ...options, period: options.period ?? period.label };
   for await (const row of streamModelQuery(
     pool,
     'device_events',
@@ -583,35 +586,55 @@ export async function* streamDeviceEventsForMonth(
     parsers.device_events,
     quiet,
   )) {
-    context.push(row as DeviceEventRow);
+    context.push(row);
   }
+  return context;
+}
+
+/**
+ * Device events of a month plus the context rows the prosthetic mart needs
+ * ({@link deviceEventContext}). Sorted by `(prosthetic_id, event_timestamp,
+ * id)`: the month streams; the context (one handful of rows per prosthesis)
+ * is merged in.
+ */
+export async function* streamDeviceEventsForMonth(
+  pool: PgPoolLike,
+  period: MonthPeriod,
+  options: ExtractOptions = {},
+): AsyncGenerator<Parsed<'device_events'>> {
+  const o = { ...options, period: options.period ?? period.label };
+  const context = await deviceEventContext(pool, period, o);
   yield* mergeSorted(
     streamWindow(pool, 'device_events', { start: new Date(period.startMs), end: new Date(period.endMs) }, o),
-    context as Parsed<'device_events'>[],
+    context,
     (r) => r.prosthetic_id,
     (r) => r.event_timestamp.getTime(),
   );
 }
 
 /**
- * Battery samples of a month plus, per prosthesis, the last decisive sample
- * (< 50 % or > 95 %) before it, which carries the charge-cycle hysteresis.
- * Sorted by `(prosthetic_id, metric_timestamp, id)`.
+ * Per prosthesis, the last decisive battery sample (< 50 % or > 95 %) before
+ * the month, which carries the charge-cycle hysteresis into it.
+ *
+ * @example
+ * ```ts
+ * import { batteryMetricContext, monthPeriod } from '@bionicpro/etl';
+ * const context = await batteryMetricContext(telemetryPool, monthPeriod('2024-01'));
+ * ```
  */
-export async function* streamBatteryMetricsForMonth(
+export async function batteryMetricContext(
   pool: PgPoolLike,
   period: MonthPeriod,
   options: ExtractOptions = {},
-): AsyncGenerator<Parsed<'battery_metrics'>> {
-  const o = { ...options, period: options.period ?? period.label };
+): Promise<Parsed<'battery_metrics'>[]> {
   const cols = columnsOf(tables.battery_metrics)
     .map((c) => c.name)
     .join(', ');
   const contextSql = `SELECT DISTINCT ON (prosthetic_id) ${cols} FROM battery_metrics
     WHERE (charge_level < 50 OR charge_level > 95) AND metric_timestamp < $1
     ORDER BY prosthetic_id, metric_timestamp DESC, id DESC`;
-  const context: BatteryMetricRow[] = [];
-  const { onRows: _progress, ...quiet } = o;
+  const context: Parsed<'battery_metrics'>[] = [];
+  const { onRows: _progress, ...quiet } = { ...options, period: options.period ?? period.label };
   for await (const row of streamModelQuery(
     pool,
     'battery_metrics',
@@ -622,6 +645,21 @@ export async function* streamBatteryMetricsForMonth(
   )) {
     context.push(row);
   }
+  return context;
+}
+
+/**
+ * Battery samples of a month plus, per prosthesis, the last decisive sample
+ * before it ({@link batteryMetricContext}). Sorted by `(prosthetic_id,
+ * metric_timestamp, id)`.
+ */
+export async function* streamBatteryMetricsForMonth(
+  pool: PgPoolLike,
+  period: MonthPeriod,
+  options: ExtractOptions = {},
+): AsyncGenerator<Parsed<'battery_metrics'>> {
+  const o = { ...options, period: options.period ?? period.label };
+  const context = await batteryMetricContext(pool, period, o);
   yield* mergeSorted(
     streamWindow(
       pool,
@@ -629,7 +667,7 @@ export async function* streamBatteryMetricsForMonth(
       { start: new Date(period.startMs), end: new Date(period.endMs) },
       o,
     ),
-    context as Parsed<'battery_metrics'>[],
+    context,
     (r) => r.prosthetic_id,
     (r) => r.metric_timestamp.getTime(),
   );

@@ -24,9 +24,13 @@ const event = (
 const summary: JobSummary = {
   period: '2024-01',
   engine: 'sql',
+  extract: 'copy',
   tables: {},
   marts: { report_user_monthly_metrics: 3, user_prosthesis_stats: 40 },
   deleted: {},
+  retentionDays: 365,
+  warnings: [],
+  timings: {},
   elapsedMs: 900,
 };
 

@@ -447,6 +447,97 @@ describe('bionicpro-etl run', () => {
     expect(stderr).toMatch(new RegExp(`extract of users for ${month} failed after 5 attempts`));
   });
 
+  it('runs a month with ClickHouse reading PostgreSQL itself, and prints where the time went', async () => {
+    const month = recentMonths()[1];
+    const { code, stdout, stderr } = await runCli([
+      'run',
+      '--month',
+      month,
+      '--crm',
+      urlOf(names.crm),
+      '--telemetry',
+      urlOf(names.telemetry),
+      '--clickhouse',
+      `chdb:${join(work, 'chdb-extract')}`,
+      '--extract',
+      'clickhouse',
+      '--retention-days',
+      'none',
+    ]);
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(stdout) as {
+      extract: string;
+      retentionDays: number | null;
+      tables: Record<string, { extracted: number; loaded: number }>;
+      marts: Record<string, number>;
+      timings: Record<string, Record<string, { seconds: number; rows: number }>>;
+    };
+    expect(summary.extract).toBe('clickhouse');
+    expect(summary.retentionDays).toBeNull();
+    expect(summary.tables.telemetry_events?.loaded).toBeGreaterThan(0);
+    expect(summary.timings.copy?.telemetry_events?.rows).toBe(summary.tables.telemetry_events?.loaded);
+    expect(summary.timings.pushdown?.user_prosthesis_stats?.rows).toBe(summary.marts.user_prosthesis_stats);
+  });
+
+  it('refuses a month outside the retention before any work, naming month and retention (exit 1)', async () => {
+    const { code, stdout, stderr } = await runCli([
+      'run',
+      '--month',
+      '2019-01',
+      '--crm',
+      urlOf(names.crm),
+      '--telemetry',
+      urlOf(names.telemetry),
+      '--clickhouse',
+      `chdb:${join(work, 'chdb-4')}`,
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/month 2019-01 lies outside the 365-day retention of user_prosthesis_stats/);
+  });
+
+  it.each([
+    ['--extract', 'bogus', 'run: --extract must be copy, cursor, keyset or clickhouse'],
+    ['--retention-days', '0', 'run: --retention-days must be an integer >= 1, got "0"'],
+    ['--retention-days', 'forever', 'run: --retention-days must be an integer >= 1, got "forever"'],
+  ])('exits 2 when %s is %s', async (flag, value, message) => {
+    const { code, stderr } = await runCli([
+      'run',
+      '--month',
+      recentMonths()[1],
+      '--crm',
+      urlOf(names.crm),
+      '--telemetry',
+      urlOf(names.telemetry),
+      '--clickhouse',
+      `chdb:${join(work, 'chdb-5')}`,
+      flag,
+      value,
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+  });
+
+  it('exits 2 when --extract clickhouse comes with the ts engine', async () => {
+    const { code, stderr } = await runCli([
+      'run',
+      '--month',
+      recentMonths()[1],
+      '--crm',
+      urlOf(names.crm),
+      '--telemetry',
+      urlOf(names.telemetry),
+      '--clickhouse',
+      `chdb:${join(work, 'chdb-6')}`,
+      '--extract',
+      'clickhouse',
+      '--engine',
+      'ts',
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('run: --extract clickhouse needs --engine sql');
+  });
+
   it.each([
     ['--pushdown-shard-rows', '0'],
     ['--pushdown-shard-rows', 'many'],

@@ -3,8 +3,11 @@ import {
   clickhouseDdl,
   clickhouseDistributedDdl,
   columnsOf,
+  defaultRetentionDays,
   InvalidIdentifierError,
+  InvalidRetentionError,
   postgresDdl,
+  tableTtl,
 } from './ddl.js';
 import { toJsonSchema } from './json-schema.js';
 import { martTableNames, modelForTable, sourceTableNames, tables } from './tables.js';
@@ -26,6 +29,23 @@ describe('DDL from the models', () => {
     expect(clickhouseDdl(tables.telemetry_events)).toMatch(
       /PARTITION BY toYYYYMM\(event_timestamp\)\nORDER BY \(user_id, event_timestamp, id\)/,
     );
+  });
+
+  it('the hourly mart keeps its retention as a setting: days replace the default, null writes no TTL', () => {
+    expect(defaultRetentionDays(tables.user_prosthesis_stats)).toBe(365);
+    expect(defaultRetentionDays(tables.report_user_monthly_metrics)).toBeUndefined();
+    expect(clickhouseDdl(tables.user_prosthesis_stats, { retentionDays: 3650 })).toMatch(
+      /\nTTL date \+ INTERVAL 3650 DAY$/,
+    );
+    expect(clickhouseDdl(tables.user_prosthesis_stats, { retentionDays: null })).not.toMatch(/TTL/);
+    expect(tableTtl(tables.user_prosthesis_stats)).toBe('date + INTERVAL 365 DAY');
+    // Tables without a TTL stay without one whatever the retention.
+    expect(clickhouseDdl(tables.report_user_monthly_metrics, { retentionDays: 30 })).not.toMatch(/TTL/);
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => clickhouseDdl(tables.user_prosthesis_stats, { retentionDays: bad })).toThrow(
+        InvalidRetentionError,
+      );
+    }
   });
 
   it('money is Decimal in ClickHouse and numeric in PostgreSQL, never a float', () => {

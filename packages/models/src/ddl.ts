@@ -99,6 +99,64 @@ export interface ClickHouseDdlOptions {
    * `/clickhouse/tables/{shard}/{database}/{table}` path and `{replica}` macro.
    */
   readonly replicated?: boolean | { readonly zooPath: string; readonly replica: string };
+  /**
+   * Days a table with a TTL (the hourly mart, `user_prosthesis_stats`) keeps a
+   * row after its date: a number replaces the table's default (365), `null`
+   * writes no TTL (keep everything; staging tables use it). Ignored for tables
+   * without a TTL.
+   */
+  readonly retentionDays?: number | null;
+}
+
+const TTL_DAYS = /^([A-Za-z_][A-Za-z0-9_]*) \+ INTERVAL (\d+) DAY$/;
+
+/** A retention setting was not a whole number of days >= 1 (or `null` for none). */
+export class InvalidRetentionError extends BionicProError {
+  readonly code = 'invalid_retention' as const;
+  constructor(readonly value: unknown) {
+    super(`invalid retention ${JSON.stringify(value)}: expected a whole number of days >= 1, or none`);
+    this.name = 'InvalidRetentionError';
+  }
+}
+
+/**
+ * The TTL clause of a table (`date + INTERVAL 365 DAY`) with the retention
+ * applied: `retentionDays` undefined keeps the table's default, `null` gives
+ * none (undefined result). Throws {@link InvalidRetentionError} on a retention
+ * that is not a whole number of days >= 1.
+ *
+ * @example
+ * ```ts
+ * import { tableTtl, tables } from '@bionicpro/models';
+ * tableTtl(tables.user_prosthesis_stats, 730); // 'date + INTERVAL 730 DAY'
+ * tableTtl(tables.user_prosthesis_stats, null); // undefined
+ * ```
+ */
+export function tableTtl(table: TableDefinition, retentionDays?: number | null): string | undefined {
+  const ttl = table.clickhouse.ttl;
+  if (retentionDays === undefined) return ttl;
+  if (retentionDays !== null && (!Number.isSafeInteger(retentionDays) || retentionDays < 1)) {
+    throw new InvalidRetentionError(retentionDays);
+  }
+  if (ttl === undefined || retentionDays === null) return undefined;
+  const match = TTL_DAYS.exec(ttl);
+  if (!match)
+    throw new Error(`table ${table.name}: TTL ${JSON.stringify(ttl)} is not "<column> + INTERVAL <n> DAY"`);
+  return `${match[1]} + INTERVAL ${retentionDays} DAY`;
+}
+
+/**
+ * The retention of a table's default TTL in days (365 for the hourly mart), or undefined without a TTL.
+ *
+ * @example
+ * ```ts
+ * import { defaultRetentionDays, tables } from '@bionicpro/models';
+ * defaultRetentionDays(tables.user_prosthesis_stats); // 365
+ * ```
+ */
+export function defaultRetentionDays(table: TableDefinition): number | undefined {
+  const match = table.clickhouse.ttl === undefined ? null : TTL_DAYS.exec(table.clickhouse.ttl);
+  return match ? Number(match[2]) : undefined;
 }
 
 /** Fully qualified, validated table name. */
@@ -140,7 +198,8 @@ export function clickhouseDdl(table: TableDefinition, options: ClickHouseDdlOpti
   const clauses = [`ENGINE = ${engine}`];
   if (layout.partitionBy) clauses.push(`PARTITION BY ${layout.partitionBy}`);
   clauses.push(`ORDER BY (${layout.orderBy.join(', ')})`);
-  if (layout.ttl) clauses.push(`TTL ${layout.ttl}`);
+  const ttl = tableTtl(table, options.retentionDays);
+  if (ttl) clauses.push(`TTL ${ttl}`);
   return `CREATE TABLE IF NOT EXISTS ${name}${cluster} (\n${columns.join(',\n')}\n)\n${clauses.join('\n')}`;
 }
 

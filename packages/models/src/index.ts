@@ -163,6 +163,9 @@ export {
   qualifiedTableName,
   clickhouseDdl,
   clickhouseDistributedDdl,
+  InvalidRetentionError,
+  tableTtl,
+  defaultRetentionDays,
 } from './ddl.js';
 export {
   type PostgresSchemaDdlOptions,

@@ -60,13 +60,19 @@ export function definePipelineSuite(
     const dir = mkdtempSync(join(tmpdir(), 'etl-pipeline-'));
     const connection = createChdbConnection({ path: dir });
     const clickhouse = createClient({ connection } as never);
-    // The CLI's chDB client: raw batches as JSONEachRow bytes through chDB's rawInsert.
+    // The CLI's chDB client: batches as TabSeparated bytes through chDB's rawInsert.
     const bodyClient: ClickHouseLike = {
       command: (p) => clickhouse.command(p),
       query: ((p: never) => clickhouse.query(p)) as unknown as ClickHouseLike['query'],
       insert: ((p: never) => clickhouse.insert(p)) as ClickHouseLike['insert'],
       insertBody: (p: InsertBodyParams) =>
-        connection.chdb.rawInsert({ table: p.table, format: p.format, values: p.body, settings: p.settings }),
+        connection.chdb.rawInsert({
+          table: p.table,
+          format: p.format,
+          ...(p.columns ? { columns: p.columns } : {}),
+          values: p.body,
+          settings: p.settings,
+        }),
     };
     const [firstMonth, secondMonth] = recentMonths();
     const lastUpdated = new Date('2026-01-01T00:00:00Z');
