@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops what scripts/infra/up.sh started (only those processes, by their recorded pids).
-# Usage: scripts/infra/down.sh [kafka|connect|keycloak|all]...   (PostgreSQL, the machine's own, stays up)
+# Usage: scripts/infra/down.sh [kafka|connect|keycloak|prometheus|all]...   (PostgreSQL, the machine's own, stays up)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 [ $# -eq 0 ] && set -- all
@@ -10,9 +10,10 @@ for arg in "$@"; do
     connect) bp_stop connect ;;
     kafka) bp_stop connect; bp_stop kafka ;;
     keycloak) bp_stop keycloak ;;
+    prometheus) bp_stop prometheus ;;
     postgres) ;;
-    all) bp_stop connect; bp_stop keycloak; bp_stop kafka ;;
-    *) bp_die "down.sh: unknown service '$arg' (kafka|connect|keycloak|all)" ;;
+    all) bp_stop connect; bp_stop keycloak; bp_stop kafka; bp_stop prometheus ;;
+    *) bp_die "down.sh: unknown service '$arg' (kafka|connect|keycloak|prometheus|all)" ;;
   esac
 done
 rm -f "$BP_RUN_DIR/env"
