@@ -54,7 +54,8 @@ export function servicesFromEnv(env: Env): StackServices {
   if (prometheus && targetsDir) {
     services.prometheus = { provider: 'env', url: prometheus.replace(/\/+$/, ''), targetsDir };
   } else if (prometheus) {
-    unavailable.prometheus = 'PROMETHEUS_URL is set but PROMETHEUS_TARGETS_DIR (its file_sd directory) is not';
+    unavailable.prometheus =
+      'PROMETHEUS_URL is set but PROMETHEUS_TARGETS_DIR (its file_sd directory) is not';
   }
   const ch = env[STACK_ENV.clickhouse];
   services.clickhouse = ch ? { provider: 'env', url: ch } : { provider: 'embedded' };
