@@ -24,7 +24,8 @@ import { localStackAvailable, startLocalStack } from './stack/local-provider.js'
 import { postgresUrl } from './stack/postgres-url.js';
 import { SERVICE_NAMES, type ServiceMap, type ServiceName, type StackServices } from './stack/types.js';
 
-const REQUIRE_RE = /requireService\(\s*['"](postgres|kafka|connect|keycloak|clickhouse|redis)['"]\s*\)/g;
+const REQUIRE_RE =
+  /requireService\(\s*['"](postgres|kafka|connect|keycloak|clickhouse|redis|prometheus)['"]\s*\)/g;
 
 /** Services named by `requireService('…')` calls in the test files this run will execute. */
 async function servicesNeeded(project: TestProject): Promise<Set<ServiceName>> {
@@ -51,7 +52,7 @@ function exportToEnv(services: ServiceMap): void {
   const set = (name: string, value: string) => {
     process.env[name] ??= value;
   };
-  const { postgres, kafka, connect, keycloak, clickhouse, redis } = services;
+  const { postgres, kafka, connect, keycloak, clickhouse, redis, prometheus } = services;
   if (postgres) set(STACK_ENV.postgres, postgresUrl(postgres, 'postgres'));
   if (kafka) set(STACK_ENV.kafka, kafka.brokers.join(','));
   if (connect) set(STACK_ENV.connect, connect.url);
@@ -61,6 +62,10 @@ function exportToEnv(services: ServiceMap): void {
   }
   if (clickhouse?.url) set(STACK_ENV.clickhouse, clickhouse.url);
   if (redis) set(STACK_ENV.redis, redis.url);
+  if (prometheus) {
+    set(STACK_ENV.prometheus, prometheus.url);
+    set('PROMETHEUS_TARGETS_DIR', prometheus.targetsDir);
+  }
 }
 
 export default async function setup(project: TestProject): Promise<Teardown> {
@@ -91,7 +96,7 @@ export default async function setup(project: TestProject): Promise<Teardown> {
     let why = '';
     if (mode === 'testcontainers') provider = 'testcontainers';
     else {
-      const local = localStackAvailable();
+      const local = localStackAvailable(toStart);
       if (local.ok) provider = 'local';
       else if (mode === 'local') why = local.reason;
       else {

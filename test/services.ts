@@ -16,7 +16,8 @@
  * services to start, so a unit-only run starts no JVM.
  *
  * Outside vitest (a bench run with tsx), the same values are read from the environment variables
- * `BIONICPRO_PG_URL`, `KAFKA_BROKERS`, `KAFKA_CONNECT_URL`, `KEYCLOAK_URL`, `CLICKHOUSE_URL`, `REDIS_URL`.
+ * `BIONICPRO_PG_URL`, `KAFKA_BROKERS`, `KAFKA_CONNECT_URL`, `KEYCLOAK_URL`, `CLICKHOUSE_URL`, `REDIS_URL`,
+ * `PROMETHEUS_URL` (with `PROMETHEUS_TARGETS_DIR`, its file_sd directory).
  */
 import { inject } from 'vitest';
 import type { ServiceName, StackServices } from './stack/types.js';
@@ -28,6 +29,7 @@ export type {
   KafkaService,
   KeycloakService,
   PostgresService,
+  PrometheusService,
   ProviderName,
   RedisService,
   ServiceName,

@@ -19,6 +19,9 @@ BP_KEYCLOAK_PORT="${BIONICPRO_KEYCLOAK_PORT:-18080}"
 BP_KEYCLOAK_MGMT_PORT="${BIONICPRO_KEYCLOAK_MGMT_PORT:-19000}"
 # Redis on its standard port: a machine's own redis-server (Debian package) is reused as it is.
 BP_REDIS_PORT="${BIONICPRO_REDIS_PORT:-6379}"
+BP_PROMETHEUS_PORT="${BIONICPRO_PROMETHEUS_PORT:-19090}"
+# Prometheus is the Debian package's binary (apt-get install prometheus), not a jar.
+BP_PROMETHEUS_BIN="${BIONICPRO_PROMETHEUS_BIN:-/usr/bin/prometheus}"
 
 # Heaps sized for a 2-core, 24 GiB machine that also runs the tests, chDB and PostgreSQL.
 # SerialGC and C1-only compilation start noticeably faster on 2 cores.

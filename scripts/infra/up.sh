@@ -5,8 +5,10 @@
 #   connect   a Kafka Connect distributed worker with the Debezium PostgreSQL connector plugin (implies kafka)
 #   keycloak  Keycloak (keycloak-quarkus-dist) in dev mode with the realm in scripts/infra/realm/
 #   redis     the machine's Redis (Debian package redis-server; installed with apt-get when missing)
+#   prometheus  Prometheus (Debian package, installed when missing and running as root), scraping
+#             the targets tests write into .infra/run/prometheus/targets/ every second
 #   all       every one of the above (default)
-# Usage: scripts/infra/up.sh [postgres|kafka|connect|keycloak|redis|all]...
+# Usage: scripts/infra/up.sh [postgres|kafka|connect|keycloak|redis|prometheus|all]...
 # Idempotent: a service already running is left alone, so a second run returns in about a second.
 # Everything listens on 127.0.0.1 only. Stop with scripts/infra/down.sh. Service URLs are written to
 # .infra/run/env (shell `export` lines; `source` it or run scripts/infra/env.sh).
@@ -200,6 +202,43 @@ wait_keycloak() {
   bp_log "phase keycloak-start: $(( $(bp_now_ms) - KEYCLOAK_T0 )) ms — Keycloak $BP_KEYCLOAK_VERSION ready at http://127.0.0.1:$BP_KEYCLOAK_PORT (realm bionicpro)"
 }
 
+# ---------------------------------------------------------------- Prometheus
+BP_PROMETHEUS_DIR="$BP_RUN_DIR/prometheus"
+prometheus_ready() { curl -fsS "http://127.0.0.1:$BP_PROMETHEUS_PORT/-/ready" >/dev/null 2>&1; }
+
+install_prometheus() {
+  [ -x "$BP_PROMETHEUS_BIN" ] && return 0
+  [ "$(id -u)" = 0 ] || bp_die "$BP_PROMETHEUS_BIN is missing: install the Debian package (apt-get install -y prometheus) or set BIONICPRO_PROMETHEUS_BIN"
+  bp_log "installing the Debian package prometheus"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >"$BP_RUN_DIR/prometheus-apt.log" 2>&1 \
+    || { tail -n 20 "$BP_RUN_DIR/prometheus-apt.log" >&2; bp_die "apt-get install prometheus failed"; }
+}
+
+start_prometheus() {
+  if bp_pid_of prometheus >/dev/null && prometheus_ready; then PROMETHEUS_WAS_RUNNING=1; return 0; fi
+  PROMETHEUS_WAS_RUNNING=0
+  bp_stop prometheus
+  bp_port_open "$BP_PROMETHEUS_PORT" && bp_die "port $BP_PROMETHEUS_PORT is taken by another process (set BIONICPRO_PROMETHEUS_PORT)"
+  mkdir -p "$BP_RUN_DIR"
+  install_prometheus
+  # A fresh TSDB each start; the targets directory is where tests register what to scrape.
+  rm -rf "$BP_PROMETHEUS_DIR/data"
+  mkdir -p "$BP_PROMETHEUS_DIR/data" "$BP_PROMETHEUS_DIR/targets"
+  sed -e "s#@TARGETS_DIR@#$BP_PROMETHEUS_DIR/targets#g" -e "s#@RULES@#$BP_ROOT/examples/monitoring/alerts.yml#g" \
+    "$BP_INFRA_SCRIPTS/config/prometheus.yml.tmpl" > "$BP_PROMETHEUS_DIR/prometheus.yml"
+  PROMETHEUS_T0=$(bp_now_ms)
+  bp_spawn prometheus "$BP_RUN_DIR/prometheus.log" "$BP_PROMETHEUS_BIN" \
+    --config.file="$BP_PROMETHEUS_DIR/prometheus.yml" --storage.tsdb.path="$BP_PROMETHEUS_DIR/data" \
+    --storage.tsdb.retention.time=1d --web.listen-address="127.0.0.1:$BP_PROMETHEUS_PORT" \
+    --web.enable-lifecycle
+}
+
+wait_prometheus() {
+  [ "${PROMETHEUS_WAS_RUNNING:-0}" = 1 ] && { bp_log "Prometheus already running at http://127.0.0.1:$BP_PROMETHEUS_PORT"; return 0; }
+  BP_WAIT_PID=prometheus bp_wait_until "Prometheus" 60 "$BP_RUN_DIR/prometheus.log" prometheus_ready || { bp_stop prometheus; exit 1; }
+  bp_log "phase prometheus-start: $(( $(bp_now_ms) - PROMETHEUS_T0 )) ms — Prometheus $("$BP_PROMETHEUS_BIN" --version 2>&1 | sed -n '1s/^prometheus, version \([^ ]*\).*/\1/p') ready at http://127.0.0.1:$BP_PROMETHEUS_PORT (targets: $BP_PROMETHEUS_DIR/targets)"
+}
+
 write_env() {
   mkdir -p "$BP_RUN_DIR"
   {
@@ -209,11 +248,12 @@ write_env() {
     if [ -n "${CONNECT_FOREIGN:-}" ] || bp_pid_of connect >/dev/null; then echo "export KAFKA_CONNECT_URL=http://127.0.0.1:$BP_CONNECT_PORT"; fi
     if [ -n "${KEYCLOAK_FOREIGN:-}" ] || bp_pid_of keycloak >/dev/null; then echo "export KEYCLOAK_URL=http://127.0.0.1:$BP_KEYCLOAK_PORT"; echo "export KEYCLOAK_REALM=bionicpro"; fi
     if [ -n "${REDIS_FOREIGN:-}" ] || bp_pid_of redis >/dev/null; then echo "export REDIS_URL=redis://127.0.0.1:$BP_REDIS_PORT"; fi
+    if bp_pid_of prometheus >/dev/null; then echo "export PROMETHEUS_URL=http://127.0.0.1:$BP_PROMETHEUS_PORT"; echo "export PROMETHEUS_TARGETS_DIR=$BP_PROMETHEUS_DIR/targets"; fi
   } > "$BP_RUN_DIR/env"
 }
 
 # ---------------------------------------------------------------- main
-want_pg=0 want_kafka=0 want_connect=0 want_keycloak=0 want_redis=0
+want_pg=0 want_kafka=0 want_connect=0 want_keycloak=0 want_redis=0 want_prometheus=0
 [ $# -eq 0 ] && set -- all
 for arg in "$@"; do
   case "$arg" in
@@ -222,8 +262,9 @@ for arg in "$@"; do
     connect) want_kafka=1; want_connect=1 ;;
     keycloak) want_keycloak=1 ;;
     redis) want_redis=1 ;;
-    all) want_pg=1; want_kafka=1; want_connect=1; want_keycloak=1; want_redis=1 ;;
-    *) bp_die "up.sh: unknown service '$arg' (postgres|kafka|connect|keycloak|redis|all)" ;;
+    prometheus) want_prometheus=1 ;;
+    all) want_pg=1; want_kafka=1; want_connect=1; want_keycloak=1; want_redis=1; want_prometheus=1 ;;
+    *) bp_die "up.sh: unknown service '$arg' (postgres|kafka|connect|keycloak|redis|prometheus|all)" ;;
   esac
 done
 
@@ -232,8 +273,10 @@ T_ALL=$(bp_now_ms)
 [ $want_redis = 1 ] && bp_timed redis up_redis
 # The JVMs start in parallel where they can: Keycloak beside the broker, Connect once the broker answers.
 [ $want_keycloak = 1 ] && start_keycloak
+[ $want_prometheus = 1 ] && start_prometheus
 [ $want_kafka = 1 ] && { start_kafka; wait_kafka; }
 [ $want_connect = 1 ] && { start_connect; wait_connect; }
 [ $want_keycloak = 1 ] && wait_keycloak
+[ $want_prometheus = 1 ] && wait_prometheus
 write_env
 bp_log "phase up-total: $(( $(bp_now_ms) - T_ALL )) ms"

@@ -8,6 +8,7 @@ export const STACK_ENV = {
   keycloak: 'KEYCLOAK_URL',
   clickhouse: 'CLICKHOUSE_URL',
   redis: 'REDIS_URL',
+  prometheus: 'PROMETHEUS_URL',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -51,10 +52,18 @@ export function servicesFromEnv(env: Env): StackServices {
   }
   const redis = env[STACK_ENV.redis];
   if (redis) services.redis = { provider: 'env', url: redis };
+  const prometheus = env[STACK_ENV.prometheus];
+  const targetsDir = env.PROMETHEUS_TARGETS_DIR;
+  if (prometheus && targetsDir) {
+    services.prometheus = { provider: 'env', url: prometheus.replace(/\/+$/, ''), targetsDir };
+  } else if (prometheus) {
+    unavailable.prometheus =
+      'PROMETHEUS_URL is set but PROMETHEUS_TARGETS_DIR (its file_sd directory) is not';
+  }
   const ch = env[STACK_ENV.clickhouse];
   services.clickhouse = ch ? { provider: 'env', url: ch } : { provider: 'embedded' };
   for (const [name, variable] of Object.entries(STACK_ENV)) {
-    if (!(name in services)) unavailable[name as keyof ServiceMap] = `${variable} is not set`;
+    if (!(name in services)) unavailable[name as keyof ServiceMap] ??= `${variable} is not set`;
   }
   return { services, unavailable };
 }

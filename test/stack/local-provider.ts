@@ -19,16 +19,23 @@ const UP_NAMES: Partial<Record<ServiceName, string>> = {
   connect: 'connect',
   keycloak: 'keycloak',
   redis: 'redis',
+  prometheus: 'prometheus',
 };
 const PROCESSES: Partial<Record<ServiceName, readonly string[]>> = {
   kafka: ['kafka'],
   connect: ['connect'],
   keycloak: ['keycloak'],
   redis: ['redis'],
+  prometheus: ['prometheus'],
 };
+/** Services that run on the JVM (the others need no JDK: the machine's PostgreSQL, Debian's Prometheus). */
+const JVM_SERVICES: ReadonlySet<ServiceName> = new Set(['kafka', 'connect', 'keycloak']);
 
-/** Whether this machine can run the local stack: a JVM and Maven (or jars already cached). */
-export function localStackAvailable(): { ok: true } | { ok: false; reason: string } {
+/** Whether this machine can run the local stack (of `names`): a JVM and Maven (or jars already cached). */
+export function localStackAvailable(
+  names: readonly ServiceName[] = [...JVM_SERVICES],
+): { ok: true } | { ok: false; reason: string } {
+  if (!names.some((name) => JVM_SERVICES.has(name))) return { ok: true };
   const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
   if (java.status !== 0) return { ok: false, reason: 'no `java` on PATH (JDK 17+ needed)' };
   const cached = existsSync(join(INFRA_DIR, 'kafka.stamp'));
@@ -41,7 +48,7 @@ export function localStackAvailable(): { ok: true } | { ok: false; reason: strin
 /** The process names (kafka, connect, keycloak) whose recorded pid is alive. */
 export function runningProcesses(): Set<string> {
   const alive = new Set<string>();
-  for (const name of ['kafka', 'connect', 'keycloak', 'redis']) {
+  for (const name of ['kafka', 'connect', 'keycloak', 'redis', 'prometheus']) {
     const file = join(RUN_DIR, `${name}.pid`);
     if (!existsSync(file)) continue;
     const pid = Number(readFileSync(file, 'utf8').trim());

@@ -35,6 +35,17 @@ export interface KeycloakService {
   readonly issuer: string;
 }
 
+export interface PrometheusService {
+  readonly provider: ProviderName;
+  /** HTTP API, e.g. http://127.0.0.1:19090 */
+  readonly url: string;
+  /**
+   * The file_sd directory Prometheus watches (`*.json`, refreshed every second): a test writes a
+   * uniquely named file there to have its endpoints scraped, and removes it afterwards.
+   */
+  readonly targetsDir: string;
+}
+
 export interface ClickHouseService {
   readonly provider: ProviderName;
   /** HTTP URL of a ClickHouse server; absent when the tests use embedded chDB. */
@@ -54,6 +65,7 @@ export interface ServiceMap {
   keycloak?: KeycloakService;
   clickhouse?: ClickHouseService;
   redis?: RedisService;
+  prometheus?: PrometheusService;
 }
 
 export type ServiceName = keyof ServiceMap;
@@ -73,4 +85,5 @@ export const SERVICE_NAMES: readonly ServiceName[] = [
   'keycloak',
   'clickhouse',
   'redis',
+  'prometheus',
 ];

@@ -73,6 +73,9 @@ describe('etlPrometheusMetrics', () => {
     expect(await value(registry, 'bionicpro_etl_runs_total', { outcome: 'success' })).toBe(1);
     expect(await value(registry, 'bionicpro_etl_runs_total', { outcome: 'failure' })).toBe(0);
     expect(await value(registry, 'bionicpro_etl_runs_in_progress')).toBe(0);
+    // Failure series exist at 0 from the start, so an alert on increase() sees the first failure.
+    expect(await value(registry, 'bionicpro_etl_failures_total', { step: 'pushdown' })).toBe(0);
+    expect(await value(registry, 'bionicpro_etl_failures_total', { step: 'unknown' })).toBe(0);
   });
 
   it('counts a failed run under the step its EtlStepError names, and rethrows the error', async () => {

@@ -124,8 +124,10 @@ export function etlPrometheusMetrics(options: EtlPrometheusOptions = {}): EtlPro
     help: 'Monthly runs in progress.',
     registers,
   });
+  // Series exist at 0 before the first run, so increase() and rate() see the first failure.
   runs.inc({ outcome: 'success' }, 0);
   runs.inc({ outcome: 'failure' }, 0);
+  for (const step of [...STEPS, 'unknown']) failures.inc({ step }, 0);
 
   const observeJob = (): JobObserver => {
     const started = performance.now();
