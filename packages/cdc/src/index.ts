@@ -142,5 +142,7 @@ export {
   type KafkaEngineSelectOptions,
   type KafkaEngineOptions,
   kafkaEngineSelect,
+  kafkaEngineDeadLetterSelect,
+  kafkaEngineSourceDdl,
   kafkaEngineDdl,
 } from './kafka-engine.js';
