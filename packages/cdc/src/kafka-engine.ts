@@ -16,8 +16,9 @@
  *   the dead letters; no `…OrZero` conversion ever writes a made-up value.
  * - 64-bit integers are read by `JSONExtract(…, 'Nullable(Int64)')`, never
  *   through a double, so ids up to 2^63−1 arrive exact.
- * - Dead-letter codes: `invalid_envelope` (the engine could not read the
- *   message, or `op`/`after`/`before` is missing), `invalid_json`,
+ * - Dead-letter codes: `invalid_json` (the engine's JSON reader, or the
+ *   view, found no JSON value), `invalid_envelope` (`op`, `after` or
+ *   `before` missing),
  *   `unwrapped_record` (an `ExtractNewRecordState` record: this path reads
  *   envelopes), `unknown_op`, `truncate` (a view cannot delete every row of
  *   its target), `missing_lsn` (a streamed change without an integer
@@ -224,11 +225,8 @@ function verdictSelect(table: TableDefinition, options: KafkaEngineSelectOptions
     return [when, `concat(${quote(`column ${c.name}: expected ${c.conversion.type}, got `)}, ${got})`];
   });
   const verdict: [string, string, string][] = [
-    [
-      'length(__error) > 0',
-      'invalid_envelope',
-      `concat('the Kafka engine could not read the message: ', __error)`,
-    ],
+    // The only thing JSONAsString fails to read is JSON: the engine's own words follow.
+    ['length(__error) > 0', 'invalid_json', `concat('the value is not JSON: ', trimRight(__error))`],
     ['NOT __json', 'invalid_json', `'the value is not JSON'`],
     [
       `JSONHas(__payload, '__op') OR JSONHas(__payload, '__deleted')`,

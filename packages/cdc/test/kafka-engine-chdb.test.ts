@@ -361,9 +361,9 @@ describe('Kafka-engine views: every message applied or dead-lettered with a reas
       expect(letter.key).toBe(`{"id":${firstBad + i}}`);
     });
     expect(letters.at(-1)).toMatchObject({
-      code: 'invalid_envelope',
+      code: 'invalid_json',
       value: '\u0001binary',
-      reason: 'the Kafka engine could not read the message: Cannot parse JSON object here',
+      reason: 'the value is not JSON: Cannot parse JSON object here',
     });
   });
 
