@@ -146,3 +146,11 @@ export {
   kafkaEngineSourceDdl,
   kafkaEngineDdl,
 } from './kafka-engine.js';
+export {
+  type PostgresQueryable,
+  type VerifyKey,
+  type VerifyReplicaOptions,
+  type VerifyReport,
+  VerifyError,
+  verifyReplica,
+} from './verify-replica.js';
