@@ -217,10 +217,10 @@ export async function verifyReplica(options: VerifyReplicaOptions): Promise<Veri
   };
 
   if (bounds.length > 0) {
-    const whole: KeyRange = {
-      lo: bounds.reduce((m, b) => (b.lo < m ? b.lo : m), bounds[0]!.lo),
-      hi: bounds.reduce((m, b) => (b.hi > m ? b.hi : m), bounds[0]!.hi),
-    };
+    // Both sides' keys (bigint: Math.min/max do not apply).
+    const los = bounds.map((b) => b.lo).sort((a, b) => (a < b ? -1 : 1));
+    const his = bounds.map((b) => b.hi).sort((a, b) => (a > b ? -1 : 1));
+    const whole: KeyRange = { lo: los[0]!, hi: his[0]! };
     // Depth first, key order: at most `fanout` pending ranges per level.
     const pending: { range: KeyRange; top: boolean }[] = [{ range: whole, top: true }];
     while (pending.length > 0 && !truncated) {
