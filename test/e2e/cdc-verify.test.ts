@@ -4,11 +4,16 @@
  * changed behind the sink's back in ClickHouse and another is deleted in PostgreSQL while the
  * connector is paused, it names exactly those keys.
  */
-import { verifyReplica } from '@bionicpro/cdc';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cdcTargetDdl, verifyReplica } from '@bionicpro/cdc';
 import { tables } from '@bionicpro/models';
 import { generateDataset } from '@bionicpro/models/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireService } from '../services.js';
+import { postgresUrl, requireService } from '../services.js';
 import { type CdcHarness, createCdcHarness, type RunningSink } from './support/cdc-harness.js';
 import { insertRows } from './support/source-database.js';
 
@@ -114,4 +119,92 @@ describe(`bionicpro-cdc verify on the real stack (postgres ${services.postgres.p
 
     await h.connect.resume(h.connectorName);
   });
+
+  it('runs as `bionicpro-cdc verify`: JSON report on stdout, exit 0 when equal and 1 when different', async () => {
+    // The CLI opens its own embedded ClickHouse (chDB allows one process per data directory): a
+    // replica of users is copied into it straight from PostgreSQL with the postgresql() table function.
+    const path = mkdtempSync(join(tmpdir(), 'bionicpro-verify-cli-'));
+    const pg = services.postgres;
+    const copy = `INSERT INTO cli.users SELECT *, 1 AS _version, 0 AS _is_deleted FROM postgresql('${pg.host}:${pg.port}', '${h.id}', 'users', '${pg.user}', '${pg.password}')`;
+    await run('node', [
+      '--input-type=module',
+      '-e',
+      CHDB_SCRIPT,
+      path,
+      JSON.stringify(['CREATE DATABASE cli', cdcTargetDdl(tables.users, { database: 'cli' }), copy]),
+    ]);
+    const args = [
+      'verify',
+      '--source',
+      postgresUrl(pg, h.id),
+      '--table',
+      'users',
+      '--clickhouse',
+      `chdb:${path}`,
+      '--database',
+      'cli',
+    ];
+    const equal = await run(tsx, ['src/cli.ts', ...args]);
+    const { rows } = await h.pool.query<{ n: string }>('select count(*)::text as n from users');
+    expect(equal.code).toBe(0);
+    expect(JSON.parse(equal.stdout)).toMatchObject({
+      table: 'users',
+      replica: 'cli.users',
+      equal: true,
+      rows: { source: Number(rows[0]?.n), replica: Number(rows[0]?.n) },
+      missing: [],
+      extra: [],
+      different: [],
+    });
+    await run('node', [
+      '--input-type=module',
+      '-e',
+      CHDB_SCRIPT,
+      path,
+      JSON.stringify([
+        "INSERT INTO cli.users SELECT * REPLACE (concat(email, '.changed') AS email, 2 AS _version) FROM cli.users FINAL WHERE id = 3",
+        'INSERT INTO cli.users SELECT * REPLACE (3 AS _version, 1 AS _is_deleted) FROM cli.users FINAL WHERE id = 5',
+      ]),
+    ]);
+    const different = await run(tsx, ['src/cli.ts', ...args]);
+    expect({ code: different.code, stderr: different.stderr }).toEqual({ code: 1, stderr: '' });
+    expect(JSON.parse(different.stdout)).toMatchObject({
+      equal: false,
+      missing: [{ id: 5 }],
+      extra: [],
+      different: [{ id: 3 }],
+    });
+  });
 });
+
+const packageDir = fileURLToPath(new URL('../../packages/cdc/', import.meta.url));
+const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const CHDB_SCRIPT = `
+import { createClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+const ch = createClient({ connection: createChdbConnection({ path: process.argv[1] }) });
+for (const query of JSON.parse(process.argv[2])) await ch.command({ query });
+await ch.close();
+`;
+
+function run(
+  command: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (command === 'node' && code !== 0) reject(new Error(`chDB setup failed: ${stderr}`));
+      else resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -74,7 +74,7 @@ export interface VerifyReport {
 
 /** Verify could not compare: a query failed, or the table cannot be range-split. */
 export class VerifyError extends BionicProError {
-  readonly code: 'verify_unsupported_table' | 'verify_query_failed';
+  readonly code: 'verify_unsupported_table' | 'verify_connect_failed' | 'verify_query_failed';
   constructor(code: VerifyError['code'], message: string, options: { cause?: unknown } = {}) {
     super(message, options);
     this.name = 'VerifyError';
