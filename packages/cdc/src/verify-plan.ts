@@ -5,7 +5,8 @@
  * sides answered.
  *
  * Both engines compute, for every current row, the same canonical text
- * (each column as `<byte length>:<text>`, `-` for NULL; money with the
+ * (columns separated by U+001F, text as `<byte length>:<text>`, `-` for
+ * NULL; money with the
  * column's scale, instants in UTC to the column's precision, UUIDs in lower
  * case, 64-bit integers in decimal, doubles as the hex of their IEEE-754
  * bits), hash it with MD5, read the first 8 bytes as an unsigned big-endian
@@ -80,22 +81,33 @@ export function replicaValueText(column: ColumnDefinition): string {
   return `toString(${c})`;
 }
 
-/** The canonical row text in PostgreSQL. */
+/** Columns whose text may hold any character: length-prefixed so the row text stays unambiguous. */
+const isText = (column: ColumnDefinition) => storageType(column) === 'String';
+
+/**
+ * The canonical row text in PostgreSQL: fields separated by U+001F, NULL as
+ * `-`, text as `<byte length>:<text>` (other types never print `-` alone
+ * nor U+001F, and each field's text is computed once).
+ */
 export function sourceRowText(table: TableDefinition): string {
   const fields = columnsOf(table).map((column) => {
     const text = sourceValueText(column);
-    return `coalesce(octet_length(${text})::text || ':' || ${text}, '-')`;
+    return isText(column)
+      ? `coalesce(octet_length(${text})::text || ':' || ${text}, '-')`
+      : `coalesce(${text}, '-')`;
   });
-  return `concat(${fields.join(', ')})`;
+  return `concat_ws(chr(31), ${fields.join(', ')})`;
 }
 
-/** The canonical row text in ClickHouse. */
+/** The canonical row text in ClickHouse (see {@link sourceRowText}). */
 export function replicaRowText(table: TableDefinition): string {
   const fields = columnsOf(table).map((column) => {
     const text = replicaValueText(column);
-    return `ifNull(concat(toString(length(${text})), ':', ${text}), '-')`;
+    return isText(column)
+      ? `ifNull(concat(toString(length(${text})), ':', ${text}), '-')`
+      : `ifNull(${text}, '-')`;
   });
-  return `concat(${fields.join(', ')})`;
+  return `concatWithSeparator(char(31), ${fields.join(', ')})`;
 }
 
 /** The first 8 bytes of MD5 as a signed bigint (PostgreSQL has no unsigned 64-bit type). */
