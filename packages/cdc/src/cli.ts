@@ -88,6 +88,12 @@ function write(stream: NodeJS.WritableStream, line: string): Promise<void> | und
 }
 
 async function decode({ values }: ParsedArgs): Promise<number> {
+  if (process.stdin.isTTY) {
+    throw new CliUsageError(
+      'decode reads JSON lines on stdin: bionicpro-cdc decode < messages.jsonl',
+      'decode',
+    );
+  }
   const dlqPath = typeof values['dlq'] === 'string' ? values['dlq'] : undefined;
   let dlq: WriteStream | undefined;
   if (dlqPath !== undefined) {

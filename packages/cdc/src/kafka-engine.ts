@@ -131,7 +131,7 @@ function conversion(name: string, ch: string, mode: DecimalMode): Conversion {
     };
   }
   const instant = (years: readonly [number, number], micros: readonly [string, string], parse: string) => {
-    const isoOk = `(${type} = 'String' AND match(${text}, '${ISO_INSTANT}') AND toUInt16OrZero(substring(${text}, 1, 4)) BETWEEN ${years[0]} AND ${years[1]})`;
+    const isoOk = `(${type} = 'String' AND match(${text}, '${ISO_INSTANT}') AND toUInt16OrNull(substring(${text}, 1, 4)) BETWEEN ${years[0]} AND ${years[1]})`;
     const microsOk = `(${type} = 'Int64' AND ${int} >= ${micros[0]} AND ${int} < ${micros[1]})`;
     return `multiIf(${isoOk}, ${parse}, ${microsOk}, fromUnixTimestamp64Micro(if(${microsOk}, ${int}, 0), 'UTC'), NULL)`;
   };
