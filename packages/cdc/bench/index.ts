@@ -11,7 +11,10 @@
  * 3. heap growth while the pipeline drains a backlog, against the batch size
  *    (memory must be bounded by the batch, not the backlog).
  *
- * Run: pnpm --filter @bionicpro/cdc bench (models must be built); `… bench/index.ts decode|sink`
+ * 4. `verifyReplica` rows verified per second on 10 M equal rows (bench/verify.ts; needs PostgreSQL
+ *    through BIONICPRO_PG_URL; target ≥ 1,000,000 rows/s).
+ *
+ * Run: pnpm --filter @bionicpro/cdc bench (models must be built); `… bench/index.ts decode|sink|verify`
  * runs one section (each runs in its own process).
  */
 import { spawnSync } from 'node:child_process';
@@ -270,10 +273,19 @@ if (section === 'decode') {
 } else if (section === 'sink') {
   await sinkBench();
 } else {
-  for (const name of ['decode', 'sink']) {
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], {
-      stdio: 'inherit',
-    });
+  // `verify` (bench/verify.ts) needs PostgreSQL: it runs when BIONICPRO_PG_URL names one.
+  const sections =
+    section === 'verify'
+      ? ['verify']
+      : ['decode', 'sink', ...(process.env['BIONICPRO_PG_URL'] ? ['verify'] : [])];
+  if (!sections.includes('verify'))
+    console.log('verify bench not run: set BIONICPRO_PG_URL to a PostgreSQL server');
+  for (const name of sections) {
+    const file =
+      name === 'verify'
+        ? fileURLToPath(new URL('./verify.ts', import.meta.url))
+        : fileURLToPath(import.meta.url);
+    const child = spawnSync(process.execPath, [...process.execArgv, file, name], { stdio: 'inherit' });
     if (child.status !== 0) process.exit(child.status ?? 1);
   }
 }

@@ -3,55 +3,106 @@
  * bionicpro-cdc — operator commands.
  *
  *   bionicpro-cdc decode [--dlq FILE]
+ *   bionicpro-cdc verify --source URL --table T --clickhouse URL|chdb:PATH [--database D]
  *
- * Reads Kafka messages as JSON lines from stdin, prints one JSON line per
- * decoded change on stdout, writes each bad message with its reason to FILE
- * (or stderr), and exits 0 after a summary on stderr.
+ * Exit codes: 0 success (verify: equal), 1 failure (verify: different, or
+ * a query failed), 2 usage error. Errors are one line,
+ * `bionicpro-cdc: error: …`; `--debug` adds the stack trace and the engine
+ * clients' logs.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import packageJson from '../package.json' with { type: 'json' };
+import {
+  type CliCommand,
+  CliUsageError,
+  commandHelp,
+  type ParsedArgs,
+  parseCommandArgs,
+} from './cli-args.js';
 import { formatDecodeSummary, runDecodeCommand } from './decode-command.js';
 
-const USAGE = `usage: bionicpro-cdc decode [--dlq FILE]
+const PROGRAM = 'bionicpro-cdc';
 
-Reads {"topic","partition"?,"offset"?,"key","value"} JSON lines from stdin (key and
-value as JSON, or null for a tombstone) and prints one JSON line per change:
-{"table","op","key","before","after","unavailable":[...],"source":{"lsn","txId","ts_ms","snapshot"}}.
-Bad messages go to FILE (default: stderr) as JSON lines with their reason.`;
+/** Each command's options, one line per option; the parser and the help read this table. */
+const COMMANDS = {
+  decode: {
+    summary: 'decode Debezium messages (JSON lines on stdin) into one JSON line per change',
+    description: [
+      'Reads {"topic","partition"?,"offset"?,"key","value"} JSON lines from stdin (key and value as JSON,',
+      'or null for a tombstone) and prints one JSON line per change on stdout:',
+      '{"table","op","key","before","after","unavailable":[...],"source":{"lsn","txId","ts_ms","snapshot"}}.',
+      'Bad messages go to the --dlq file (default: stderr) as JSON lines with their reason; a summary',
+      'goes to stderr. Exit 0 once stdin is read, whatever the number of bad messages.',
+    ].join('\n'),
+    options: {
+      dlq: { value: 'FILE', help: 'write bad messages to FILE (default: stderr)' },
+    },
+  },
+  verify: {
+    summary: 'compare a PostgreSQL table with its ClickHouse CDC replica',
+    description: [
+      'Counts and checksums current rows (FINAL, not deleted) per primary-key range in both engines,',
+      'descends into ranges that differ and prints a JSON report on stdout: rows on each side and the',
+      'keys missing from ClickHouse, extra in ClickHouse, and different.',
+      'Exit 0 when equal, 1 when different (or a query failed), 2 on a usage error.',
+    ].join('\n'),
+    options: {
+      source: { value: 'URL', help: 'PostgreSQL connection URL (postgres://…)', required: true },
+      table: { value: 'T', help: 'table name of @bionicpro/models (users, payments, …)', required: true },
+      clickhouse: {
+        value: 'URL|chdb:PATH',
+        help: 'ClickHouse HTTP URL, or chdb:PATH for embedded chDB',
+        required: true,
+      },
+      database: { value: 'D', help: 'ClickHouse database of the replica (default: default)' },
+      'source-table': { value: 'SCHEMA.TABLE', help: 'PostgreSQL relation (default: the table name)' },
+      fanout: { value: 'N', help: 'ranges per split (default 16)' },
+      'leaf-rows': {
+        value: 'N',
+        help: 'list keys of a differing range once it has at most N rows (default 1000)',
+      },
+      'max-differences': { value: 'N', help: 'stop after N differing keys (default 1000)' },
+    },
+  },
+} as const satisfies Record<string, CliCommand>;
+
+type CommandName = keyof typeof COMMANDS;
+
+const PROGRAM_HELP = [
+  `usage: ${PROGRAM} <command> [options]`,
+  '',
+  'commands:',
+  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`),
+  '',
+  'options:',
+  "  --help     print this help (or a command's, after its name) and exit",
+  '  --version  print the version and exit',
+  '',
+  'exit codes: 0 success (verify: equal), 1 failure (verify: different), 2 usage error',
+].join('\n');
 
 function write(stream: NodeJS.WritableStream, line: string): Promise<void> | undefined {
   if (stream.write(`${line}\n`)) return undefined;
   return new Promise((resolve) => stream.once('drain', () => resolve()));
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (command !== 'decode') {
-    process.stderr.write(
-      `${command === undefined ? 'missing command' : `unknown command ${command}`}\n${USAGE}\n`,
+async function decode({ values }: ParsedArgs): Promise<number> {
+  if (process.stdin.isTTY) {
+    throw new CliUsageError(
+      'decode reads JSON lines on stdin: bionicpro-cdc decode < messages.jsonl',
+      'decode',
     );
-    return 2;
   }
-  let dlqPath: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    if (arg === '--dlq' && rest[i + 1] !== undefined) dlqPath = rest[++i];
-    else if (arg.startsWith('--dlq=')) dlqPath = arg.slice('--dlq='.length);
-    else {
-      process.stderr.write(`unknown argument ${arg}\n${USAGE}\n`);
-      return 2;
-    }
-  }
+  const dlqPath = typeof values['dlq'] === 'string' ? values['dlq'] : undefined;
   let dlq: WriteStream | undefined;
   if (dlqPath !== undefined) {
     dlq = createWriteStream(dlqPath, { flags: 'w' });
     await new Promise<void>((resolve, reject) => {
       dlq!.once('open', () => resolve());
-      dlq!.once('error', reject);
+      dlq!.once('error', (error) =>
+        reject(new CliUsageError(`--dlq ${dlqPath}: ${error.message}`, 'decode')),
+      );
     });
   }
   const badStream: NodeJS.WritableStream = dlq ?? process.stderr;
@@ -65,14 +116,69 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+async function verify(args: ParsedArgs, debug: boolean): Promise<number> {
+  const { runVerifyCommand } = await import('./verify-command.js');
+  const report = await runVerifyCommand({ values: args.values, debug });
+  await write(process.stdout, JSON.stringify(report));
+  return report.equal ? 0 : 1;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) throw new CliUsageError('missing command (decode or verify)');
+  if (name === '--help' || name === '-h' || name === 'help') {
+    const about = rest[0];
+    if (about !== undefined && Object.hasOwn(COMMANDS, about)) {
+      process.stdout.write(`${commandHelp(PROGRAM, about, COMMANDS[about as CommandName])}\n`);
+    } else process.stdout.write(`${PROGRAM_HELP}\n`);
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${packageJson.version}\n`);
+    return 0;
+  }
+  if (!Object.hasOwn(COMMANDS, name)) throw new CliUsageError(`unknown command ${name} (decode or verify)`);
+  const command = name as CommandName;
+  const args = parseCommandArgs(command, COMMANDS[command], rest);
+  if (args.values['help'] === true) {
+    process.stdout.write(`${commandHelp(PROGRAM, command, COMMANDS[command])}\n`);
+    return 0;
+  }
+  const debug = args.values['debug'] === true;
+  switch (command) {
+    case 'decode':
+      return decode(args);
+    case 'verify':
+      return verify(args, debug);
+  }
+}
+
+/** The message of an error; Node's network errors may carry theirs only in `code` or `errors`. */
+function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.message) return error.message;
+  const inner = (error as { errors?: unknown[] }).errors;
+  if (Array.isArray(inner) && inner.length > 0) return inner.map(errorMessage).join('; ');
+  return (error as { code?: string }).code ?? error.name;
+}
+
+const debug = process.argv.includes('--debug');
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(
-      `bionicpro-cdc: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    const message = errorMessage(error);
+    process.stderr.write(`${PROGRAM}: error: ${message}\n`);
+    if (error instanceof CliUsageError) {
+      process.stderr.write(
+        `run '${PROGRAM} ${error.command && Object.hasOwn(COMMANDS, error.command) ? `${error.command} ` : ''}--help' for usage\n`,
+      );
+      process.exitCode = 2;
+      return;
+    }
+    // No stack trace for a failure the message explains; --debug shows it.
+    if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = 1;
   },
 );

@@ -143,5 +143,15 @@ export {
   type KafkaEngineSelectOptions,
   type KafkaEngineOptions,
   kafkaEngineSelect,
+  kafkaEngineDeadLetterSelect,
+  kafkaEngineSourceDdl,
   kafkaEngineDdl,
 } from './kafka-engine.js';
+export {
+  type PostgresQueryable,
+  type VerifyKey,
+  type VerifyReplicaOptions,
+  type VerifyReport,
+  VerifyError,
+  verifyReplica,
+} from './verify-replica.js';

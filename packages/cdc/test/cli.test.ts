@@ -126,6 +126,117 @@ describe('bionicpro-cdc decode', () => {
   it('refuses an unknown command with exit code 2', async () => {
     const { code, stderr } = await runCli(['encode'], '');
     expect(code).toBe(2);
-    expect(stderr).toContain('usage: bionicpro-cdc decode');
+    expect(stderr).toBe(
+      "bionicpro-cdc: error: unknown command encode (decode or verify)\nrun 'bionicpro-cdc --help' for usage\n",
+    );
+  });
+});
+
+describe('bionicpro-cdc as users expect', () => {
+  it('answers --help on every command and --version from package.json, exit 0', async () => {
+    const version = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version as string;
+    expect(await runCli(['--version'], '')).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const top = await runCli(['--help'], '');
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/^usage: bionicpro-cdc <command>/);
+    expect(top.stdout).toContain(
+      'exit codes: 0 success (verify: equal), 1 failure (verify: different), 2 usage error',
+    );
+    for (const command of ['decode', 'verify']) {
+      for (const args of [
+        [command, '--help'],
+        [command, '-h'],
+        ['help', command],
+      ]) {
+        const { code, stdout, stderr } = await runCli(args, '');
+        expect({ args, code, stderr }).toEqual({ args, code: 0, stderr: '' });
+        expect(stdout).toMatch(new RegExp(`^usage: bionicpro-cdc ${command} `));
+      }
+    }
+    const verify = await runCli(['verify', '--help'], '');
+    expect(verify.stdout).toContain('--source URL --table T --clickhouse URL|chdb:PATH [--database D]');
+  });
+
+  it('says which option lacks its value, names unknown options and missing ones, one error style, exit 2, no stack', async () => {
+    const cases: [string[], string][] = [
+      [['decode', '--dlq'], '--dlq needs a value'],
+      [['decode', '--dlq', '--debug'], '--dlq needs a value'],
+      [['decode', '--dlq='], '--dlq needs a value'],
+      [['decode', '--dql', 'x'], 'unknown option --dql for decode'],
+      [['decode', 'file.jsonl'], 'unexpected argument file.jsonl'],
+      [['verify', '--table', 'users', '--clickhouse', 'chdb:/tmp/x'], 'verify needs --source URL'],
+      [
+        ['verify', '--source', 'postgres://h/db', '--table', 'nope', '--clickhouse', 'chdb:/tmp/x'],
+        '--table nope is not a table of @bionicpro/models',
+      ],
+      [
+        ['verify', '--source', 'mysql://h/db', '--table', 'users', '--clickhouse', 'chdb:/tmp/x'],
+        '--source must be a postgres:// or postgresql:// URL, got mysql://h/db',
+      ],
+      [
+        ['verify', '--source', 'postgres://h/db', '--table', 'users', '--clickhouse', 'ftp://x'],
+        '--clickhouse must be an http(s):// URL or chdb:PATH, got ftp://x',
+      ],
+      [
+        [
+          'verify',
+          '--source',
+          'postgres://h/db',
+          '--table',
+          'users',
+          '--clickhouse',
+          'chdb:/tmp/x',
+          '--database',
+          'a;b',
+        ],
+        '--database must be an identifier',
+      ],
+      [
+        [
+          'verify',
+          '--source',
+          'postgres://h/db',
+          '--table',
+          'users',
+          '--clickhouse',
+          'chdb:/tmp/x',
+          '--fanout',
+          '0',
+        ],
+        '--fanout must be a positive integer, got 0',
+      ],
+      [[], 'missing command (decode or verify)'],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stdout, stderr } = await runCli(args, '');
+      expect({ args, code, stdout }).toEqual({ args, code: 2, stdout: '' });
+      const [first, hint, ...more] = stderr.trimEnd().split('\n');
+      expect(first).toContain(`bionicpro-cdc: error: ${message}`);
+      expect(hint).toMatch(/^run 'bionicpro-cdc (decode |verify )?--help' for usage$/);
+      expect(more).toEqual([]);
+    }
+  });
+
+  it('reports a failure in one line with exit 1, and the stack trace only with --debug', async () => {
+    const args = [
+      'verify',
+      '--source',
+      'postgres://postgres@127.0.0.1:1/none',
+      '--table',
+      'users',
+      '--clickhouse',
+      'http://127.0.0.1:1',
+    ];
+    const plain = await runCli(args, '');
+    expect(plain).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'bionicpro-cdc: error: cannot connect to PostgreSQL: connect ECONNREFUSED 127.0.0.1:1\n',
+    });
+    const debug = await runCli([...args, '--debug'], '');
+    expect(debug.code).toBe(1);
+    expect(debug.stderr).toMatch(
+      /^bionicpro-cdc: error: cannot connect to PostgreSQL.*\nVerifyError: .*\n\s+at /,
+    );
   });
 });

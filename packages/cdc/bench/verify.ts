@@ -1,0 +1,121 @@
+/**
+ * `verifyReplica` throughput: rows verified per second on an equal table of
+ * BENCH_VERIFY_ROWS rows (default 10,000,000) of `battery_metrics` (int64 id,
+ * doubles, a bool, two instants), built directly in both engines
+ * (`generate_series` in PostgreSQL, `numbers()` in embedded chDB). Baseline in
+ * the same run: one plain count of the current rows on both sides at once (the
+ * least a comparison must read). Target: ≥ 1,000,000 rows/s.
+ *
+ * Needs PostgreSQL: BIONICPRO_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres); a
+ * database `bench_verify_<pid>` is created and dropped.
+ *
+ * Run: pnpm --filter @bionicpro/cdc bench verify
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { tables } from '@bionicpro/models';
+import { createChdbConnection } from 'chdb/connection';
+import pg from 'pg';
+import { cdcTargetDdl, verifyReplica } from '../src/index.js';
+
+const rows = Number(process.env['BENCH_VERIFY_ROWS'] ?? 10_000_000);
+const url = process.env['BIONICPRO_PG_URL'];
+if (!url) throw new Error('the verify bench needs PostgreSQL: set BIONICPRO_PG_URL');
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+const database = `bench_verify_${process.pid}`;
+const admin = new pg.Client({ connectionString: url });
+await admin.connect();
+await admin.query(`create database ${database}`);
+const pool = new pg.Pool({ connectionString: url.replace(/\/[^/?]*(\?|$)/, `/${database}$1`), max: 2 });
+// The drop at the end terminates idle pooled connections; that is expected, not a failure.
+pool.on('error', () => undefined);
+const path = mkdtempSync(join(tmpdir(), 'bionicpro-bench-verify-'));
+const ch = createClient({ connection: createChdbConnection({ path }) as never });
+
+try {
+  let t0 = performance.now();
+  await pool.query(`create table battery_metrics (
+    id bigint primary key, prosthetic_id integer not null, metric_timestamp timestamptz not null,
+    charge_level double precision not null, current_ma double precision not null, is_charging boolean not null,
+    created_at timestamptz not null)`);
+  await pool.query(
+    `insert into battery_metrics
+     select g, g % 5000, timestamptz '2024-01-01 00:00:00Z' + g * interval '1 ms', (g % 1000) / 10.0, g % 500 - 250,
+            g % 3 = 0, timestamptz '2024-01-01 00:00:00Z' + g * interval '1 ms' + interval '0.5 s'
+     from generate_series(1, $1::bigint) g`,
+    [rows],
+  );
+  await pool.query('vacuum analyze battery_metrics');
+  const pgBuildMs = performance.now() - t0;
+  t0 = performance.now();
+  await ch.command({ query: 'CREATE DATABASE bench' });
+  await ch.command({ query: cdcTargetDdl(tables.battery_metrics, { database: 'bench' }) });
+  await ch.command({
+    query: `INSERT INTO bench.battery_metrics
+      SELECT toInt64(number + 1) AS id, toInt32((number + 1) % 5000), fromUnixTimestamp64Milli(toInt64(1704067200000 + number + 1), 'UTC'),
+             ((number + 1) % 1000) / 10, toFloat64(toInt64((number + 1) % 500) - 250), (number + 1) % 3 = 0,
+             fromUnixTimestamp64Milli(toInt64(1704067200500 + number + 1), 'UTC'),
+             toUInt64(9223372036854775808 + number) AS _version, 0 AS _is_deleted
+      FROM numbers(${rows})`,
+  });
+  await ch.command({ query: 'OPTIMIZE TABLE bench.battery_metrics FINAL' });
+  const chBuildMs = performance.now() - t0;
+  console.log(
+    `verify bench: built ${fmt(rows)} rows in PostgreSQL in ${(pgBuildMs / 1000).toFixed(1)} s and in chDB in ${(chBuildMs / 1000).toFixed(1)} s (not measured below)`,
+  );
+
+  t0 = performance.now();
+  await Promise.all([
+    pool.query('select count(*) from battery_metrics'),
+    ch
+      .query({
+        query: 'SELECT count() FROM bench.battery_metrics FINAL WHERE _is_deleted = 0',
+        format: 'JSONEachRow',
+      })
+      .then((r) => r.json()),
+  ]);
+  const countMs = performance.now() - t0;
+
+  t0 = performance.now();
+  const report = await verifyReplica({
+    table: tables.battery_metrics,
+    source: { client: pool },
+    replica: { client: ch, table: 'bench.battery_metrics' },
+  });
+  const verifyMs = performance.now() - t0;
+  if (!report.equal || report.rows.source !== rows)
+    throw new Error(`bench tables differ: ${JSON.stringify(report)}`);
+
+  // One row changed: the cost of descending to its key.
+  await ch.command({
+    query:
+      'INSERT INTO bench.battery_metrics SELECT * REPLACE (charge_level + 1 AS charge_level, _version + 1 AS _version) FROM bench.battery_metrics WHERE id = 4242',
+  });
+  t0 = performance.now();
+  const one = await verifyReplica({
+    table: tables.battery_metrics,
+    source: { client: pool },
+    replica: { client: ch, table: 'bench.battery_metrics' },
+  });
+  const oneMs = performance.now() - t0;
+  if (JSON.stringify(one.different) !== '[{"id":4242}]')
+    throw new Error(`expected id 4242: ${JSON.stringify(one)}`);
+
+  const perSecond = rows / (verifyMs / 1000);
+  console.log(
+    `verify ${fmt(rows)} equal rows: ${fmt(perSecond)} rows/s (${(verifyMs / 1000).toFixed(1)} s, ${report.queries} range queries per side; target ≥ 1,000,000 rows/s)` +
+      ` vs baseline plain count on both sides ${(countMs / 1000).toFixed(1)} s: ${(verifyMs / countMs).toFixed(1)}× the baseline`,
+  );
+  console.log(
+    `verify with one changed row: ${fmt(rows / (oneMs / 1000))} rows/s (${(oneMs / 1000).toFixed(1)} s, ${one.queries} range queries per side, found {"id":4242}): ${(oneMs / verifyMs).toFixed(2)}× the equal run`,
+  );
+} finally {
+  await ch.close();
+  await pool.end();
+  await admin.query(`drop database if exists ${database} with (force)`);
+  await admin.end();
+  rmSync(path, { recursive: true, force: true });
+}

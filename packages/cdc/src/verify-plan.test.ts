@@ -1,0 +1,123 @@
+import { tables } from '@bionicpro/models';
+import { describe, expect, it } from 'vitest';
+import {
+  bucketRange,
+  bucketSummaries,
+  bucketWidth,
+  compareLeaf,
+  differingBuckets,
+  normalizeChecksum,
+  rangeColumn,
+  replicaBucketsQuery,
+  replicaRowText,
+  sourceBucketsQuery,
+  sourceRowText,
+} from './verify-plan.js';
+
+const tablesOf = { table: tables.payments, source: 'public.payments', replica: 'cdc.payments' };
+
+describe('verify range splitting', () => {
+  it('splits a range into at most fanout buckets that cover it exactly, without overlap', () => {
+    for (const [lo, hi, fanout] of [
+      [1n, 100n, 16],
+      [1n, 1n, 16],
+      [-5n, 5n, 4],
+      [1n, 17n, 16],
+      [0n, (1n << 63n) - 1n, 16],
+      [-(1n << 63n), (1n << 63n) - 1n, 16],
+    ] as const) {
+      const range = { lo, hi };
+      const width = bucketWidth(range, fanout);
+      const buckets = [];
+      for (let i = 0n; range.lo + i * width <= range.hi; i++) buckets.push(bucketRange(range, width, i));
+      expect(buckets.length).toBeLessThanOrEqual(fanout);
+      expect(buckets[0]?.lo).toBe(lo);
+      expect(buckets.at(-1)?.hi).toBe(hi);
+      for (let i = 1; i < buckets.length; i++) expect(buckets[i]!.lo).toBe(buckets[i - 1]!.hi + 1n);
+    }
+  });
+
+  it('reaches width 1 (single keys) after enough levels', () => {
+    let range = { lo: 1n, hi: 1_000_000n };
+    let levels = 0;
+    while (bucketWidth(range, 16) > 1n) {
+      range = bucketRange(range, bucketWidth(range, 16), 7n);
+      levels += 1;
+    }
+    expect(levels).toBeLessThanOrEqual(5);
+  });
+
+  it('descends only into buckets whose count or checksum differ, in key order', () => {
+    const source = bucketSummaries([
+      { bucket: '0', count: '10', checksum: '5' },
+      { bucket: '1', count: '10', checksum: '6' },
+      { bucket: '3', count: '1', checksum: '-1' },
+    ]);
+    const replica = bucketSummaries([
+      { bucket: '0', count: '10', checksum: '5' },
+      { bucket: '1', count: '10', checksum: '7' },
+      { bucket: '2', count: '2', checksum: '1' },
+      { bucket: '3', count: '1', checksum: '18446744073709551615' },
+    ]);
+    // -1 (PostgreSQL's signed sum) and 2^64-1 (ClickHouse's wrapped UInt64 sum) are the same checksum.
+    expect(differingBuckets(source, replica)).toEqual([
+      { index: 1n, source: 10n, replica: 10n },
+      { index: 2n, source: 0n, replica: 2n },
+    ]);
+  });
+
+  it('normalizes checksums modulo 2^64', () => {
+    expect(normalizeChecksum(-1n)).toBe((1n << 64n) - 1n);
+    expect(normalizeChecksum(1n << 64n)).toBe(0n);
+    expect(normalizeChecksum(-(1n << 66n) + 3n)).toBe(3n);
+  });
+
+  it('lists missing, extra and different keys of a leaf, numerically ordered', () => {
+    const row = (id: string, hash: string) => ({ key: [id], hash });
+    expect(
+      compareLeaf(
+        [row('10', 'a'), row('2', 'b'), row('3', 'c'), row('9223372036854775807', 'd')],
+        [row('3', 'x'), row('2', 'b'), row('11', 'e'), row('9223372036854775807', 'd'), row('100', 'f')],
+      ),
+    ).toEqual({ missing: [['10']], extra: [['11'], ['100']], different: [['3']] });
+  });
+});
+
+describe('verify queries', () => {
+  it('compute the same canonical row text in both engines, column by column', () => {
+    const pg = sourceRowText(tables.payments);
+    const ch = replicaRowText(tables.payments);
+    expect(pg).toContain(`round("amount", 2)::text`);
+    expect(ch).toContain('toDecimalString(`amount`, 2)');
+    expect(pg).toContain(`to_char("payment_date" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`);
+    expect(ch).toContain("toString(`payment_date`, 'UTC')");
+    const telemetry = sourceRowText(tables.telemetry_events);
+    expect(telemetry).toContain(`encode(float8send("signal_amplitude"::float8), 'hex')`);
+    expect(replicaRowText(tables.telemetry_events)).toContain(
+      "leftPad(lower(hex(reinterpretAsUInt64(toFloat64(`signal_amplitude`)))), 16, '0')",
+    );
+  });
+
+  it('checksum current rows only in ClickHouse and bind the range as parameters', () => {
+    const range = { lo: 1n, hi: 1000n };
+    const ch = replicaBucketsQuery(tablesOf, range, 63n);
+    expect(ch.query).toContain(
+      'FROM `cdc`.`payments` FINAL WHERE _is_deleted = 0 AND `id` BETWEEN {lo:Int64} AND {hi:Int64}',
+    );
+    expect(ch.query_params).toEqual({ lo: '1', hi: '1000', width: '63' });
+    const pg = sourceBucketsQuery(tablesOf, range, 63n);
+    expect(pg.text).toContain('FROM "public"."payments" WHERE "id" BETWEEN $1 AND $2');
+    expect(pg.values).toEqual(['1', '1000', '63']);
+    // A range wider than 2^63 is bucketed in 128-bit/numeric arithmetic.
+    const wide = { lo: -(1n << 63n), hi: (1n << 63n) - 1n };
+    expect(sourceBucketsQuery(tablesOf, wide, 1n << 60n).text).toContain('::numeric');
+    expect(replicaBucketsQuery(tablesOf, wide, 1n << 60n).query).toContain('toInt128');
+  });
+
+  it('refuses relation names that are not identifiers and tables without an integer first key', () => {
+    expect(() =>
+      sourceBucketsQuery({ ...tablesOf, source: 'x; drop table y' }, { lo: 1n, hi: 2n }, 1n),
+    ).toThrow();
+    expect(() => rangeColumn({ ...tables.users, primaryKey: ['email'] })).toThrow(/must be an integer/);
+  });
+});
