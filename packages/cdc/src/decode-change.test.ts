@@ -190,7 +190,8 @@ describe('createChangeDecoder', () => {
     expect(keyOf('{"id":7,"n":8}').key).toEqual({ id: 7, n: 8 });
     expect(keyOf('{"id": 7}').key).toEqual({ id: 7 });
     expect(keyOf('{"id":1.5}').key).toEqual({ id: 1.5 });
-    expect(keyOf('{"id":"7"}').key).toEqual({ id: '7' });
+    // The payments model's id is an integer column: its decimal text (as Debezium's docs print keys) is read as one.
+    expect(keyOf('{"id":"7"}').key).toEqual({ id: 7 });
     expect(keyOf('{"a-b":7}').key).toEqual({ 'a-b': 7 });
     expect(keyOf('{"id":null}').key).toEqual({ id: null });
     expect(() => keyOf('{"id":07}')).toThrow(EnvelopeError);
@@ -229,7 +230,9 @@ describe('createChangeDecoder', () => {
       [key(int64, '{"id":-0}'), { id: -0 }],
       [key(int64, '{"id":999999999999999}'), { id: 999_999_999_999_999 }],
       [key(int64, '{"id":12345678901234567890}'), { id: 12345678901234567890n }],
-      [key(int64, '{"id":"7"}'), 'error'],
+      // Debezium's documentation prints key ids as strings: an int64 field's decimal text is read as the integer.
+      [key(int64, '{"id":"7"}'), { id: 7 }],
+      [key(int64, '{"id":"07"}'), 'error'],
       [key(int64, '{"id":7,"x":1}'), { id: 7 }],
       [key(int64, '{"id":07}'), 'error'],
       [`${key(int64, '{"id":8}')} `, { id: 8 }],

@@ -13,7 +13,7 @@ import {
   type TransactionPosition,
   unwrapSchema,
 } from './envelope.js';
-import { ChangeValidationError, EnvelopeError } from './errors.js';
+import { ChangeValidationError, EnvelopeError, describeValue } from './errors.js';
 import {
   type ConnectSchema,
   type DecodeContext,
@@ -23,10 +23,12 @@ import {
   type ValueType,
   compileRowType,
   decodeRow,
+  isIntegerColumn,
   isPlainName,
+  setColumn,
   valueTypeOfSchema,
 } from './logical-types.js';
-import { integerDigitsFromEnd, parseJsonLossless } from './lossless-json.js';
+import { integerDigitsFromEnd, parseJsonLossless, stringifyJsonLossless } from './lossless-json.js';
 import { type UnavailableMatcher, unavailableValueMatcher } from './unavailable-value.js';
 import { validatedRowShapes } from './validated-row.js';
 
@@ -207,6 +209,13 @@ export interface ChangeDecoderOptions {
   readonly modelFor?: (table: string) => z.ZodObject | undefined;
   /** Maps a record to its table name (default `source.table`, else the topic's last segment). */
   readonly tableOf?: (topic: string, source: SourceInfo | null) => string;
+  /**
+   * Topics whose records are rows flattened by ExtractNewRecordState without any `__` field
+   * (`add.fields` empty, deletes dropped or tombstoned): `true` for every topic, or a predicate.
+   * Without it only records carrying `__op`, `__deleted`, `__lsn`, `__table`, `__source_*`, ...
+   * are read as flattened rows; anything else without an `op` is refused (`invalid_envelope`).
+   */
+  readonly unwrapped?: boolean | ((topic: string) => boolean);
 }
 
 /** Decodes Kafka records into {@link CdcEvent}s. Throws EnvelopeError, DecodeError or ChangeValidationError. */
@@ -287,12 +296,41 @@ function integerText(text: string, at: number, end: number): number | undefined 
   return negative ? -value : value;
 }
 
+/** Whether a row has at least one column. */
+function hasColumns(row: Record<string, unknown> | null): boolean {
+  if (row === null) return false;
+  for (const _ in row) return true;
+  return false;
+}
+
+/**
+ * A key payload with integer columns given as decimal text (`{"id":"1"}`, as Debezium's
+ * documentation prints keys) read as integers; the payload itself when there are none.
+ */
+function integerTextsAsIntegers(
+  isInteger: (column: string) => boolean,
+  payload: Record<string, unknown>,
+): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const column in payload) {
+    const value = payload[column];
+    if (typeof value !== 'string' || !INTEGER_TEXT.test(value) || !isInteger(column)) continue;
+    out ??= { ...payload };
+    const n = Number(value);
+    setColumn(out, column, Number.isSafeInteger(n) ? n : BigInt(value));
+  }
+  return out ?? payload;
+}
+
+const INTEGER_TEXT = /^-?(?:0|[1-9]\d{0,18})$/;
+
 function positionOf(record: KafkaRecord): RecordPosition {
   return { topic: record.topic, partition: record.partition ?? null, offset: record.offset ?? null };
 }
 
 // Shared, never mutated: paths are copied whenever an error extends them.
 const ROOT_PATH: readonly (string | number)[] = [];
+const KEY_PATH: readonly (string | number)[] = ['key'];
 const AFTER_PATH: readonly (string | number)[] = ['after'];
 const BEFORE_PATH: readonly (string | number)[] = ['before'];
 const NO_COLUMNS: readonly string[] = Object.freeze([]);
@@ -332,14 +370,17 @@ export function valueTypeOfModelColumn(schema: z.ZodType): ValueType {
 function sameStruct(a: ConnectSchema, b: ConnectSchema): boolean {
   const fa = a.fields ?? [];
   const fb = b.fields ?? [];
-  if (fa.length !== fb.length) return false;
+  if (!Array.isArray(fa) || !Array.isArray(fb) || fa.length !== fb.length) return false;
   for (let i = 0; i < fa.length; i++) {
     const x = fa[i]!;
     const y = fb[i]!;
+    if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object') return false;
     if (x.field !== y.field || x.type !== y.type || x.name !== y.name) return false;
+    // The form Debezium's documentation prints for keys: `{name, index, schema}`.
+    if (x.field === undefined && stringifyJsonLossless(x) !== stringifyJsonLossless(y)) return false;
     if (x.parameters?.['scale'] !== y.parameters?.['scale']) return false;
     if (x.type === 'array' || x.type === 'struct' || x.type === 'map') {
-      if (JSON.stringify(x) !== JSON.stringify(y)) return false;
+      if (stringifyJsonLossless(x) !== stringifyJsonLossless(y)) return false;
     }
   }
   return true;
@@ -451,22 +492,21 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
   function schemalessDecoderOf(table: string): RowDecoder {
     let decoder = schemalessDecoders.get(table);
     if (!decoder) {
-      const fields: Record<string, ValueType> = {};
+      const fields: Record<string, ValueType> = Object.create(null);
       const model = modelOf(table);
       if (model) {
         for (const [column, schema] of Object.entries(model.shape as Record<string, z.ZodType>)) {
           fields[column] = valueTypeOfModelColumn(schema);
         }
       }
-      Object.assign(fields, options.columns?.[table]);
+      const columns =
+        options.columns && Object.hasOwn(options.columns, table) ? options.columns[table] : undefined;
+      if (columns) for (const column of Object.keys(columns)) fields[column] = columns[column]!;
       decoder = compileRowType(fields, isUnavailable, true);
       schemalessDecoders.set(table, decoder);
     }
     return decoder;
   }
-
-  // Schema-less keys: one decoder for all of them (compiling one per message cost a Map and a WeakMap entry each).
-  const schemalessKeyDecoder = compileRowType({}, undefined, true);
 
   // The column of the last `{"<column>":<integer>}` key (see integerKey), its text up to the
   // value, and a function building the key row as an object literal.
@@ -542,7 +582,35 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     schemaKeyRow = keyRowOf(field.field);
   }
 
-  function decodeKey(text: string): Record<string, unknown> | null {
+  const integerColumnSets = new Map<string, ReadonlySet<string>>();
+
+  /** Integer columns of a table without schemas: by its model (integer, smallint, bigint) and `columns`. */
+  function integerColumnsOf(table: string): ReadonlySet<string> {
+    let set = integerColumnSets.get(table);
+    if (set === undefined) {
+      const found = new Set<string>();
+      const model = modelOf(table);
+      if (model) {
+        for (const [column, schema] of Object.entries(model.shape as Record<string, z.ZodType>)) {
+          const pg = columnTypeOf(schema)?.pg.toLowerCase();
+          if (pg === 'integer' || pg === 'smallint' || pg === 'bigint') found.add(column);
+        }
+      }
+      const columns =
+        options.columns && Object.hasOwn(options.columns, table) ? options.columns[table] : undefined;
+      for (const [column, type] of Object.entries(columns ?? {})) {
+        if (type.kind === 'integer' || type.kind === 'int64') found.add(column);
+      }
+      set = found;
+      if (integerColumnSets.size < 1000) integerColumnSets.set(table, set);
+    }
+    return set;
+  }
+
+  // Schema-less keys: one decoder for all of them (compiling one per message cost a Map and a WeakMap entry each).
+  const schemalessKeyDecoder = compileRowType({}, undefined, true);
+
+  function decodeKey(text: string, table: string): Record<string, unknown> | null {
     const fast = integerKey(text) ?? schemaIntegerKey(text);
     if (fast !== undefined) return fast;
     const parsed = parseText(text, 'key', true);
@@ -550,14 +618,30 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     const { payload, schema } = unwrapSchema(parsed);
     if (payload === null) return null;
     if (typeof payload !== 'object' || Array.isArray(payload)) {
-      throw new EnvelopeError(`expected a key struct, got ${JSON.stringify(payload)}`, ['key']);
+      throw new EnvelopeError(`expected a key struct, got ${describeValue(payload)}`, ['key']);
     }
-    const ctx: DecodeContext = { path: ['key'], unsafe: false };
-    if (schema?.type !== 'struct')
-      return decodeRow(schemalessKeyDecoder, payload as Record<string, unknown>, ctx).row;
+    const ctx: DecodeContext = { path: KEY_PATH, unsafe: false };
+    if (schema === undefined) {
+      const row = integerTextsAsIntegers(
+        (column) => integerColumnsOf(table).has(column),
+        payload as Record<string, unknown>,
+      );
+      return decodeRow(schemalessKeyDecoder, row, ctx).row;
+    }
+    if (schema.type !== 'struct') {
+      throw new EnvelopeError(`expected a struct schema for the key, got ${describeValue(schema.type)}`, [
+        'key',
+        'schema',
+        'type',
+      ]);
+    }
+    const decoder = rowDecoderForSchema(schema, undefined);
     const row = decodeRow(
-      rowDecoderForSchema(schema, undefined),
-      payload as Record<string, unknown>,
+      decoder,
+      integerTextsAsIntegers(
+        (column) => isIntegerColumn(decoder, column),
+        payload as Record<string, unknown>,
+      ),
       ctx,
     ).row;
     learnSchemaKey(text, schema, row);
@@ -571,7 +655,23 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
   let lastValidatedDecoder: RowDecoder | undefined;
   let lastValidatedShapes: RowShapes | null = null;
   // classifyEnvelope's options, filled in for each record (it reads them before returning).
-  const classifyOptions: { topic: string; text: string } = { topic: '', text: '' };
+  const classifyOptions: { topic: string; text: string; unwrapped: boolean } = {
+    topic: '',
+    text: '',
+    unwrapped: false,
+  };
+  const declaredUnwrapped = options.unwrapped;
+  let lastUnwrappedTopic: string | undefined;
+  let lastUnwrapped = false;
+
+  function isDeclaredUnwrapped(topic: string): boolean {
+    if (typeof declaredUnwrapped !== 'function') return declaredUnwrapped === true;
+    if (topic !== lastUnwrappedTopic) {
+      lastUnwrapped = declaredUnwrapped(topic) === true;
+      lastUnwrappedTopic = topic;
+    }
+    return lastUnwrapped;
+  }
   // Where a generated function leaves the validated row (read and cleared at once).
   const validated: { row: unknown } = { row: undefined };
 
@@ -603,7 +703,7 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       let partial = partialModels.get(cacheKey);
       if (!partial) {
         const mask: Record<string, true> = {};
-        for (const column of unavailable) if (column in model.shape) mask[column] = true;
+        for (const column of unavailable) if (Object.hasOwn(model.shape, column)) mask[column] = true;
         partial = model.omit(mask as never) as unknown as z.ZodObject;
         partialModels.set(cacheKey, partial);
       }
@@ -626,14 +726,21 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
         kind: 'tombstone',
         ...positionOf(record),
         table: topicTable(record.topic),
-        key: keyOf(record),
+        key: keyOf(record, topicTable(record.topic)),
       };
     }
     classifyOptions.topic = record.topic;
     classifyOptions.text = text;
+    classifyOptions.unwrapped = isDeclaredUnwrapped(record.topic);
     const envelope: Envelope = classifyEnvelope(parsed, classifyOptions);
     if (envelope.form !== 'change') return otherEvent(record, envelope);
     const table = tableOf(record.topic, envelope.source);
+    const key = keyOf(record, table);
+    if (envelope.op === 'd' && key === null && !hasColumns(envelope.before)) {
+      throw new EnvelopeError('a delete with neither a Kafka key nor a before row names no row', [
+        ...(envelope.unwrapped ? ROOT_PATH : BEFORE_PATH),
+      ]);
+    }
     const decoder =
       envelope.rowSchema?.type === 'struct'
         ? rowDecoderForSchema(envelope.rowSchema, table)
@@ -673,7 +780,7 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       record,
       table,
       envelope.op,
-      keyOf(record),
+      key,
       before?.row ?? null,
       afterRow,
       row as Record<string, unknown> | null,
@@ -723,9 +830,9 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     }
   }
 
-  function keyOf(record: KafkaRecord): Record<string, unknown> | null {
+  function keyOf(record: KafkaRecord, table: string): Record<string, unknown> | null {
     if (record.key === null) return null;
-    return decodeKey(toText(record.key, 'key'));
+    return decodeKey(toText(record.key, 'key'), table);
   }
 
   return {
@@ -737,7 +844,7 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
           partition: record.partition ?? null,
           offset: record.offset ?? null,
           table: topicTable(record.topic),
-          key: keyOf(record),
+          key: keyOf(record, topicTable(record.topic)),
         };
       }
       return decodeValue(record, toText(record.value, 'value'), false);

@@ -7,8 +7,8 @@
  * This module only classifies and checks the envelope; column values are
  * decoded in `decode-change.ts`.
  */
-import { EnvelopeError } from './errors.js';
-import type { ConnectSchema } from './logical-types.js';
+import { EnvelopeError, describeValue as describe } from './errors.js';
+import { type ConnectSchema, setColumn } from './logical-types.js';
 import { integerDigitsFromEnd, parseJsonLossless } from './lossless-json.js';
 
 /** Debezium operation codes. */
@@ -111,24 +111,39 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * and its schema (undefined with `schemas.enable=false`).
  */
 export function unwrapSchema(value: unknown): { payload: unknown; schema: ConnectSchema | undefined } {
-  if (isObject(value) && 'payload' in value && 'schema' in value) {
-    const keys = Object.keys(value);
-    if (keys.length === 2) {
-      const schema = value['schema'];
-      if (schema === null) return { payload: value['payload'], schema: undefined };
-      if (isObject(schema) && typeof schema['type'] === 'string') {
-        return { payload: value['payload'], schema: schema as unknown as ConnectSchema };
-      }
+  if (isObject(value) && 'payload' in value) {
+    // `{schema, payload}` with a usable schema, or the wrapper without one: `{payload}` alone,
+    // `"schema": null` or `"schema": {}` (other Debezium consumers read such a payload too).
+    let count = 0;
+    for (const key in value) {
+      if (key !== 'payload' && key !== 'schema') return { payload: value, schema: undefined };
+      count++;
+    }
+    if (count > 2) return { payload: value, schema: undefined };
+    const schema = value['schema'];
+    if (isObject(schema) && typeof schema['type'] === 'string') {
+      return { payload: value['payload'], schema: schema as unknown as ConnectSchema };
+    }
+    if (schema === undefined || schema === null || (isObject(schema) && Object.keys(schema).length === 0)) {
+      return { payload: value['payload'], schema: undefined };
     }
   }
   return { payload: value, schema: undefined };
 }
 
+/** `-?digits` without a leading zero: how int64 values are quoted in JSON (and in Debezium's docs). */
+const INTEGER_STRING = /^-?(?:0|[1-9]\d*)$/;
+
 function optionalNumber(value: unknown, path: (string | number)[]): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') return Number(value);
-  throw new EnvelopeError(`expected a number, got ${JSON.stringify(value)}`, path);
+  // Debezium's documentation prints `ts_ms` and the transaction counters quoted.
+  if (typeof value === 'string' && INTEGER_STRING.test(value)) {
+    const n = Number(value);
+    if (Number.isSafeInteger(n)) return n;
+  }
+  throw new EnvelopeError(`expected a number, got ${describe(value)}`, path);
 }
 
 function optionalInteger(value: unknown, path: (string | number)[]): number | bigint | null {
@@ -136,17 +151,17 @@ function optionalInteger(value: unknown, path: (string | number)[]): number | bi
   if (typeof value === 'bigint') return value;
   if (typeof value === 'number' && Number.isInteger(value)) return value;
   // `__lsn` and friends are numbers, but tolerate the docs' quoted form.
-  if (typeof value === 'string' && /^\d+$/.test(value)) {
+  if (typeof value === 'string' && INTEGER_STRING.test(value)) {
     const n = Number(value);
     return Number.isSafeInteger(n) ? n : BigInt(value);
   }
-  throw new EnvelopeError(`expected an integer, got ${JSON.stringify(value)}`, path);
+  throw new EnvelopeError(`expected an integer, got ${describe(value)}`, path);
 }
 
 function optionalString(value: unknown, path: (string | number)[]): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') return value;
-  throw new EnvelopeError(`expected a string, got ${JSON.stringify(value)}`, path);
+  throw new EnvelopeError(`expected a string, got ${describe(value)}`, path);
 }
 
 /** Normalises `source.snapshot` (string enum, legacy boolean, or absent). */
@@ -159,7 +174,7 @@ export function parseSnapshotMarker(
   if (value === true) return 'true';
   if (typeof value === 'string' && SNAPSHOT_MARKERS.has(value)) return value as SnapshotMarker;
   throw new EnvelopeError(
-    `expected one of ${[...SNAPSHOT_MARKERS].join(', ')} (or a boolean), got ${JSON.stringify(value)}`,
+    `expected one of ${[...SNAPSHOT_MARKERS].join(', ')} (or a boolean), got ${describe(value)}`,
     path,
   );
 }
@@ -173,14 +188,14 @@ export function parseSequence(
 ): readonly [string | null, string | null] | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string')
-    throw new EnvelopeError(`expected a JSON array in a string, got ${JSON.stringify(value)}`, path);
+    throw new EnvelopeError(`expected a JSON array in a string, got ${describe(value)}`, path);
   const fast = SEQUENCE_TEXT.exec(value);
   if (fast) return [fast[1] ?? null, fast[2] ?? null];
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
   } catch {
-    throw new EnvelopeError(`expected a JSON array in a string, got ${JSON.stringify(value)}`, path);
+    throw new EnvelopeError(`expected a JSON array in a string, got ${describe(value)}`, path);
   }
   if (
     !Array.isArray(parsed) ||
@@ -246,7 +261,7 @@ class SourceBlock implements SourceInfo {
     const sequence = value['sequence'];
     if (sequence !== undefined && sequence !== null && typeof sequence !== 'string') {
       throw new EnvelopeError(
-        `expected a JSON array in a string, got ${JSON.stringify(sequence)}`,
+        `expected a JSON array in a string, got ${describe(sequence)}`,
         fieldPath(path, 'sequence'),
       );
     }
@@ -311,7 +326,7 @@ export function parseSource(
   topLevelTsNs = false,
 ): SourceInfo | null {
   if (value === undefined || value === null) return null;
-  if (!isObject(value)) throw new EnvelopeError(`expected an object, got ${JSON.stringify(value)}`, path);
+  if (!isObject(value)) throw new EnvelopeError(`expected an object, got ${describe(value)}`, path);
   return new SourceBlock(value, path, text, topLevelTsNs);
 }
 
@@ -330,14 +345,14 @@ function stringField(
   const v = value[field];
   if (v === undefined || v === null) return null;
   if (typeof v === 'string') return v;
-  throw new EnvelopeError(`expected a string, got ${JSON.stringify(v)}`, [...path, field]);
+  throw new EnvelopeError(`expected a string, got ${describe(v)}`, [...path, field]);
 }
 
 function parseTransactionPosition(value: unknown, path: (string | number)[]): TransactionPosition | null {
   if (value === undefined || value === null) return null;
   if (!isObject(value) || typeof value['id'] !== 'string') {
     throw new EnvelopeError(
-      `expected {id, total_order, data_collection_order}, got ${JSON.stringify(value)}`,
+      `expected {id, total_order, data_collection_order}, got ${describe(value)}`,
       path,
     );
   }
@@ -350,7 +365,11 @@ function parseTransactionPosition(value: unknown, path: (string | number)[]): Tr
 }
 
 function fieldSchema(schema: ConnectSchema | undefined, name: string): ConnectSchema | undefined {
-  return schema?.fields?.find((field) => field.field === name);
+  const fields: unknown = schema?.fields;
+  if (!Array.isArray(fields)) return undefined;
+  for (const field of fields)
+    if (isObject(field) && field['field'] === name) return field as unknown as ConnectSchema;
+  return undefined;
 }
 
 const CHANGE_OPS = new Set(['c', 'u', 'd', 'r']);
@@ -358,7 +377,36 @@ const SOURCE_PATH = ['source'];
 const ROOT_PATH: readonly (string | number)[] = [];
 const PAYLOAD_PATH: readonly (string | number)[] = ['payload'];
 /** Field names the ExtractNewRecordState SMT adds (`add.fields`, `add.headers` excluded). */
-const UNWRAP_FIELD = /^__/;
+const UNWRAP_FIELD = /^__(?!proto__$)/;
+/**
+ * Fields by which the ExtractNewRecordState form is recognised: what `delete.tombstone.handling.mode`
+ * rewrites (`__deleted`) and what `add.fields` adds (`__op`, `__lsn`, `__table`, `__source_ts_ms`, ...).
+ */
+const UNWRAP_MARKERS = new Set([
+  '__op',
+  '__deleted',
+  '__lsn',
+  '__txId',
+  '__table',
+  '__db',
+  '__schema',
+  '__name',
+  '__snapshot',
+  '__ts_ms',
+  '__ts_us',
+  '__ts_ns',
+  '__connector',
+  '__version',
+  '__sequence',
+]);
+
+function hasUnwrapMarker(payload: Record<string, unknown>): boolean {
+  for (const key in payload) {
+    if (key.charCodeAt(0) === 95 /* _ */ && (UNWRAP_MARKERS.has(key) || key.startsWith('__source_')))
+      return true;
+  }
+  return false;
+}
 
 /** Options of {@link classifyEnvelope}. */
 export interface ClassifyOptions {
@@ -366,11 +414,24 @@ export interface ClassifyOptions {
   readonly topic?: string;
   /** The message text, for exact `ts_ns` digits beyond 2^53. */
   readonly text?: string;
+  /**
+   * The record is a row flattened by ExtractNewRecordState, whatever its fields (declared by the
+   * caller for topics whose connector adds no `__` fields). Without it, only rows that carry
+   * `__op`, `__deleted`, `__lsn`, `__table`, `__source_*`, ... are read as flattened.
+   */
+  readonly unwrapped?: boolean;
 }
 
 /**
  * Classifies a parsed record value (not null: null values are tombstones) and
  * checks its envelope. Throws {@link EnvelopeError} naming the bad field.
+ *
+ * What is what: the JSON converter's wrapper (`{schema, payload}`, or `{payload}` with no usable
+ * schema) is removed first. A payload with `op`, `before` or `after` is a change envelope, and its
+ * `op` must be c, u, d, r, t or m. A payload with ExtractNewRecordState's `__` fields (or any
+ * payload, when the caller declares the topic unwrapped) is a flattened row. `{status, id}` is a
+ * transaction marker, `{ts_ms}` (or anything on a heartbeat topic) a heartbeat. Anything else is
+ * refused: it is never taken for a row.
  *
  * @example
  * ```ts
@@ -381,81 +442,32 @@ export interface ClassifyOptions {
 export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}): Envelope {
   const { payload, schema } = unwrapSchema(value);
   // Shared and never mutated: error paths below are copies.
-  const base = schema === undefined ? ROOT_PATH : PAYLOAD_PATH;
+  const base = payload === value ? ROOT_PATH : PAYLOAD_PATH;
   if (!isObject(payload)) {
-    throw new EnvelopeError(`expected a JSON object, got ${JSON.stringify(payload)?.slice(0, 60)}`, [
-      ...base,
-    ]);
+    throw new EnvelopeError(`expected a JSON object, got ${describe(payload)}`, [...base]);
   }
+  if (options.unwrapped === true) return classifyUnwrapped(payload, schema, base);
   const op = payload['op'];
   const rawTsMs = payload['ts_ms'];
   const ts_ms = typeof rawTsMs === 'number' ? rawTsMs : optionalNumber(rawTsMs, [...base, 'ts_ms']);
-  if (
-    typeof op === 'string' &&
-    ('source' in payload || 'after' in payload || 'before' in payload || op === 'm')
-  ) {
-    if (op === 'c' || op === 'u' || op === 'd' || op === 'r') {
-      const before = payload['before'] ?? null;
-      const after = payload['after'] ?? null;
-      if (before !== null && !isObject(before))
-        throw new EnvelopeError('expected an object or null', [...base, 'before']);
-      if (after !== null && !isObject(after))
-        throw new EnvelopeError('expected an object or null', [...base, 'after']);
-      if (op === 'd' ? before === null && after !== null : after === null) {
-        throw new EnvelopeError(
-          op === 'd' ? 'a delete carries the old row in before, not after' : `op "${op}" needs an after row`,
-          [...base, op === 'd' ? 'before' : 'after'],
-        );
-      }
-      const rowSchema = fieldSchema(schema, 'after') ?? fieldSchema(schema, 'before');
-      return {
-        form: 'change',
-        op: op as 'c' | 'u' | 'd' | 'r',
-        before,
-        after,
-        rowSchema,
-        source: parseSource(
-          payload['source'],
-          base.length === 0 ? SOURCE_PATH : [...base, 'source'],
-          options.text,
-          payload['ts_ns'] !== undefined && payload['ts_ns'] !== null,
-        ),
-        transaction:
-          payload['transaction'] === undefined || payload['transaction'] === null
-            ? null
-            : parseTransactionPosition(payload['transaction'], [...base, 'transaction']),
-        ts_ms,
-        ts_us:
-          typeof payload['ts_us'] === 'number'
-            ? payload['ts_us']
-            : optionalNumber(payload['ts_us'], [...base, 'ts_us']),
-        tsNsRaw: payload['ts_ns'],
-        unwrapped: false,
-      };
+  if (op !== undefined || 'before' in payload || 'after' in payload) {
+    if (hasUnwrapMarker(payload)) {
+      throw new EnvelopeError(
+        'both a change envelope (op, before, after) and ExtractNewRecordState fields (__...): declare the topic unwrapped if these are columns',
+        [...base],
+      );
     }
-    if (op === 't')
-      return { form: 'truncate', source: parseSource(payload['source'], [...base, 'source']), ts_ms };
-    if (op === 'm') {
-      const message = payload['message'];
-      if (!isObject(message) || typeof message['prefix'] !== 'string') {
-        throw new EnvelopeError('expected {prefix, content}', [...base, 'message']);
-      }
-      return {
-        form: 'message',
-        prefix: message['prefix'],
-        content: optionalString(message['content'], [...base, 'message', 'content']),
-        source: parseSource(payload['source'], [...base, 'source']),
-        ts_ms,
-      };
-    }
-    throw new EnvelopeError(`unknown op ${JSON.stringify(op)} (expected c, u, d, r, t or m)`, [
-      ...base,
-      'op',
-    ]);
+    return classifyChange(payload, op, ts_ms, schema, base, options);
   }
   const status = payload['status'];
   if ((status === 'BEGIN' || status === 'END') && typeof payload['id'] === 'string') {
     const collections = payload['data_collections'];
+    if (collections !== undefined && collections !== null && !Array.isArray(collections)) {
+      throw new EnvelopeError(`expected an array, got ${describe(collections)}`, [
+        ...base,
+        'data_collections',
+      ]);
+    }
     return {
       form: 'transaction',
       status,
@@ -480,19 +492,109 @@ export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}):
       ts_ms,
     };
   }
-  const keys = Object.keys(payload);
   const heartbeatTopic = options.topic?.startsWith('__debezium-heartbeat') ?? false;
   if (
     heartbeatTopic ||
     schema?.name === 'io.debezium.connector.common.Heartbeat' ||
-    (keys.length === 1 && keys[0] === 'ts_ms')
+    (rawTsMs !== undefined && Object.keys(payload).length === 1)
   ) {
     return { form: 'heartbeat', ts_ms };
   }
-  if (typeof op === 'string' && !('__op' in payload)) {
-    throw new EnvelopeError(`op ${JSON.stringify(op)} without before/after/source`, [...base, 'op']);
+  if (hasUnwrapMarker(payload)) return classifyUnwrapped(payload, schema, base);
+  throw new EnvelopeError(
+    'not a Debezium record: no op (a change), no ExtractNewRecordState fields (__op, __deleted, __lsn, ...), no transaction status; declare the topic unwrapped if its connector adds no __ fields',
+    [...base, 'op'],
+  );
+}
+
+/** A change envelope (`op` present or `before`/`after` present): `op` must be known. */
+function classifyChange(
+  payload: Record<string, unknown>,
+  op: unknown,
+  ts_ms: number | null,
+  schema: ConnectSchema | undefined,
+  base: readonly (string | number)[],
+  options: ClassifyOptions,
+): Envelope {
+  if (op === 'c' || op === 'u' || op === 'd' || op === 'r') {
+    const before = payload['before'] ?? null;
+    const after = payload['after'] ?? null;
+    if (before !== null && !isObject(before))
+      throw new EnvelopeError('expected an object or null', [...base, 'before']);
+    if (after !== null && !isObject(after))
+      throw new EnvelopeError('expected an object or null', [...base, 'after']);
+    if (op === 'd' ? after !== null : after === null) {
+      throw new EnvelopeError(
+        op === 'd' ? 'a delete carries the old row in before, not after' : `op "${op}" needs an after row`,
+        [...base, 'after'],
+      );
+    }
+    if (schema !== undefined && schema.fields !== undefined && !Array.isArray(schema.fields)) {
+      throw new EnvelopeError(`expected an array of fields, got ${describe(schema.fields)}`, [
+        'schema',
+        'fields',
+      ]);
+    }
+    const rowSchema = fieldSchema(schema, 'after') ?? fieldSchema(schema, 'before');
+    if (rowSchema !== undefined && rowSchema.type !== 'struct') {
+      throw new EnvelopeError(`expected a struct schema for the row, got ${describe(rowSchema.type)}`, [
+        'schema',
+        'fields',
+        rowSchema.field ?? 'after',
+      ]);
+    }
+    return {
+      form: 'change',
+      op,
+      before,
+      after,
+      rowSchema,
+      source: parseSource(
+        payload['source'],
+        base.length === 0 ? SOURCE_PATH : [...base, 'source'],
+        options.text,
+        payload['ts_ns'] !== undefined && payload['ts_ns'] !== null,
+      ),
+      transaction:
+        payload['transaction'] === undefined || payload['transaction'] === null
+          ? null
+          : parseTransactionPosition(payload['transaction'], [...base, 'transaction']),
+      ts_ms,
+      ts_us:
+        typeof payload['ts_us'] === 'number'
+          ? payload['ts_us']
+          : optionalNumber(payload['ts_us'], [...base, 'ts_us']),
+      tsNsRaw: payload['ts_ns'],
+      unwrapped: false,
+    };
   }
-  return classifyUnwrapped(payload, schema, base);
+  if (op === 't') {
+    if ((payload['before'] ?? null) !== null || (payload['after'] ?? null) !== null) {
+      throw new EnvelopeError('a truncate carries no before or after row', [...base, 'op']);
+    }
+    return { form: 'truncate', source: parseSource(payload['source'], [...base, 'source']), ts_ms };
+  }
+  if (op === 'm') {
+    const message = payload['message'];
+    if (!isObject(message) || typeof message['prefix'] !== 'string') {
+      throw new EnvelopeError('expected {prefix, content}', [...base, 'message']);
+    }
+    return {
+      form: 'message',
+      prefix: message['prefix'],
+      content: optionalString(message['content'], [...base, 'message', 'content']),
+      source: parseSource(payload['source'], [...base, 'source']),
+      ts_ms,
+    };
+  }
+  throw new EnvelopeError(
+    op === undefined
+      ? 'op is missing (expected c, u, d, r, t or m)'
+      : op === null
+        ? 'op is null (expected c, u, d, r, t or m)'
+        : `unknown op ${describe(op)} (expected c, u, d, r, t or m)`,
+    [...base, 'op'],
+  );
 }
 
 function classifyUnwrapped(
@@ -501,7 +603,7 @@ function classifyUnwrapped(
   base: readonly (string | number)[],
 ): Envelope {
   const row: Record<string, unknown> = {};
-  for (const key in payload) if (!UNWRAP_FIELD.test(key)) row[key] = payload[key];
+  for (const key in payload) if (!UNWRAP_FIELD.test(key)) setColumn(row, key, payload[key]);
   const deletedText = payload['__deleted'];
   if (
     deletedText !== undefined &&
@@ -509,15 +611,21 @@ function classifyUnwrapped(
     deletedText !== 'false' &&
     typeof deletedText !== 'boolean'
   ) {
-    throw new EnvelopeError(`expected "true" or "false", got ${JSON.stringify(deletedText)}`, [
+    throw new EnvelopeError(`expected "true" or "false", got ${describe(deletedText)}`, [
       ...base,
       '__deleted',
     ]);
   }
   const deleted = deletedText === 'true' || deletedText === true;
+  if (schema !== undefined && schema.type !== 'struct') {
+    throw new EnvelopeError(`expected a struct schema for the row, got ${describe(schema.type)}`, [
+      'schema',
+      'type',
+    ]);
+  }
   const rawOp = payload['__op'];
   if (rawOp !== undefined && rawOp !== null && !(typeof rawOp === 'string' && CHANGE_OPS.has(rawOp))) {
-    throw new EnvelopeError(`expected c, u, d or r, got ${JSON.stringify(rawOp)}`, [...base, '__op']);
+    throw new EnvelopeError(`expected c, u, d or r, got ${describe(rawOp)}`, [...base, '__op']);
   }
   // Without add.fields=op the operation is unknown: an upsert, unless rewritten as deleted.
   const op = (deleted ? 'd' : ((rawOp as string | undefined) ?? 'u')) as 'c' | 'u' | 'd' | 'r';
@@ -527,7 +635,7 @@ function classifyUnwrapped(
   const snapshotRaw = payload['__snapshot'] ?? payload['__source_snapshot'];
   const table = optionalString(payload['__table'] ?? payload['__source_table'], [...base, '__table']);
   const rawSource: Record<string, unknown> = {};
-  for (const key in payload) if (UNWRAP_FIELD.test(key)) rawSource[key] = payload[key];
+  for (const key in payload) if (UNWRAP_FIELD.test(key)) setColumn(rawSource, key, payload[key]);
   const source: SourceInfo = {
     connector: null,
     name: optionalString(payload['__name'] ?? payload['__source_name'], [...base, '__name']),

@@ -13,6 +13,26 @@ function renderPath(path: CdcPath): string {
     .join('');
 }
 
+function bigintAsText(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/**
+ * A short JSON rendering of a bad value for an error message (bigints as their digits, at most
+ * 60 characters). Never throws: a message about bad data must not fail on that data.
+ *
+ * @internal
+ */
+export function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value, bigintAsText) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 /** The Kafka record is not a Debezium message of any known form. */
 export class EnvelopeError extends Error {
   readonly code = 'invalid_envelope' as const;

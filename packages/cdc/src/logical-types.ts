@@ -5,6 +5,7 @@
  * then a loop over plain functions.
  */
 import {
+  isBase64,
   decodeBase64,
   decodeDecimal,
   formatScaledDecimal,
@@ -17,10 +18,13 @@ import {
   decodeMicroDuration,
   decodeTimeOfDay,
   decodeZonedTimestamp,
+  isDateText,
+  isTimeText,
+  isZonedTimeText,
   type TimeUnit,
 } from './decode-time.js';
 import { uuidText } from '@bionicpro/models';
-import { DecodeError, type CdcPath } from './errors.js';
+import { DecodeError, EnvelopeError, type CdcPath, describeValue as describe } from './errors.js';
 import { parseJsonLossless } from './lossless-json.js';
 import { placeholderTextsOf, type UnavailableMatcher } from './unavailable-value.js';
 
@@ -58,6 +62,8 @@ export type ValueType =
   | { readonly kind: 'time'; readonly unit: TimeUnit }
   | { readonly kind: 'timestamp'; readonly unit: TimeUnit }
   | { readonly kind: 'zoned-timestamp' }
+  | { readonly kind: 'zoned-time' }
+  | { readonly kind: 'enum'; readonly allowed: readonly string[] | undefined }
   | { readonly kind: 'duration' }
   | { readonly kind: 'uuid' }
   | { readonly kind: 'json' }
@@ -88,6 +94,10 @@ const NAME_TO_TYPE: Record<string, ValueType> = {
   'io.debezium.time.MicroTimestamp': { kind: 'timestamp', unit: 'us' },
   'io.debezium.time.NanoTimestamp': { kind: 'timestamp', unit: 'ns' },
   'io.debezium.time.ZonedTimestamp': { kind: 'zoned-timestamp' },
+  'io.debezium.time.ZonedTime': { kind: 'zoned-time' },
+  'io.debezium.data.Bits': { kind: 'bytes' },
+  'io.debezium.data.Xml': { kind: 'string' },
+  'io.debezium.data.Ltree': { kind: 'string' },
   'io.debezium.time.MicroDuration': { kind: 'duration' },
   'io.debezium.data.Uuid': { kind: 'uuid' },
   'io.debezium.data.Json': { kind: 'json' },
@@ -103,16 +113,39 @@ const NAME_TO_TYPE: Record<string, ValueType> = {
  * // { kind: 'decimal', scale: 2 }
  * ```
  */
-export function valueTypeOfSchema(schema: ConnectSchema): ValueType {
+export function valueTypeOfSchema(schema: ConnectSchema, path: CdcPath = ['schema']): ValueType {
+  if (
+    schema === null ||
+    typeof schema !== 'object' ||
+    Array.isArray(schema) ||
+    typeof schema.type !== 'string'
+  ) {
+    throw new EnvelopeError(`expected a Connect schema {type, ...}, got ${describe(schema)}`, path);
+  }
+  if (schema.name !== undefined && typeof schema.name !== 'string') {
+    throw new EnvelopeError(`expected a schema name, got ${describe(schema.name)}`, [...path, 'name']);
+  }
   if (schema.name === 'org.apache.kafka.connect.data.Decimal') {
-    const scale = Number(schema.parameters?.['scale'] ?? 0);
-    return { kind: 'decimal', scale: Number.isInteger(scale) ? scale : 0 };
+    const scale = parameterOf(schema, 'scale', path);
+    if (scale === undefined || !/^(?:0|[1-9]\d{0,2})$/.test(scale)) {
+      throw new EnvelopeError(`expected the decimal scale as digits, got ${describe(scale)}`, [
+        ...path,
+        'parameters',
+        'scale',
+      ]);
+    }
+    return { kind: 'decimal', scale: Number(scale) };
+  }
+  if (schema.name === 'io.debezium.data.Enum') {
+    const allowed = parameterOf(schema, 'allowed', path);
+    return { kind: 'enum', allowed: allowed === undefined ? undefined : allowed.split(',') };
   }
   if (schema.name !== undefined) {
     const named = NAME_TO_TYPE[schema.name];
     if (named) return named;
   }
-  switch (schema.type) {
+  // Debezium's documentation prints the Connect types upper-case (`"INT32"`).
+  switch (schema.type.toLowerCase()) {
     case 'int8':
     case 'int16':
     case 'int32':
@@ -132,14 +165,29 @@ export function valueTypeOfSchema(schema: ConnectSchema): ValueType {
     case 'bytes':
       return { kind: 'bytes' };
     case 'array':
-      return { kind: 'array', items: schema.items ? valueTypeOfSchema(schema.items) : { kind: 'any' } };
+      return {
+        kind: 'array',
+        items:
+          schema.items === undefined ? { kind: 'any' } : valueTypeOfSchema(schema.items, [...path, 'items']),
+      };
     case 'map':
-      return { kind: 'map', values: schema.values ? valueTypeOfSchema(schema.values) : { kind: 'any' } };
+      return {
+        kind: 'map',
+        values:
+          schema.values === undefined
+            ? { kind: 'any' }
+            : valueTypeOfSchema(schema.values, [...path, 'values']),
+      };
     case 'struct': {
-      const fields: Record<string, ValueType> = {};
-      for (const field of schema.fields ?? []) {
-        if (field.field !== undefined) fields[field.field] = valueTypeOfSchema(field);
+      const fields: Record<string, ValueType> = Object.create(null);
+      const list = schema.fields ?? [];
+      if (!Array.isArray(list)) {
+        throw new EnvelopeError(`expected an array of fields, got ${describe(list)}`, [...path, 'fields']);
       }
+      list.forEach((entry: unknown, i) => {
+        const field = connectField(entry, [...path, 'fields', i]);
+        if (field !== undefined) fields[field.name] = valueTypeOfSchema(field.schema, [...path, 'fields', i]);
+      });
       return { kind: 'struct', fields };
     }
     default:
@@ -147,14 +195,51 @@ export function valueTypeOfSchema(schema: ConnectSchema): ValueType {
   }
 }
 
-function fail(ctx: DecodeContext, column: string | number, type: string, message: string): never {
-  throw new DecodeError(message, [...ctx.path, column], type);
+function parameterOf(schema: ConnectSchema, name: string, path: CdcPath): string | undefined {
+  const parameters: unknown = schema.parameters;
+  if (parameters === undefined || parameters === null) return undefined;
+  if (typeof parameters !== 'object' || Array.isArray(parameters)) {
+    throw new EnvelopeError(`expected schema parameters as an object, got ${describe(parameters)}`, [
+      ...path,
+      'parameters',
+    ]);
+  }
+  const value = (parameters as Record<string, unknown>)[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') {
+    throw new EnvelopeError(`expected a string, got ${describe(value)}`, [...path, 'parameters', name]);
+  }
+  return value;
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'bigint') return `${value}`;
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+/**
+ * A struct field of a Connect schema: the JSON converter's form (`{field, type, ...}`) or the
+ * form Debezium's documentation prints for keys (`{name, index, schema: {type, optional}}`).
+ */
+function connectField(entry: unknown, path: CdcPath): { name: string; schema: ConnectSchema } | undefined {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+    throw new EnvelopeError(`expected a schema field, got ${describe(entry)}`, path);
+  }
+  const field = entry as Record<string, unknown>;
+  if (typeof field['field'] === 'string')
+    return { name: field['field'], schema: field as unknown as ConnectSchema };
+  const inner = field['schema'];
+  if (
+    typeof field['name'] === 'string' &&
+    inner !== null &&
+    typeof inner === 'object' &&
+    !Array.isArray(inner)
+  ) {
+    return { name: field['name'], schema: inner as ConnectSchema };
+  }
+  throw new EnvelopeError(
+    `expected a schema field {field, type} or {name, schema}, got ${describe(entry)}`,
+    path,
+  );
+}
+
+function fail(ctx: DecodeContext, column: string | number, type: string, message: string): never {
+  throw new DecodeError(message, [...ctx.path, column], type);
 }
 
 function integerOf(
@@ -209,9 +294,34 @@ const decodeString: ValueDecoder = (value, column, ctx) => {
 };
 
 const decodeBytes: ValueDecoder = (value, column, ctx) => {
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string' && isBase64(value)) return value;
   return fail(ctx, column, 'bytes', `expected base64 text, got ${describe(value)}`);
 };
+
+const decodeZonedTime: ValueDecoder = (value, column, ctx) => {
+  if (typeof value === 'string' && isZonedTimeText(value)) return value;
+  return fail(
+    ctx,
+    column,
+    'io.debezium.time.ZonedTime',
+    `expected HH:MM:SS[.fraction] with a UTC offset (e.g. 23:02:00Z), got ${describe(value)}`,
+  );
+};
+
+function enumDecoder(allowed: readonly string[] | undefined): ValueDecoder {
+  const values = allowed === undefined ? undefined : new Set(allowed);
+  return (value, column, ctx) => {
+    if (typeof value === 'string' && (values === undefined || values.has(value))) return value;
+    return fail(
+      ctx,
+      column,
+      'io.debezium.data.Enum',
+      values === undefined
+        ? `expected a string, got ${describe(value)}`
+        : `expected one of ${[...values].join(', ')}, got ${describe(value)}`,
+    );
+  };
+}
 
 function decimalDecoder(scale: number): ValueDecoder {
   const type = 'org.apache.kafka.connect.data.Decimal';
@@ -257,7 +367,7 @@ const decodeDecimalText: ValueDecoder = (value, column, ctx) => {
 const decodeDate: ValueDecoder = (value, column, ctx) => {
   if (typeof value === 'number' && Number.isInteger(value)) return decodeEpochDay(value);
   // Schema-less input may already be text (time.precision.mode=isostring, or a replayed decoded row).
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  if (typeof value === 'string' && isDateText(value)) return value;
   return fail(ctx, column, 'io.debezium.time.Date', `expected days since 1970-01-01, got ${describe(value)}`);
 };
 
@@ -268,9 +378,23 @@ function timeDecoder(unit: TimeUnit): ValueDecoder {
       : unit === 'us'
         ? 'io.debezium.time.MicroTime'
         : 'io.debezium.time.NanoTime';
+  const dayEnd = unit === 'ms' ? 86_400_000 : unit === 'us' ? 86_400_000_000 : 86_400_000_000_000n;
   return (value, column, ctx) => {
-    if (typeof value === 'string' && /^\d{2}:\d{2}:\d{2}/.test(value)) return value;
-    return decodeTimeOfDay(integerOf(value, column, ctx, type), unit);
+    if (typeof value === 'string') {
+      if (isTimeText(value)) return value;
+      return fail(ctx, column, type, `expected HH:MM:SS[.fraction] or an integer, got ${describe(value)}`);
+    }
+    const n = integerOf(value, column, ctx, type);
+    // PostgreSQL's time runs from 00:00:00 to 24:00:00 inclusive.
+    if (n < 0 || n > dayEnd) {
+      return fail(
+        ctx,
+        column,
+        type,
+        `expected a time of day (0 to 24:00:00 in ${unit}), got ${describe(value)}`,
+      );
+    }
+    return decodeTimeOfDay(n, unit);
   };
 }
 
@@ -372,6 +496,10 @@ export function decoderFor(type: ValueType, isUnavailable?: UnavailableMatcher):
       return timestampDecoder(type.unit);
     case 'zoned-timestamp':
       return decodeZoned;
+    case 'zoned-time':
+      return decodeZonedTime;
+    case 'enum':
+      return enumDecoder(type.allowed);
     case 'duration':
       return decodeDuration;
     case 'uuid':
@@ -397,7 +525,8 @@ export function decoderFor(type: ValueType, isUnavailable?: UnavailableMatcher):
         }
         const inner: DecodeContext = { path: [...ctx.path, column], unsafe: false };
         const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(value)) out[k] = v === null ? null : valueDecoder(v, k, inner);
+        for (const [k, v] of Object.entries(value))
+          setColumn(out, k, v === null ? null : valueDecoder(v, k, inner));
         if (inner.unsafe) ctx.unsafe = true;
         return out;
       };
@@ -454,6 +583,20 @@ export function compileRowSchema(schema: ConnectSchema, isUnavailable?: Unavaila
   return compileRowType(type.fields, isUnavailable);
 }
 
+/**
+ * Sets column `column` of a decoded row as an own, enumerable property, whatever its name: a
+ * column named `__proto__` is data (PostgreSQL allows the name), never the object's prototype.
+ * Rows stay ordinary objects (a null-prototype object literal made the generated decoders about
+ * 20× slower in V8, measured), so read them with `Object.hasOwn` / `Object.entries`, not `in`.
+ */
+export function setColumn(row: Record<string, unknown>, column: string, value: unknown): void {
+  if (column === '__proto__') {
+    Object.defineProperty(row, column, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    row[column] = value;
+  }
+}
+
 /** A decoded row and the columns whose value was the unchanged-TOAST placeholder (absent from `row`). */
 export interface DecodedRow {
   readonly row: Record<string, unknown>;
@@ -502,7 +645,7 @@ export function decodeRowLoop(
       const raw = value[column];
       if (raw === undefined) continue;
       if (raw === null) {
-        row[column] = null;
+        setColumn(row, column, null);
         continue;
       }
       if (isUnavailable?.(raw)) {
@@ -511,7 +654,7 @@ export function decodeRowLoop(
         continue;
       }
       const decode = byColumn.get(column);
-      row[column] = decode ? decode(raw, column, ctx) : decodeAny(raw, column, ctx);
+      setColumn(row, column, decode ? decode(raw, column, ctx) : decodeAny(raw, column, ctx));
     }
     return { row, unavailable: unavailable ?? NO_COLUMNS };
   }
@@ -521,7 +664,7 @@ export function decodeRowLoop(
     const raw = value[column];
     if (raw === undefined) continue;
     if (raw === null) {
-      row[column] = null;
+      setColumn(row, column, null);
       continue;
     }
     if (isUnavailable?.(raw)) {
@@ -529,7 +672,7 @@ export function decodeRowLoop(
       unavailable.push(column);
       continue;
     }
-    row[column] = decoders[i]!(raw, column, ctx);
+    setColumn(row, column, decoders[i]!(raw, column, ctx));
   }
   return { row, unavailable: unavailable ?? NO_COLUMNS };
 }
@@ -795,11 +938,20 @@ function acceptedInline(decoder: ValueDecoder, v: string): string | undefined {
     case decodeBoolean:
       return `typeof ${v} === 'boolean'`;
     case decodeString:
-    case decodeBytes:
       return `typeof ${v} === 'string'`;
     default:
       return undefined;
   }
+}
+
+/**
+ * Whether `column` of `decoder` decodes integers (Connect int8–int64).
+ *
+ * @internal
+ */
+export function isIntegerColumn(decoder: RowDecoder, column: string): boolean {
+  const decode = decoderIndex(decoder).get(column);
+  return decode === decodeInteger || decode === decodeInt64;
 }
 
 /**
