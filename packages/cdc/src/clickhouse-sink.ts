@@ -336,15 +336,25 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
           )
           .join(' OR ');
       }
-      const result = await client.query({
-        // The newest version per key, deleted or not (FINAL would hide a delete, and a replayed older
-        // update must be recognised as stale rather than as lacking a previous row).
-        query: `SELECT * FROM ${target.table} WHERE ${where} ORDER BY ${VERSION_COLUMN} DESC LIMIT 1 BY ${target.key.join(', ')}`,
-        query_params: params,
-        format: 'JSONEachRow',
-        clickhouse_settings: readSettings,
-      });
-      const rows = (await result.json<Row>()) as Row[];
+      let rows: Row[];
+      try {
+        const result = await client.query({
+          // The newest version per key, deleted or not (FINAL would hide a delete, and a replayed older
+          // update must be recognised as stale rather than as lacking a previous row).
+          query: `SELECT * FROM ${target.table} WHERE ${where} ORDER BY ${VERSION_COLUMN} DESC LIMIT 1 BY ${target.key.join(', ')}`,
+          query_params: params,
+          format: 'JSONEachRow',
+          clickhouse_settings: readSettings,
+        });
+        rows = (await result.json<Row>()) as Row[];
+      } catch (error) {
+        // Retryable like a failed insert: the batch is written again from the start.
+        throw new SinkError(
+          'sink_write_failed',
+          `reading the current rows of ${target.table} failed: ${(error as Error).message}`,
+          { table: target.table, cause: error },
+        );
+      }
       for (const row of rows) {
         const values = target.key.map((column) => row[column]);
         found.set(keyText(values), row);

@@ -112,6 +112,31 @@ export class SinkError extends Error {
   }
 }
 
+/**
+ * Why a CDC pipeline stopped: a defect met while handling a message (an exception that is not a
+ * classified data error: the message is not committed, so a restart after the fix resumes at it),
+ * a write that kept failing past the retry budget, or the Kafka consumer failing.
+ */
+export class PipelineError extends Error {
+  readonly code: 'defect' | 'retries_exhausted' | 'consumer_failed';
+  /** Where the message that met the defect came from (code `defect`). */
+  readonly topic: string | undefined;
+  readonly partition: number | undefined;
+  readonly offset: string | undefined;
+  constructor(
+    code: PipelineError['code'],
+    message: string,
+    options: { topic?: string; partition?: number; offset?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.name = 'PipelineError';
+    this.code = code;
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.offset = options.offset;
+  }
+}
+
 /** Any error this package raises for a bad message; what a dead-letter record's `reason` is built from. */
 export type MessageError = EnvelopeError | DecodeError | ChangeValidationError;
 

@@ -12,6 +12,7 @@ export {
   ChangeValidationError,
   ConnectError,
   SinkError,
+  PipelineError,
   type MessageError,
   isMessageError,
 } from './errors.js';
@@ -114,6 +115,8 @@ export {
   type CdcConsumer,
   type BatchStats,
   type CdcMetrics,
+  type PipelineHealth,
+  type RetryOptions,
   type CdcPipelineOptions,
   type CdcPipeline,
   createCdcPipeline,
