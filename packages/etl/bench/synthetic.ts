@@ -94,7 +94,7 @@ export function benchData(options: {
       const at = new Date(monthStart + k * step + p);
       const type = TYPES[k % TYPES.length]!;
       deviceEvents[i] = {
-        id: i + 1,
+        id: String(i + 1),
         prosthetic_id: p,
         event_type: type,
         event_timestamp: at,
@@ -106,7 +106,7 @@ export function benchData(options: {
       };
       const level = 50 + 49 * Math.sin(k / 40);
       batteryMetrics[i] = {
-        id: i + 1,
+        id: String(i + 1),
         prosthetic_id: p,
         metric_timestamp: new Date(monthStart + k * step + p + 7),
         charge_level: Math.max(level, 0),

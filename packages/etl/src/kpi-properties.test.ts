@@ -1,3 +1,4 @@
+import { compareInt64Text } from '@bionicpro/models';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectRowsClose } from '../test/support/compare.js';
@@ -90,9 +91,9 @@ describe('KPI transforms agree with the naive reference (fast-check)', () => {
           );
           expectRowsClose(shuffled, expected);
           const byTime =
-            <T extends { id: number; prosthetic_id: number }>(ts: (r: T) => number) =>
+            <T extends { id: string; prosthetic_id: number }>(ts: (r: T) => number) =>
             (a: T, b: T) =>
-              a.prosthetic_id - b.prosthetic_id || ts(a) - ts(b) || a.id - b.id;
+              a.prosthetic_id - b.prosthetic_id || ts(a) - ts(b) || compareInt64Text(a.id, b.id);
           const sorted = prostheticMonthlyMetrics(
             {
               users,

@@ -12,9 +12,9 @@ describe('COPY text decoding', () => {
     { name: 'note', pg: 'text' },
   ]);
 
-  it('decodes numbers, booleans, NULL and text', () => {
+  it('decodes numbers, booleans, NULL and text; bigint stays exact decimal text', () => {
     expect(decode('7\t-3\t1.5\tt\t2026-09-01 00:00:00.007+00\thello')).toEqual({
-      id: 7,
+      id: '7',
       n: -3,
       x: 1.5,
       ok: true,

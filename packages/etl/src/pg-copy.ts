@@ -14,11 +14,11 @@ export interface CopyColumn {
 type FieldDecoder = (text: string) => unknown;
 
 const decodeInt: FieldDecoder = (text) => Number(text);
-/** `bigint` becomes a number when it is a safe integer, else stays text (as `extractTypeParsers` does). */
-const decodeBigint: FieldDecoder = (text) => {
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : text;
-};
+/**
+ * `bigint` stays PostgreSQL's decimal text, which is already canonical: the models carry
+ * 64-bit integers as text (`Int64Text`), exact beyond 2^53 (as `extractTypeParsers` does).
+ */
+const decodeBigint: FieldDecoder = (text) => text;
 const decodeFloat: FieldDecoder = (text) => Number(text);
 const decodeBool: FieldDecoder = (text) => (text === 't' ? true : text === 'f' ? false : text);
 

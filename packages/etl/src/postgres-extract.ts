@@ -1,8 +1,10 @@
 import {
   BatteryMetric,
   columnsOf,
+  compareInt64Text,
   createRowParser,
   DeviceEvent,
+  type Int64Text,
   lenientModel,
   Payment,
   Prosthetic,
@@ -35,7 +37,8 @@ function parseInstant(text: string): Date {
  * pg type parsers for extraction (SPEC §2): `date` stays `YYYY-MM-DD` text (no
  * local-time `Date`), `numeric` stays decimal text (money is never a float),
  * `timestamp` without zone is read as UTC and `timestamptz` as the instant it
- * names, `bigint` becomes a number when it is a safe integer.
+ * names, `bigint` stays decimal text (the models' `Int64Text`: exact over the
+ * whole 64-bit range, where a number would round beyond 2^53).
  */
 export function extractTypeParsers(fallback?: PoolConfig['types']): NonNullable<PoolConfig['types']> {
   return {
@@ -44,15 +47,11 @@ export function extractTypeParsers(fallback?: PoolConfig['types']): NonNullable<
         switch (oid) {
           case OID.date:
           case OID.numeric:
+          case OID.int8:
             return (text: string) => text;
           case OID.timestamp:
           case OID.timestamptz:
             return parseInstant;
-          case OID.int8:
-            return (text: string) => {
-              const n = Number(text);
-              return Number.isSafeInteger(n) ? n : text;
-            };
         }
       }
       return fallback
@@ -591,14 +590,15 @@ export async function* streamBatteryMetricsForMonth(
 }
 
 /** Merges a sorted async stream with a small sorted array, both by (entity, ts, id). */
-async function* mergeSorted<T extends { readonly id: number }>(
+async function* mergeSorted<T extends { readonly id: Int64Text }>(
   stream: AsyncIterable<T>,
   extra: readonly T[],
   entityOf: (row: T) => number,
   tsOf: (row: T) => number,
 ): AsyncGenerator<T> {
   let i = 0;
-  const before = (a: T, b: T) => entityOf(a) - entityOf(b) || tsOf(a) - tsOf(b) || a.id - b.id;
+  const before = (a: T, b: T) =>
+    entityOf(a) - entityOf(b) || tsOf(a) - tsOf(b) || compareInt64Text(a.id, b.id);
   for await (const row of stream) {
     while (i < extra.length && before(extra[i]!, row) <= 0) {
       yield extra[i]!;

@@ -1,4 +1,9 @@
-import type { Month, ProstheticMonthlyMetrics } from '@bionicpro/models';
+import {
+  compareInt64Text,
+  type Int64Text,
+  type Month,
+  type ProstheticMonthlyMetrics,
+} from '@bionicpro/models';
 import type { BatteryMetricRow, DeviceEventRow, ProstheticRow, UserRow } from './kpi-inputs.js';
 import { type MonthPeriod, monthPeriod } from './period.js';
 import { ProstheticMonthState } from './prosthetic-month-state.js';
@@ -38,7 +43,7 @@ const deviceEntity = (row: DeviceEventRow) => row.prosthetic_id;
 const deviceTs = (row: DeviceEventRow) => row.event_timestamp.getTime();
 const batteryEntity = (row: BatteryMetricRow) => row.prosthetic_id;
 const batteryTs = (row: BatteryMetricRow) => row.metric_timestamp.getTime();
-const rowId = (row: { readonly id: number }) => row.id;
+const rowId = (row: { readonly id: Int64Text }) => row.id;
 
 /**
  * report_prosthetic_monthly_metrics (SPEC §3, seed 002): engineering KPIs of
@@ -190,14 +195,14 @@ export async function prostheticMonthlyMetricsAsync(
 }
 
 /** Deduplicates by id (first copy wins) and sorts by (entity, timestamp, id). */
-function sortTelemetry<T extends { readonly id: number }>(
+function sortTelemetry<T extends { readonly id: Int64Text }>(
   rows: Iterable<T>,
   entityOf: (row: T) => number,
   tsOf: (row: T) => number,
 ): T[] {
   const unique = firstById(rows);
   const keyed = unique.map((row) => ({ row, entity: entityOf(row), ts: tsOf(row) }));
-  keyed.sort((a, b) => a.entity - b.entity || a.ts - b.ts || a.row.id - b.row.id);
+  keyed.sort((a, b) => a.entity - b.entity || a.ts - b.ts || compareInt64Text(a.row.id, b.row.id));
   return keyed.map((k) => k.row);
 }
 

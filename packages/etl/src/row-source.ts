@@ -34,8 +34,8 @@ export async function collectRows<T>(source: RowSource<T>): Promise<T[]> {
 }
 
 /** Keeps the first row of every id; preserves input order. */
-export function firstById<T extends { readonly id: number }>(rows: Iterable<T>): T[] {
-  const seen = new Set<number>();
+export function firstById<T extends { readonly id: number | string }>(rows: Iterable<T>): T[] {
+  const seen = new Set<number | string>();
   const out: T[] = [];
   for (const row of rows) {
     if (seen.has(row.id)) continue;

@@ -1,3 +1,4 @@
+import { compareInt64Text, type Int64Text } from '@bionicpro/models';
 import { UnsortedInputError } from './errors.js';
 import { isAsyncIterable, type RowSource } from './row-source.js';
 
@@ -11,7 +12,8 @@ export class SortedCursor<T> {
   row: T | undefined = undefined;
   entity = Number.NEGATIVE_INFINITY;
   ts = Number.NEGATIVE_INFINITY;
-  id = Number.NEGATIVE_INFINITY;
+  /** The last row's id (64-bit ids are canonical decimal text, compared exactly). */
+  id: Int64Text | undefined = undefined;
   index = -1;
 
   constructor(
@@ -20,7 +22,7 @@ export class SortedCursor<T> {
     private readonly expected: string,
     private readonly entityOf: (row: T) => number,
     private readonly tsOf: (row: T) => number,
-    private readonly idOf: (row: T) => number,
+    private readonly idOf: (row: T) => Int64Text,
   ) {}
 
   advance(): void {
@@ -44,7 +46,8 @@ export class SortedCursor<T> {
     if (entity === this.entity) {
       if (ts === this.ts) {
         if (id === this.id) return false;
-        if (id < this.id) throw new UnsortedInputError(this.table, this.index, this.expected);
+        if (this.id !== undefined && compareInt64Text(id, this.id) < 0)
+          throw new UnsortedInputError(this.table, this.index, this.expected);
       } else if (ts < this.ts) {
         throw new UnsortedInputError(this.table, this.index, this.expected);
       }
@@ -70,7 +73,7 @@ export class AsyncSortedCursor<T> {
     expected: string,
     entityOf: (row: T) => number,
     tsOf: (row: T) => number,
-    idOf: (row: T) => number,
+    idOf: (row: T) => Int64Text,
   ) {
     this.iterator = isAsyncIterable(source) ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
     this.inner = new SortedCursor<T>(

@@ -1,4 +1,4 @@
-import type { ProsthesisTypeStats, TelemetryReport } from '@bionicpro/models';
+import type { Int64Text, ProsthesisTypeStats, TelemetryReport } from '@bionicpro/models';
 import type { TelemetryEventRow, UserRow } from './kpi-inputs.js';
 import { isAsyncIterable, type RowSource } from './row-source.js';
 
@@ -29,7 +29,7 @@ interface TypeTotals {
  */
 export class TelemetryReportAccumulator {
   private readonly totals = new Map<number, Map<string, TypeTotals>>();
-  private readonly seen = new Set<number>();
+  private readonly seen = new Set<Int64Text>();
   private readonly fromMs: number;
   private readonly toMs: number;
 

@@ -1,3 +1,4 @@
+import { compareInt64Text } from '@bionicpro/models';
 import { describe, expect, it } from 'vitest';
 import { battery, device, emg, prosthetic, user } from '../test/support/rows.js';
 import { UnsortedInputError } from './errors.js';
@@ -83,7 +84,9 @@ describe('userProsthesisHourlyStats (SPEC §3 user_prosthesis_stats)', () => {
       ...input,
       telemetryEvents: [...input.telemetryEvents].sort(
         (a, b) =>
-          a.user_id - b.user_id || a.event_timestamp.getTime() - b.event_timestamp.getTime() || a.id - b.id,
+          a.user_id - b.user_id ||
+          a.event_timestamp.getTime() - b.event_timestamp.getTime() ||
+          compareInt64Text(a.id, b.id),
       ),
       deviceEvents: [...input.deviceEvents].sort((a, b) => a.prosthetic_id - b.prosthetic_id),
       batteryMetrics: [...input.batteryMetrics].sort((a, b) => a.prosthetic_id - b.prosthetic_id),

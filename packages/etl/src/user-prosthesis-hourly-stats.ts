@@ -1,4 +1,4 @@
-import type { UserProsthesisHourlyStats } from '@bionicpro/models';
+import type { Int64Text, UserProsthesisHourlyStats } from '@bionicpro/models';
 import type {
   BatteryMetricRow,
   DeviceEventRow,
@@ -251,7 +251,7 @@ export async function userProsthesisHourlyStatsAsync(
 }
 
 /** Deduplicated rows: adjacent-copy skipping with an order check when sorted, an id set otherwise. */
-function feed<T extends { readonly id: number }>(
+function feed<T extends { readonly id: Int64Text }>(
   rows: Iterable<T>,
   sorted: boolean,
   table: string,
@@ -273,7 +273,7 @@ function feed<T extends { readonly id: number }>(
         for (cursor.advance(); cursor.row !== undefined; cursor.advance()) visit(cursor.row);
         return;
       }
-      const seen = new Set<number>();
+      const seen = new Set<Int64Text>();
       for (const row of rows) {
         if (seen.has(row.id)) continue;
         seen.add(row.id);
@@ -283,7 +283,7 @@ function feed<T extends { readonly id: number }>(
   };
 }
 
-async function feedAsync<T extends { readonly id: number }>(
+async function feedAsync<T extends { readonly id: Int64Text }>(
   rows: RowSource<T>,
   sorted: boolean,
   table: string,
@@ -304,7 +304,7 @@ async function feedAsync<T extends { readonly id: number }>(
     tsOf,
     (r) => r.id,
   );
-  const seen = sorted ? undefined : new Set<number>();
+  const seen = sorted ? undefined : new Set<Int64Text>();
   for await (const row of rows) {
     check.index += 1;
     if (seen) {

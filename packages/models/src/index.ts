@@ -28,6 +28,20 @@ export {
   moneyRatio,
 } from './money.js';
 export {
+  type Int64Text,
+  type Int64ParseFailure,
+  type Int64ParseResult,
+  INT64_MIN,
+  INT64_MAX,
+  UINT64_MAX,
+  tryParseIntegerText,
+  tryParseInt64,
+  tryParseUInt64,
+  isCanonicalIntegerText,
+  compareInt64Text,
+  describeInt64Failure,
+} from './int64.js';
+export {
   type Month,
   MIN_TIMESTAMP_MS,
   MAX_TIMESTAMP_MS,

@@ -142,7 +142,7 @@ describe('CRM models', () => {
     expect(SupportTicket.parse(valid.ticket).resolved_at).toBeNull();
     expect(DeviceEvent.parse(valid.device).response_time_ms).toBeNull();
     expect(BatteryMetric.parse(valid.battery).current_ma).toBe(-420.5);
-    expect(TelemetryEvent.parse(valid.telemetry).id).toBe(Number.MAX_SAFE_INTEGER);
+    expect(TelemetryEvent.parse(valid.telemetry).id).toBe('9007199254740991');
   });
 
   it.each([
@@ -183,7 +183,14 @@ describe('CRM models', () => {
       'payment_date',
       'invalid_timestamp',
     ],
-    ['an id beyond 2^53', TelemetryEvent, { ...valid.telemetry, id: '9007199254740993' }, 'id', 'invalid_id'],
+    [
+      'an id beyond 2^63-1',
+      TelemetryEvent,
+      { ...valid.telemetry, id: '9223372036854775808' },
+      'id',
+      'invalid_id',
+    ],
+    ['an id in exponent form', TelemetryEvent, { ...valid.telemetry, id: '1e3' }, 'id', 'invalid_id'],
     [
       'a bad UUID',
       TelemetryEvent,
@@ -219,12 +226,28 @@ describe('CRM models', () => {
     }
   });
 
-  it('accepts bigint ids as numbers, bigints or decimal strings and names ids beyond 2^53-1', () => {
-    expect(TelemetryEvent.parse({ ...valid.telemetry, id: 42n }).id).toBe(42);
-    expect(TelemetryEvent.parse({ ...valid.telemetry, id: '42' }).id).toBe(42);
-    expect(() => validateRow(TelemetryEvent, { ...valid.telemetry, id: 9007199254740993n })).toThrow(
-      /id: id 9007199254740993 is beyond 2\^53-1/,
+  it('accepts bigint ids as numbers, bigints or decimal strings and returns exact decimal text', () => {
+    expect(TelemetryEvent.parse({ ...valid.telemetry, id: 42n }).id).toBe('42');
+    expect(TelemetryEvent.parse({ ...valid.telemetry, id: 42 }).id).toBe('42');
+    expect(TelemetryEvent.parse({ ...valid.telemetry, id: '42' }).id).toBe('42');
+    expect(TelemetryEvent.parse({ ...valid.telemetry, id: 9007199254740993n }).id).toBe('9007199254740993');
+    expect(() => validateRow(TelemetryEvent, { ...valid.telemetry, id: 2 ** 53 })).toThrow(
+      /id: expected an id from 1 to 9223372036854775807; a JS number beyond 2\^53-1/,
     );
+  });
+
+  it.each([
+    ['9223372036854775807', '9223372036854775807'],
+    ['9007199254740993', '9007199254740993'],
+    [9223372036854775807n, '9223372036854775807'],
+  ])('keeps the bigint id %s exact through validateRow and validateBatch', (id, text) => {
+    expect(validateRow(TelemetryEvent, { ...valid.telemetry, id }).id).toBe(text);
+    const batch = validateBatch(TelemetryEvent, [
+      { ...valid.telemetry, id },
+      { ...valid.telemetry, id: '0' },
+    ]);
+    expect(batch.valid.map((row) => row.id)).toEqual([text]);
+    expect(batch.rejected.map((row) => [row.index, row.issues[0]?.code])).toEqual([[1, 'invalid_id']]);
   });
 
   it('reports a missing field as required', () => {

@@ -7,6 +7,7 @@ import {
   NUMERIC_10_2_MAX_MINOR,
   tryParseMoneyMinor,
 } from './money.js';
+import { describeInt64Failure, INT64_MAX, type Int64Text, tryParseIntegerText } from './int64.js';
 import { isCalendarDate, tryParseTimestampMs } from './timestamp.js';
 
 const INT32_MAX = 2_147_483_647;
@@ -15,44 +16,54 @@ const INT32_MAX = 2_147_483_647;
 export const Id = withColumnType(z.number().int().min(1).max(INT32_MAX), { pg: 'integer', ch: 'Int32' });
 
 /**
- * A `bigint` key (telemetry ids). Accepts a number or the decimal string `pg`
- * and ClickHouse return for 64-bit integers; values must be safe integers.
+ * A `bigint` key (telemetry ids), 1 … 2^63−1. Accepts a safe-integer number, a
+ * bigint or canonical decimal text (how `pg`, ClickHouse and lossless JSON parsers
+ * return 64-bit integers); the output is canonical decimal text ({@link Int64Text}),
+ * exact over the whole range. JSON output carries it as a string.
+ *
+ * @example
+ * ```ts
+ * import { BigId } from '@bionicpro/models';
+ * BigId.parse(9223372036854775807n); // '9223372036854775807'
+ * BigId.parse(42); // '42'
+ * ```
  */
 export const BigId = withColumnType(
-  z.unknown().transform((value, ctx): number => {
+  z.unknown().transform((value, ctx): Int64Text => {
     if (value === undefined) return missing(ctx);
-    const n = bigIdValue(value);
-    if (n === undefined) {
-      const tooBig =
-        (typeof value === 'bigint' && value > 0n) || (typeof value === 'string' && /^\d{16,}$/.test(value));
+    const result = tryParseIntegerText(value, 1n, INT64_MAX);
+    if (!result.ok) {
       ctx.addIssue({
         code: 'custom',
-        message: tooBig
-          ? `id ${String(value)} is beyond 2^53-1, the largest id this version handles exactly`
-          : `expected a positive integer id (a number, bigint or decimal string), got ${describe(value)}`,
+        message: `${describeInt64Failure(result.reason, 1n, INT64_MAX).replace('an integer', 'an id')}, got ${describe(value)}`,
         params: { code: 'invalid_id' },
         input: value,
       });
       return z.NEVER;
     }
-    return n;
+    return result.text;
   }),
-  { pg: 'bigint', ch: 'Int64', jsonSchema: { type: 'integer', minimum: 1 } },
+  {
+    pg: 'bigint',
+    ch: 'Int64',
+    jsonSchema: {
+      anyOf: [
+        { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+        { type: 'string', pattern: '^[1-9][0-9]{0,18}$' },
+      ],
+      description: 'a 64-bit id, 1 to 9223372036854775807; decimal text above 2^53-1',
+    },
+  },
 );
 
 /**
- * The safe-integer value of a bigint id given as a number, a bigint or a
- * decimal string (how `pg`, ClickHouse and lossless JSON parsers return
- * 64-bit integers), or undefined.
+ * The canonical decimal text of a bigint id (1 … 2^63−1) given as a safe-integer
+ * number, a bigint or decimal text, or undefined.
  */
-export function bigIdValue(value: unknown): number | undefined {
-  let n: number;
-  if (typeof value === 'number') n = value;
-  else if (typeof value === 'bigint')
-    n = value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : Number.NaN;
-  else if (typeof value === 'string' && /^\d+$/.test(value)) n = Number(value);
-  else return undefined;
-  return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+export function bigIdValue(value: unknown): Int64Text | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 1 ? String(value) : undefined;
+  const result = tryParseIntegerText(value, 1n, INT64_MAX);
+  return result.ok ? result.text : undefined;
 }
 
 /** A 32-bit integer measurement (counts, Hz, ms). */

@@ -101,7 +101,11 @@ export function prostheticMonthlyMart(data: RawData, month: string, now: Date): 
   return data.prosthetics.map((p) => {
     const events = data.device
       .filter((e) => e.prosthetic_id === p.id)
-      .sort((x, y) => x.event_timestamp.getTime() - y.event_timestamp.getTime() || x.id - y.id);
+      .sort(
+        (x, y) =>
+          x.event_timestamp.getTime() - y.event_timestamp.getTime() ||
+          (BigInt(x.id) < BigInt(y.id) ? -1 : BigInt(x.id) > BigInt(y.id) ? 1 : 0),
+      );
     const inMonth = events.filter(
       (e) => e.event_timestamp.getTime() >= b.start && e.event_timestamp.getTime() < b.end,
     );

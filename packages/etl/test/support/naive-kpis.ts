@@ -16,11 +16,15 @@ import type {
 } from '@bionicpro/models';
 import { monthRange, parseMonth, sumMoney } from '@bionicpro/models';
 
-const firstById = <T extends { id: number }>(rows: T[]): T[] => {
-  const map = new Map<number, T>();
+const firstById = <T extends { id: number | string }>(rows: T[]): T[] => {
+  const map = new Map<number | string, T>();
   for (const row of rows) if (!map.has(row.id)) map.set(row.id, row);
   return [...map.values()];
 };
+
+/** Order of 64-bit ids (decimal text) through BigInt, independent of the library's comparator. */
+const byBigId = (a: { id: string }, b: { id: string }) =>
+  BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0;
 
 const overlap = (a: number, b: number, s: number, e: number) => Math.max(0, Math.min(b, e) - Math.max(a, s));
 
@@ -47,10 +51,10 @@ export function naiveProstheticMonthly(
     if (!u) continue;
     const evs = devices
       .filter((e) => e.prosthetic_id === p.id)
-      .sort((a, b) => a.event_timestamp.getTime() - b.event_timestamp.getTime() || a.id - b.id);
+      .sort((a, b) => a.event_timestamp.getTime() - b.event_timestamp.getTime() || byBigId(a, b));
     const bats = samples
       .filter((b) => b.prosthetic_id === p.id)
-      .sort((a, b) => a.metric_timestamp.getTime() - b.metric_timestamp.getTime() || a.id - b.id);
+      .sort((a, b) => a.metric_timestamp.getTime() - b.metric_timestamp.getTime() || byBigId(a, b));
     const ts = (e: DeviceEvent) => e.event_timestamp.getTime();
     const inMonth = (t: number) => t >= S && t < E;
     const monthEvs = evs.filter((e) => inMonth(ts(e)));

@@ -33,7 +33,7 @@ import {
 } from '../../src/index.js';
 import { expectRowsClose } from './compare.js';
 import { type KpiDataset, kpiDataset, recentMonths } from './edge-dataset.js';
-import { seedSources } from './postgres-seed.js';
+import { insertPg, seedSources } from './postgres-seed.js';
 
 export interface SourcePools {
   crm: Pool;
@@ -132,7 +132,7 @@ export function definePipelineSuite(
       const window = { start: new Date(period.startMs), end: new Date(period.endMs) };
       // More early stops than the pool has connections (4; PGlite's 1): a leaked connection would hang here.
       for (let i = 0; i < 5; i += 1) {
-        const taken: number[] = [];
+        const taken: string[] = [];
         for await (const row of streamWindow(pools.telemetry, 'battery_metrics', window, {
           pagination,
           batchSize: 50,
@@ -245,7 +245,7 @@ export function definePipelineSuite(
             `^extract of battery_metrics for ${firstMonth} failed: row \\d+ \\(id 99999999\\): .*charge_level`,
           ),
         );
-        expect((error as EtlStepError).row).toMatchObject({ id: 99999999 });
+        expect((error as EtlStepError).row).toMatchObject({ id: '99999999' });
       } finally {
         await pools.telemetry.query('DELETE FROM battery_metrics WHERE id = 99999999');
       }
@@ -313,6 +313,52 @@ export function definePipelineSuite(
         pagination,
       });
       expect(next.window.start).toEqual(end);
+    });
+
+    it('runs a month whose telemetry ids exceed 2^53 and stores them exactly in ClickHouse', async () => {
+      // Before ids were carried as decimal text, such a row made the extract throw and abort the month.
+      const period = monthPeriod(firstMonth);
+      const inMonth = data.telemetryEvents.find(
+        (e) => e.event_timestamp.getTime() >= period.startMs && e.event_timestamp.getTime() < period.endMs,
+      )!;
+      const bigIds = ['9007199254740993', '9223372036854775807'];
+      await insertPg(
+        pools.telemetry,
+        'telemetry_events',
+        bigIds.map((id, i) => ({
+          ...inMonth,
+          id,
+          event_uuid: `00000000-0000-4000-8000-00000000000${i + 1}`,
+        })),
+      );
+      try {
+        const layout = { rawDatabase: 'raw', martDatabase: 'reports' };
+        const summary = await runMonthlyJob({
+          month: firstMonth,
+          crm: pools.crm,
+          telemetry: pools.telemetry,
+          clickhouse,
+          pagination,
+          layout,
+          now: () => lastUpdated,
+        });
+        expect(summary.tables.telemetry_events?.loaded).toBeGreaterThan(bigIds.length);
+        const stored = await clickhouse.query({
+          query: `SELECT toString(id) AS id_text FROM raw.telemetry_events FINAL
+            WHERE _is_deleted = 0 AND telemetry_events.id > 9007199254740992 ORDER BY telemetry_events.id`,
+          format: 'JSONEachRow',
+          clickhouse_settings: READ_SETTINGS,
+        });
+        expect((await stored.json<{ id_text: string }>()).map((row) => row.id_text)).toEqual(bigIds);
+        const read: string[] = [];
+        const window = { start: new Date(period.startMs), end: new Date(period.endMs) };
+        for await (const row of streamWindow(pools.telemetry, 'telemetry_events', window, { pagination })) {
+          if (bigIds.includes(row.id)) read.push(row.id);
+        }
+        expect(read.sort()).toEqual(bigIds);
+      } finally {
+        await pools.telemetry.query('DELETE FROM telemetry_events WHERE id > 9007199254740992');
+      }
     });
   });
 }

@@ -56,7 +56,7 @@ export function device(
   overrides: Partial<DeviceEvent> = {},
 ): DeviceEvent {
   return {
-    id,
+    id: String(id),
     prosthetic_id: prostheticId,
     event_type: type,
     event_timestamp: at(ts),
@@ -77,7 +77,7 @@ export function battery(
   charging = current > 0,
 ): BatteryMetric {
   return {
-    id,
+    id: String(id),
     prosthetic_id: prostheticId,
     metric_timestamp: at(ts),
     charge_level: level,
@@ -135,7 +135,7 @@ export function emg(
   overrides: Partial<TelemetryEvent> = {},
 ): TelemetryEvent {
   return {
-    id,
+    id: String(id),
     event_uuid: uuid(id, '33333333'),
     user_id: userId,
     prosthetic_id: null,

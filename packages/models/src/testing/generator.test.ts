@@ -47,7 +47,7 @@ describe('generateDataset', () => {
     expect(d.prosthetics.every((p) => userIds.has(p.user_id))).toBe(true);
     expect(d.payments.every((p) => userIds.has(p.user_id))).toBe(true);
     for (const stream of [d.deviceEvents(), d.batteryMetrics()]) {
-      const ids = new Set<number>();
+      const ids = new Set<string>();
       let last = new Map<number, number>();
       for (const row of stream) {
         expect(prostheticIds.has(row.prosthetic_id)).toBe(true);

@@ -353,7 +353,7 @@ export function generateDataset(options: DatasetOptions): Dataset {
             const type = window.profile.prosthesisType;
             id += 1;
             yield {
-              id,
+              id: String(id),
               event_uuid: r.uuid(),
               user_id: user.id,
               prosthetic_id: window.profile.row.id,
@@ -436,7 +436,11 @@ export function generateDataset(options: DatasetOptions): Dataset {
           events.sort((a, b) => a.event_timestamp.getTime() - b.event_timestamp.getTime());
           for (const event of events) {
             id += 1;
-            yield { id, ...event, created_at: new Date(event.event_timestamp.getTime() + r.int(50, 5000)) };
+            yield {
+              id: String(id),
+              ...event,
+              created_at: new Date(event.event_timestamp.getTime() + r.int(50, 5000)),
+            };
           }
         }
       }
@@ -466,7 +470,7 @@ export function generateDataset(options: DatasetOptions): Dataset {
             level = Math.min(100, Math.max(0, level + ((current * (step / HOUR)) / 2000) * 100));
             id += 1;
             yield {
-              id,
+              id: String(id),
               prosthetic_id: pid,
               metric_timestamp: new Date(at),
               charge_level: Math.round(level * 100) / 100,
