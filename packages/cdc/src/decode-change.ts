@@ -4,7 +4,14 @@
  * unchanged-TOAST columns unavailable, and validate the row against the
  * `@bionicpro/models` schema of its table.
  */
-import { columnTypeOf, modelForTable, safeParseRow, toModelIssues } from '@bionicpro/models';
+import {
+  columnTypeOf,
+  type Int64Text,
+  modelForTable,
+  safeParseRow,
+  toModelIssues,
+  tryParseInt64,
+} from '@bionicpro/models';
 import type { z } from 'zod';
 import {
   type Envelope,
@@ -74,7 +81,8 @@ export interface RowChange<T = Record<string, unknown>> extends RecordPosition {
   readonly transaction: TransactionPosition | null;
   readonly ts_ms: number | null;
   readonly ts_us: number | null;
-  readonly ts_ns: bigint | null;
+  /** Nanoseconds since the epoch as exact decimal text (always beyond 2^53). */
+  readonly ts_ns: Int64Text | null;
   /** True when the record came flattened by ExtractNewRecordState. */
   readonly unwrapped: boolean;
 }
@@ -137,7 +145,7 @@ class DecodedChange implements RowChange {
   readonly topic: string;
   readonly partition: number | null;
   readonly offset: string | null;
-  #tsNs: bigint | null | undefined;
+  #tsNs: Int64Text | null | undefined;
   readonly #tsNsRaw: unknown;
   readonly #text: string;
 
@@ -165,19 +173,16 @@ class DecodedChange implements RowChange {
     this.#text = text;
   }
 
-  get ts_ns(): bigint | null {
+  get ts_ns(): Int64Text | null {
     if (this.#tsNs === undefined) {
       const raw = this.#tsNsRaw;
       if (raw === undefined || raw === null) this.#tsNs = null;
-      else if (typeof raw === 'bigint') this.#tsNs = raw;
-      else if (typeof raw === 'number' && Number.isSafeInteger(raw)) this.#tsNs = BigInt(raw);
-      else {
-        const rounded = Number(raw);
-        this.#tsNs =
-          integerDigitsFromEnd(this.#text, 'ts_ns', rounded, 0) ??
-          exactTopLevelTsNs(this.#text) ??
-          BigInt(Math.trunc(rounded));
-      }
+      else if (typeof raw === 'number' && Number.isSafeInteger(raw)) this.#tsNs = String(raw);
+      else if (typeof raw === 'number') {
+        // Rounded by JSON.parse: the digits come from the text (checked in classifyEnvelope).
+        const exact = integerDigitsFromEnd(this.#text, 'ts_ns', raw, 0) ?? exactTopLevelTsNs(this.#text);
+        this.#tsNs = exact === undefined ? String(BigInt(raw)) : exact.toString();
+      } else this.#tsNs = String(raw);
     }
     return this.#tsNs;
   }
@@ -245,15 +250,15 @@ function parseText(text: string, part: 'key' | 'value', lossless: boolean): unkn
   }
 }
 
-const keyRows = new Map<string, (value: number) => Record<string, unknown>>();
+const keyRows = new Map<string, (value: number | string) => Record<string, unknown>>();
 
 /** `(value) => ({ <column>: value })` for a plain column name (see INTEGER_KEY_PREFIX). */
-function keyRowOf(column: string): (value: number) => Record<string, unknown> {
+function keyRowOf(column: string): (value: number | string) => Record<string, unknown> {
   let keyRow = keyRows.get(column);
   if (keyRow === undefined) {
     try {
       keyRow = new Function('value', `return { ${column}: value };`) as (
-        value: number,
+        value: number | string,
       ) => Record<string, unknown>;
     } catch {
       // No code generation here (e.g. a Content-Security-Policy without 'unsafe-eval').
@@ -305,24 +310,34 @@ function hasColumns(row: Record<string, unknown> | null): boolean {
 
 /**
  * A key payload with integer columns given as decimal text (`{"id":"1"}`, as Debezium's
- * documentation prints keys) read as integers; the payload itself when there are none.
+ * documentation prints keys) read as integers, and int64 columns as exact decimal text (as in
+ * rows); the payload itself when nothing changes.
  */
-function integerTextsAsIntegers(
-  isInteger: (column: string) => boolean,
+function normaliseKeyIntegers(
+  kindOf: (column: string) => 'integer' | 'int64' | undefined,
   payload: Record<string, unknown>,
 ): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;
   for (const column in payload) {
     const value = payload[column];
-    if (typeof value !== 'string' || !INTEGER_TEXT.test(value) || !isInteger(column)) continue;
+    if (value === null || typeof value === 'object' || typeof value === 'boolean') continue;
+    const kind = kindOf(column);
+    if (kind === undefined) continue;
+    let normalised: unknown = value;
+    if (kind === 'int64') {
+      const result = tryParseInt64(value);
+      if (result.ok) normalised = result.text;
+    } else if (typeof value === 'string' && INTEGER_TEXT.test(value)) {
+      normalised = Number(value);
+    }
+    if (normalised === value) continue;
     out ??= { ...payload };
-    const n = Number(value);
-    setColumn(out, column, Number.isSafeInteger(n) ? n : BigInt(value));
+    setColumn(out, column, normalised);
   }
   return out ?? payload;
 }
 
-const INTEGER_TEXT = /^-?(?:0|[1-9]\d{0,18})$/;
+const INTEGER_TEXT = /^-?(?:0|[1-9]\d{0,14})$/;
 
 function positionOf(record: KafkaRecord): RecordPosition {
   return { topic: record.topic, partition: record.partition ?? null, offset: record.offset ?? null };
@@ -512,14 +527,14 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
   // value, and a function building the key row as an object literal.
   let keyColumn = '';
   let keyPrefix = '';
-  let keyRow: (value: number) => Record<string, unknown> = () => ({});
+  let keyRow: (value: number | string) => Record<string, unknown> = () => ({});
 
   /**
    * A schema-less key of one integer column, `{"<column>":<integer of at most 15 digits>}`, the
    * usual primary key, read without JSON.parse: the row the general path decodes it to (the
    * integer is exact, so no lossless re-parse is needed). Undefined for any other text.
    */
-  function integerKey(text: string): Record<string, unknown> | undefined {
+  function integerKey(text: string, table: string): Record<string, unknown> | undefined {
     const end = text.length - 1;
     if (end > 80 || text.charCodeAt(end) !== 125 /* } */) return undefined;
     let column = keyColumn;
@@ -537,13 +552,16 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       keyPrefix = text.slice(0, at);
       keyRow = keyRowOf(column);
     }
+    // A bigint column is decimal text, as in the row (Object.is keeps -0 out of it: "-0" is not canonical).
+    if (int64ColumnsOf(table).has(column)) return Object.is(value, -0) ? undefined : keyRow(String(value));
     return keyRow(value);
   }
 
   // With schemas.enable=true every key repeats its schema: the text of the last key of one
   // integer column up to its value (`{"schema":{…},"payload":{"id":`), and its row builder.
   let schemaKeyPrefix = '';
-  let schemaKeyRow: (value: number) => Record<string, unknown> = () => ({});
+  let schemaKeyRow: (value: number | string) => Record<string, unknown> = () => ({});
+  let schemaKeyText = false;
 
   /**
    * A key with the text of the last one up to its value and an integer of at most 15 digits
@@ -556,7 +574,9 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       return undefined;
     }
     const value = integerText(text, at, text.length - 2);
-    return value === undefined ? undefined : schemaKeyRow(value);
+    if (value === undefined) return undefined;
+    if (!schemaKeyText) return schemaKeyRow(value);
+    return Object.is(value, -0) ? undefined : schemaKeyRow(String(value));
   }
 
   /** Remembers the text of a key whose schema is one integer column, for {@link schemaIntegerKey}. */
@@ -568,21 +588,53 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       field?.field === undefined ||
       field.name !== undefined ||
       !INTEGER_TYPES.has(field.type) ||
-      !isPlainName(field.field) ||
-      typeof row[field.field] !== 'number'
+      !isPlainName(field.field)
     ) {
       return;
     }
+    const decoded = row[field.field];
+    const asText = field.type === 'int64';
+    if (typeof decoded !== (asText ? 'string' : 'number')) return;
     const marker = `"payload":{"${field.field}":`;
     const at = text.lastIndexOf(marker) + marker.length;
     if (at < marker.length || !text.endsWith('}}')) return;
     const value = integerText(text, at, text.length - 2);
-    if (value === undefined || !Object.is(value, row[field.field])) return;
+    if (value === undefined || !Object.is(asText ? String(value) : value, decoded)) return;
     schemaKeyPrefix = text.slice(0, at);
     schemaKeyRow = keyRowOf(field.field);
+    schemaKeyText = asText;
   }
 
   const integerColumnSets = new Map<string, ReadonlySet<string>>();
+  const int64ColumnSets = new Map<string, ReadonlySet<string>>();
+  let lastInt64Table: string | undefined;
+  let lastInt64Columns: ReadonlySet<string> = new Set();
+
+  /** Columns of a table without schemas that decode as int64 (decimal text): model bigint, `columns` int64. */
+  function int64ColumnsOf(table: string): ReadonlySet<string> {
+    if (table === lastInt64Table) return lastInt64Columns;
+    let set = int64ColumnSets.get(table);
+    if (set === undefined) {
+      const found = new Set<string>();
+      const model = modelOf(table);
+      if (model) {
+        for (const [column, schema] of Object.entries(model.shape as Record<string, z.ZodType>)) {
+          if (columnTypeOf(schema)?.pg.toLowerCase() === 'bigint') found.add(column);
+        }
+      }
+      const columns =
+        options.columns && Object.hasOwn(options.columns, table) ? options.columns[table] : undefined;
+      for (const [column, type] of Object.entries(columns ?? {})) {
+        if (type.kind === 'int64') found.add(column);
+        else found.delete(column);
+      }
+      set = found;
+      if (int64ColumnSets.size < 1000) int64ColumnSets.set(table, set);
+    }
+    lastInt64Table = table;
+    lastInt64Columns = set;
+    return set;
+  }
 
   /** Integer columns of a table without schemas: by its model (integer, smallint, bigint) and `columns`. */
   function integerColumnsOf(table: string): ReadonlySet<string> {
@@ -593,13 +645,14 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       if (model) {
         for (const [column, schema] of Object.entries(model.shape as Record<string, z.ZodType>)) {
           const pg = columnTypeOf(schema)?.pg.toLowerCase();
-          if (pg === 'integer' || pg === 'smallint' || pg === 'bigint') found.add(column);
+          if (pg === 'integer' || pg === 'smallint') found.add(column);
         }
       }
       const columns =
         options.columns && Object.hasOwn(options.columns, table) ? options.columns[table] : undefined;
       for (const [column, type] of Object.entries(columns ?? {})) {
-        if (type.kind === 'integer' || type.kind === 'int64') found.add(column);
+        if (type.kind === 'integer') found.add(column);
+        else found.delete(column);
       }
       set = found;
       if (integerColumnSets.size < 1000) integerColumnSets.set(table, set);
@@ -611,7 +664,7 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
   const schemalessKeyDecoder = compileRowType({}, undefined, true);
 
   function decodeKey(text: string, table: string): Record<string, unknown> | null {
-    const fast = integerKey(text) ?? schemaIntegerKey(text);
+    const fast = integerKey(text, table) ?? schemaIntegerKey(text);
     if (fast !== undefined) return fast;
     const parsed = parseText(text, 'key', true);
     if (parsed === null) return null;
@@ -622,8 +675,10 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     }
     const ctx: DecodeContext = { path: KEY_PATH, unsafe: false };
     if (schema === undefined) {
-      const row = integerTextsAsIntegers(
-        (column) => integerColumnsOf(table).has(column),
+      const int64 = int64ColumnsOf(table);
+      const integers = integerColumnsOf(table);
+      const row = normaliseKeyIntegers(
+        (column) => (int64.has(column) ? 'int64' : integers.has(column) ? 'integer' : undefined),
         payload as Record<string, unknown>,
       );
       return decodeRow(schemalessKeyDecoder, row, ctx).row;
@@ -638,8 +693,8 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     const decoder = rowDecoderForSchema(schema, undefined);
     const row = decodeRow(
       decoder,
-      integerTextsAsIntegers(
-        (column) => isIntegerColumn(decoder, column),
+      normaliseKeyIntegers(
+        (column) => (isIntegerColumn(decoder, column) ? 'integer' : undefined),
         payload as Record<string, unknown>,
       ),
       ctx,

@@ -9,6 +9,7 @@
  */
 import { EnvelopeError, describeValue as describe } from './errors.js';
 import { type ConnectSchema, setColumn } from './logical-types.js';
+import { type Int64Text, tryParseInt64 } from '@bionicpro/models';
 import { integerDigitsFromEnd, parseJsonLossless } from './lossless-json.js';
 
 /** Debezium operation codes. */
@@ -45,12 +46,17 @@ export interface SourceInfo {
   readonly db: string | null;
   readonly schema: string | null;
   readonly table: string | null;
-  /** WAL position of the change; null for incremental-snapshot rows. */
-  readonly lsn: number | bigint | null;
-  readonly txId: number | bigint | null;
+  /**
+   * WAL position of the change as exact decimal text (a Java long: up to 2^63−1, never rounded);
+   * null for incremental-snapshot rows. Compare with `compareInt64Text` or `BigInt`, not `Number`.
+   */
+  readonly lsn: Int64Text | null;
+  /** Transaction id as exact decimal text. */
+  readonly txId: Int64Text | null;
   readonly ts_ms: number | null;
   readonly ts_us: number | null;
-  readonly ts_ns: bigint | null;
+  /** Nanoseconds since the epoch as exact decimal text (always beyond 2^53). */
+  readonly ts_ns: Int64Text | null;
   readonly snapshot: SnapshotMarker | null;
   /** `source.sequence` parsed: [commit LSN of the previous transaction, LSN of this change]. */
   readonly sequence: readonly [string | null, string | null] | null;
@@ -146,16 +152,48 @@ function optionalNumber(value: unknown, path: (string | number)[]): number | nul
   throw new EnvelopeError(`expected a number, got ${describe(value)}`, path);
 }
 
-function optionalInteger(value: unknown, path: (string | number)[]): number | bigint | null {
+/**
+ * A 64-bit integer field (`lsn`, `txId`, `ts_ns`, `__lsn`) as exact decimal text: a safe integer,
+ * a bigint (from the lossless parse), or canonical decimal text (Debezium's docs quote them). A
+ * number JSON.parse rounded (beyond 2^53) takes its digits from `exact()`, which parses the
+ * message text losslessly. Anything else, or beyond a Java long, is refused naming the field.
+ */
+function int64Field(value: unknown, path: (string | number)[], exact: () => unknown): Int64Text | null {
   if (value === undefined || value === null) return null;
-  if (typeof value === 'bigint') return value;
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  // `__lsn` and friends are numbers, but tolerate the docs' quoted form.
-  if (typeof value === 'string' && INTEGER_STRING.test(value)) {
-    const n = Number(value);
-    return Number.isSafeInteger(n) ? n : BigInt(value);
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return value === 0 ? '0' : String(value);
+    if (Number.isInteger(value)) {
+      const digits = exact();
+      if (typeof digits === 'bigint') return int64Field(digits, path, noExact);
+    }
+  } else {
+    const result = tryParseInt64(value);
+    if (result.ok) return result.text;
+    if (result.reason === 'out_of_range') {
+      throw new EnvelopeError(`expected a 64-bit integer (a Java long), got ${describe(value)}`, path);
+    }
   }
   throw new EnvelopeError(`expected an integer, got ${describe(value)}`, path);
+}
+
+const noExact = (): unknown => undefined;
+
+/** The top-level `ts_ns`, checked (its exact digits are read on first access, see `decode-change.ts`). */
+function checkedTsNs(value: unknown, base: readonly (string | number)[]): unknown {
+  if (value !== undefined && value !== null && !(typeof value === 'number' && Number.isInteger(value))) {
+    int64Field(value, [...base, 'ts_ns'], noExact);
+  }
+  return value;
+}
+
+/** A field of the payload (top level or in `source`) parsed losslessly from the message text. */
+function exactField(text: string | undefined, field: string, inSource: boolean): unknown {
+  if (text === undefined) return undefined;
+  const payload = unwrapSchema(parseJsonLossless(text)).payload;
+  if (!isObject(payload)) return undefined;
+  if (!inSource) return payload[field];
+  const source = payload['source'];
+  return isObject(source) ? source[field] : undefined;
 }
 
 function optionalString(value: unknown, path: (string | number)[]): string | null {
@@ -218,8 +256,8 @@ class SourceBlock implements SourceInfo {
   readonly db: string | null;
   readonly schema: string | null;
   readonly table: string | null;
-  readonly lsn: number | bigint | null;
-  readonly txId: number | bigint | null;
+  readonly lsn: Int64Text | null;
+  readonly txId: Int64Text | null;
   readonly ts_ms: number | null;
   readonly ts_us: number | null;
   readonly snapshot: SnapshotMarker | null;
@@ -228,7 +266,7 @@ class SourceBlock implements SourceInfo {
   readonly #text: string | undefined;
   readonly #topLevelTsNs: boolean;
   #sequence: readonly [string | null, string | null] | null | undefined;
-  #tsNs: bigint | null | undefined;
+  #tsNs: Int64Text | null | undefined;
 
   constructor(
     value: Record<string, unknown>,
@@ -247,11 +285,13 @@ class SourceBlock implements SourceInfo {
     this.schema = stringField(value, 'schema', path);
     this.table = stringField(value, 'table', path);
     this.lsn =
-      typeof lsn === 'number' && Number.isInteger(lsn) ? lsn : optionalInteger(lsn, fieldPath(path, 'lsn'));
+      typeof lsn === 'number' && Number.isSafeInteger(lsn)
+        ? String(lsn)
+        : int64Field(lsn, fieldPath(path, 'lsn'), () => exactField(text, 'lsn', true));
     this.txId =
-      typeof txId === 'number' && Number.isInteger(txId)
-        ? txId
-        : optionalInteger(txId, fieldPath(path, 'txId'));
+      typeof txId === 'number' && Number.isSafeInteger(txId)
+        ? String(txId)
+        : int64Field(txId, fieldPath(path, 'txId'), () => exactField(text, 'txId', true));
     this.ts_ms = typeof tsMs === 'number' ? tsMs : optionalNumber(tsMs, fieldPath(path, 'ts_ms'));
     this.ts_us = typeof tsUs === 'number' ? tsUs : optionalNumber(tsUs, fieldPath(path, 'ts_us'));
     this.snapshot = parseSnapshotMarker(
@@ -266,8 +306,8 @@ class SourceBlock implements SourceInfo {
       );
     }
     const tsNs = value['ts_ns'];
-    if (tsNs !== undefined && tsNs !== null && typeof tsNs !== 'number' && typeof tsNs !== 'bigint') {
-      optionalInteger(tsNs, fieldPath(path, 'ts_ns'));
+    if (tsNs !== undefined && tsNs !== null && !(typeof tsNs === 'number' && Number.isInteger(tsNs))) {
+      int64Field(tsNs, fieldPath(path, 'ts_ns'), noExact);
     }
     this.raw = value;
     this.#path = path;
@@ -285,20 +325,17 @@ class SourceBlock implements SourceInfo {
     return this.#sequence;
   }
 
-  get ts_ns(): bigint | null {
+  get ts_ns(): Int64Text | null {
     if (this.#tsNs === undefined) {
       const raw = this.raw['ts_ns'];
-      if (raw === undefined || raw === null) this.#tsNs = null;
-      else if (typeof raw === 'bigint') this.#tsNs = raw;
-      else if (typeof raw === 'number' && Number.isSafeInteger(raw)) this.#tsNs = BigInt(raw);
-      else {
+      const text = this.#text;
+      this.#tsNs = int64Field(raw, fieldPath(this.#path, 'ts_ns'), () => {
         const rounded = Number(raw);
-        const exact =
-          this.#text === undefined
-            ? undefined
-            : integerDigitsFromEnd(this.#text, 'ts_ns', rounded, this.#topLevelTsNs ? 1 : 0);
-        this.#tsNs = exact ?? exactSourceTsNs(this.#text) ?? BigInt(Math.trunc(rounded));
-      }
+        return text === undefined
+          ? undefined
+          : (integerDigitsFromEnd(text, 'ts_ns', rounded, this.#topLevelTsNs ? 1 : 0) ??
+              exactField(text, 'ts_ns', true));
+      });
     }
     return this.#tsNs;
   }
@@ -306,13 +343,6 @@ class SourceBlock implements SourceInfo {
   toJSON(): Record<string, unknown> {
     return { ...(this as object), sequence: this.sequence, ts_ns: this.ts_ns };
   }
-}
-
-function exactSourceTsNs(text: string | undefined): bigint | undefined {
-  if (text === undefined) return undefined;
-  const parsed = unwrapSchema(parseJsonLossless(text)).payload as Record<string, unknown>;
-  const value = (parsed['source'] as Record<string, unknown> | undefined)?.['ts_ns'];
-  return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : undefined;
 }
 
 /**
@@ -446,7 +476,7 @@ export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}):
   if (!isObject(payload)) {
     throw new EnvelopeError(`expected a JSON object, got ${describe(payload)}`, [...base]);
   }
-  if (options.unwrapped === true) return classifyUnwrapped(payload, schema, base);
+  if (options.unwrapped === true) return classifyUnwrapped(payload, schema, base, options.text);
   const op = payload['op'];
   const rawTsMs = payload['ts_ms'];
   const ts_ms = typeof rawTsMs === 'number' ? rawTsMs : optionalNumber(rawTsMs, [...base, 'ts_ms']);
@@ -500,7 +530,7 @@ export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}):
   ) {
     return { form: 'heartbeat', ts_ms };
   }
-  if (hasUnwrapMarker(payload)) return classifyUnwrapped(payload, schema, base);
+  if (hasUnwrapMarker(payload)) return classifyUnwrapped(payload, schema, base, options.text);
   throw new EnvelopeError(
     'not a Debezium record: no op (a change), no ExtractNewRecordState fields (__op, __deleted, __lsn, ...), no transaction status; declare the topic unwrapped if its connector adds no __ fields',
     [...base, 'op'],
@@ -564,7 +594,7 @@ function classifyChange(
         typeof payload['ts_us'] === 'number'
           ? payload['ts_us']
           : optionalNumber(payload['ts_us'], [...base, 'ts_us']),
-      tsNsRaw: payload['ts_ns'],
+      tsNsRaw: checkedTsNs(payload['ts_ns'], base),
       unwrapped: false,
     };
   }
@@ -601,6 +631,7 @@ function classifyUnwrapped(
   payload: Record<string, unknown>,
   schema: ConnectSchema | undefined,
   base: readonly (string | number)[],
+  text: string | undefined,
 ): Envelope {
   const row: Record<string, unknown> = {};
   for (const key in payload) if (!UNWRAP_FIELD.test(key)) setColumn(row, key, payload[key]);
@@ -629,8 +660,9 @@ function classifyUnwrapped(
   }
   // Without add.fields=op the operation is unknown: an upsert, unless rewritten as deleted.
   const op = (deleted ? 'd' : ((rawOp as string | undefined) ?? 'u')) as 'c' | 'u' | 'd' | 'r';
-  const lsn = optionalInteger(payload['__lsn'], [...base, '__lsn']);
-  const txId = optionalInteger(payload['__txId'] ?? payload['__source_txId'], [...base, '__txId']);
+  const lsn = int64Field(payload['__lsn'], [...base, '__lsn'], () => exactField(text, '__lsn', false));
+  const txIdField = payload['__txId'] !== undefined ? '__txId' : '__source_txId';
+  const txId = int64Field(payload[txIdField], [...base, txIdField], () => exactField(text, txIdField, false));
   const sourceTs = optionalNumber(payload['__source_ts_ms'], [...base, '__source_ts_ms']);
   const snapshotRaw = payload['__snapshot'] ?? payload['__source_snapshot'];
   const table = optionalString(payload['__table'] ?? payload['__source_table'], [...base, '__table']);

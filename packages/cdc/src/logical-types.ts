@@ -23,7 +23,7 @@ import {
   isZonedTimeText,
   type TimeUnit,
 } from './decode-time.js';
-import { uuidText } from '@bionicpro/models';
+import { tryParseInt64, uuidText } from '@bionicpro/models';
 import { DecodeError, EnvelopeError, type CdcPath, describeValue as describe } from './errors.js';
 import { parseJsonLossless } from './lossless-json.js';
 import { placeholderTextsOf, type UnavailableMatcher } from './unavailable-value.js';
@@ -259,18 +259,36 @@ function integerOf(
 
 const decodeAny: ValueDecoder = (value, _column, ctx) => {
   if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) ctx.unsafe = true;
+  // An integer beyond 2^53 (from the lossless re-parse): exact decimal text, like an int64 column.
+  if (typeof value === 'bigint') return value.toString();
   return value;
 };
 
 const decodeInteger: ValueDecoder = (value, column, ctx) => {
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  return fail(ctx, column, 'int32', `expected an integer, got ${describe(value)}`);
+  if (typeof value === 'number' && (value | 0) === value) return value;
+  return fail(ctx, column, 'int32', `expected a 32-bit integer, got ${describe(value)}`);
 };
 
+/**
+ * Connect `int64` (PostgreSQL `bigint`): exact canonical decimal text (`Int64Text` of
+ * `@bionicpro/models`) over the whole range −2^63 … 2^63−1, whatever its size, so a column has
+ * one type. A rounded number asks for the lossless re-parse; decimal text is accepted as well.
+ */
 const decodeInt64: ValueDecoder = (value, column, ctx) => {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  const n = integerOf(value, column, ctx, 'int64');
-  return typeof n === 'bigint' && n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : n;
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return value === 0 ? '0' : String(value);
+    if (Number.isInteger(value)) {
+      ctx.unsafe = true;
+      return String(value);
+    }
+  } else {
+    const result = tryParseInt64(value);
+    if (result.ok) return result.text;
+    if (result.reason === 'out_of_range') {
+      return fail(ctx, column, 'int64', `expected a 64-bit integer, got ${describe(value)}`);
+    }
+  }
+  return fail(ctx, column, 'int64', `expected an integer, got ${describe(value)}`);
 };
 
 const decodeFloat: ValueDecoder = (value, column, ctx) => {
@@ -928,11 +946,9 @@ function compileFastRow(
 function acceptedInline(decoder: ValueDecoder, v: string): string | undefined {
   switch (decoder) {
     case decodeAny:
-      return `(typeof ${v} !== 'number' || Number.isSafeInteger(${v}) || !Number.isInteger(${v}))`;
+      return `(typeof ${v} === 'number' ? Number.isSafeInteger(${v}) || !Number.isInteger(${v}) : typeof ${v} !== 'bigint')`;
     case decodeInteger:
-      return `Number.isInteger(${v})`;
-    case decodeInt64:
-      return `Number.isSafeInteger(${v})`;
+      return `(typeof ${v} === 'number' && (${v} | 0) === ${v})`;
     case decodeFloat:
       return `typeof ${v} === 'number'`;
     case decodeBoolean:

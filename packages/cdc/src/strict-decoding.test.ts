@@ -34,7 +34,7 @@ describe('strict envelope classification', () => {
     expect(event.op).toBe('c');
     expect(event.after).toEqual(row);
     expect(event.unwrapped).toBe(false);
-    expect(event.source?.lsn).toBe(33);
+    expect(event.source?.lsn).toBe('33');
   });
 
   it('reads {"schema": {}, "payload": envelope} as the wrapped form without a usable schema', () => {
@@ -113,7 +113,7 @@ describe('strict envelope classification', () => {
       }),
     );
     expect(event.source?.ts_ms).toBe(1580390884335);
-    expect(event.source?.lsn).toBe(24023928);
+    expect(event.source?.lsn).toBe('24023928');
     expect(event.transaction).toEqual({ id: '571:53195832', total_order: 1, data_collection_order: 1 });
     expect(event.ts_ms).toBe(1580390884340);
     const begin = classifyEnvelope({
@@ -407,5 +407,106 @@ describe('column names are data', () => {
     await typed.write([event]);
     // [_version, _is_deleted, id, constructor, toString, valueOf]: valueOf is absent from the row.
     expect((inserted[0] as unknown[]).slice(2)).toEqual([1, 'c', 't', null]);
+  });
+});
+
+describe('64-bit integers are exact decimal text', () => {
+  const decoder = createChangeDecoder();
+  const big = '9007199254740993'; // 2^53 + 1: JSON.parse reads it as ...992
+
+  it('keeps source.lsn, txId and ts_ns beyond 2^53 exact, even when no column needed the lossless parse', () => {
+    const value = `{"before":null,"after":{"id":1,"name":"a"},"source":{"table":"widgets","lsn":${big},"txId":${big},"ts_ns":9007199254740995123},"op":"c","ts_ns":9007199254740997123}`;
+    const event = change(decoder.decode({ topic: 'crm.public.widgets', key: '{"id":1}', value }));
+    expect(event.source?.lsn).toBe(big);
+    expect(event.source?.txId).toBe(big);
+    expect(event.source?.ts_ns).toBe('9007199254740995123');
+    expect(event.ts_ns).toBe('9007199254740997123');
+    // Quoted, as Debezium's documentation prints them.
+    const quoted = value.replace(`"lsn":${big}`, `"lsn":"${big}"`);
+    expect(
+      change(decoder.decode({ topic: 'crm.public.widgets', key: '{"id":1}', value: quoted })).source?.lsn,
+    ).toBe(big);
+    // The unwrapped form's __lsn too.
+    const flat = change(
+      decoder.decode({
+        topic: 'crm.public.widgets',
+        key: '{"id":1}',
+        value: `{"id":1,"__op":"u","__lsn":${big}}`,
+      }),
+    );
+    expect(flat.source?.lsn).toBe(big);
+  });
+
+  it('refuses an lsn beyond a Java long or not an integer, naming it', () => {
+    for (const lsn of ['9223372036854775808', '1.5', '"x"', '"01"']) {
+      const value = `{"before":null,"after":{"id":1},"source":{"table":"widgets","lsn":${lsn}},"op":"c"}`;
+      expect(() => decoder.decode({ topic: 'crm.public.widgets', key: '{"id":1}', value }), lsn).toThrow(
+        expect.objectContaining({ code: 'invalid_envelope', path: ['source', 'lsn'] }),
+      );
+    }
+  });
+
+  it('keeps a bigint id above 2^53 exact in key, after and the model row (not dead-lettered)', () => {
+    const value = JSON.stringify({
+      before: null,
+      after: {
+        id: '@ID@',
+        event_uuid: '0b4f6a52-1c8e-4a0e-9c1a-7d7c2e1f3a10',
+        user_id: 7,
+        prosthetic_id: 3,
+        prosthesis_type: 'arm',
+        muscle_group: 'biceps',
+        signal_frequency: 50,
+        signal_duration: 120,
+        signal_amplitude: 0.5,
+        event_timestamp: '2024-01-15T10:00:00.123456Z',
+        saved_ts: '2024-01-15T10:00:01.000000Z',
+      },
+      source: { table: 'telemetry_events', lsn: 77 },
+      op: 'c',
+    }).replace('"@ID@"', big);
+    const event = change(
+      decoder.decode({ topic: 'telemetry.public.telemetry_events', key: `{"id":${big}}`, value }),
+    );
+    expect(event.key).toEqual({ id: big });
+    expect(event.after?.['id']).toBe(big);
+    expect((event.row as { id: unknown }).id).toBe(big);
+  });
+
+  it('orders versions of one key by the exact LSN in the sink (2^53 + 1 after 2^53)', async () => {
+    const inserted: unknown[][] = [];
+    const client: ClickHouseLike = {
+      insert: async (params) => {
+        inserted.push(...(params.values as unknown[][]));
+      },
+      query: async () => ({ json: async () => [] }),
+      command: async () => undefined,
+    };
+    const sink = createClickHouseSink({
+      client,
+      targets: [
+        {
+          source: 'widgets',
+          table: 'widgets',
+          key: ['id'],
+          keyTypes: ['Int32'],
+          columns: ['id', 'name'],
+          columnTypes: ['Int32', 'String'],
+        },
+      ],
+    });
+    const update = (lsn: string, name: string) =>
+      change(
+        decoder.decode({
+          topic: 'crm.public.widgets',
+          key: '{"id":1}',
+          value: `{"before":null,"after":{"id":1,"name":"${name}"},"source":{"table":"widgets","lsn":${lsn}},"op":"u"}`,
+        }),
+      );
+    // The newer change first: with LSNs rounded through Number both would be 2^53.
+    await sink.write([update(big, 'newer'), update('9007199254740992', 'older')]);
+    expect(inserted).toHaveLength(1);
+    expect(inserted[0]!.slice(2)).toEqual([1, 'newer']);
+    expect(inserted[0]![0]).toBe((2n ** 63n + 9007199254740993n).toString());
   });
 });
