@@ -44,6 +44,18 @@ export class EnvelopeError extends Error {
   }
 }
 
+/** Column types given for schema-less topics (`columns`, `--columns FILE`) name an unknown or malformed type. */
+export class ColumnTypeError extends Error {
+  readonly code = 'invalid_column_type' as const;
+  /** `[table, column, ...]` of the bad entry. */
+  readonly path: CdcPath;
+  constructor(message: string, path: CdcPath, options: { cause?: unknown } = {}) {
+    super(`${renderPath(path)}: ${message}`, options);
+    this.name = 'ColumnTypeError';
+    this.path = path;
+  }
+}
+
 /** A column value does not match its Debezium logical type. */
 export class DecodeError extends Error {
   readonly code = 'decode_failed' as const;

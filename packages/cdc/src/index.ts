@@ -13,6 +13,7 @@ export {
   ConnectError,
   SinkError,
   PipelineError,
+  ColumnTypeError,
   type MessageError,
   isMessageError,
 } from './errors.js';
@@ -79,6 +80,7 @@ export {
   valueTypeOfModelColumn,
   createChangeDecoder,
 } from './decode-change.js';
+export { type ColumnTypes, parseColumnTypes, valueTypeOfTypeName } from './column-types.js';
 export { STREAMED_VERSION_BASE, changeVersion } from './change-version.js';
 export {
   type ClickHouseLike,
