@@ -193,7 +193,13 @@ class DecodedChange implements RowChange {
 }
 
 function exactTopLevelTsNs(text: string): bigint | undefined {
-  const value = (unwrapSchema(parseJsonLossless(text)).payload as Record<string, unknown>)['ts_ns'];
+  let parsed: unknown;
+  try {
+    parsed = parseJsonLossless(text);
+  } catch {
+    return undefined;
+  }
+  const value = (unwrapSchema(parsed).payload as Record<string, unknown>)['ts_ns'];
   return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : undefined;
 }
 

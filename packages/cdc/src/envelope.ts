@@ -165,6 +165,9 @@ function int64Field(value: unknown, path: (string | number)[], exact: () => unkn
     if (Number.isInteger(value)) {
       const digits = exact();
       if (typeof digits === 'bigint') return int64Field(digits, path, noExact);
+      // No integer digits to read (no message text, or the number written with an exponent, which a
+      // double holds exactly at the precision it was written with): the number's own digits.
+      if (Math.abs(value) < TWO_63) return BigInt(value).toString();
     }
   } else {
     const result = tryParseInt64(value);
@@ -178,18 +181,47 @@ function int64Field(value: unknown, path: (string | number)[], exact: () => unkn
 
 const noExact = (): unknown => undefined;
 
-/** The top-level `ts_ns`, checked (its exact digits are read on first access, see `decode-change.ts`). */
-function checkedTsNs(value: unknown, base: readonly (string | number)[]): unknown {
-  if (value !== undefined && value !== null && !(typeof value === 'number' && Number.isInteger(value))) {
-    int64Field(value, [...base, 'ts_ns'], noExact);
-  }
+function hasTopLevelTsNs(payload: Record<string, unknown>): boolean {
+  return payload['ts_ns'] !== undefined && payload['ts_ns'] !== null;
+}
+
+/** 2^63 as a double: integers at or beyond it may be out of a Java long's range once read exactly. */
+const TWO_63 = 2 ** 63;
+
+/**
+ * Checks a 64-bit field whose exact digits are read on first access (`ts_ns`), so that reading it
+ * later cannot fail: anything but an integer number is checked now, and so is a number at the
+ * edge of the range (exactly, from the text).
+ */
+function checkedInt64(
+  value: unknown,
+  base: readonly (string | number)[],
+  field: string,
+  text: string | undefined,
+  inSource: boolean,
+): unknown {
+  if (value === undefined || value === null) return value;
+  if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < TWO_63) return value;
+  int64Field(value, [...base, field], () => exactField(text, field, inSource));
   return value;
+}
+
+/** The top-level `ts_ns`, checked (its exact digits are read on first access, see `decode-change.ts`). */
+function checkedTsNs(value: unknown, base: readonly (string | number)[], text: string | undefined): unknown {
+  return checkedInt64(value, base, 'ts_ns', text, false);
 }
 
 /** A field of the payload (top level or in `source`) parsed losslessly from the message text. */
 function exactField(text: string | undefined, field: string, inSource: boolean): unknown {
   if (text === undefined) return undefined;
-  const payload = unwrapSchema(parseJsonLossless(text)).payload;
+  let parsed: unknown;
+  try {
+    parsed = parseJsonLossless(text);
+  } catch {
+    // Text the fast parse read but the lossless one cannot (nesting too deep for its reviver).
+    return undefined;
+  }
+  const payload = unwrapSchema(parsed).payload;
   if (!isObject(payload)) return undefined;
   if (!inSource) return payload[field];
   const source = payload['source'];
@@ -299,16 +331,19 @@ class SourceBlock implements SourceInfo {
       path.length === 1 ? SNAPSHOT_PATH : fieldPath(path, 'snapshot'),
     );
     const sequence = value['sequence'];
-    if (sequence !== undefined && sequence !== null && typeof sequence !== 'string') {
-      throw new EnvelopeError(
-        `expected a JSON array in a string, got ${describe(sequence)}`,
-        fieldPath(path, 'sequence'),
-      );
+    if (sequence !== undefined && sequence !== null) {
+      // Checked now (Debezium's usual form by a regular expression), parsed on first access: a
+      // malformed sequence is this message's error, never a later reader's.
+      if (typeof sequence !== 'string') {
+        throw new EnvelopeError(
+          `expected a JSON array in a string, got ${describe(sequence)}`,
+          fieldPath(path, 'sequence'),
+        );
+      }
+      if (!SEQUENCE_TEXT.test(sequence))
+        this.#sequence = parseSequence(sequence, fieldPath(path, 'sequence'));
     }
-    const tsNs = value['ts_ns'];
-    if (tsNs !== undefined && tsNs !== null && !(typeof tsNs === 'number' && Number.isInteger(tsNs))) {
-      int64Field(tsNs, fieldPath(path, 'ts_ns'), noExact);
-    }
+    checkedInt64(value['ts_ns'], path, 'ts_ns', text, true);
     this.raw = value;
     this.#path = path;
     this.#text = text;
@@ -530,7 +565,15 @@ export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}):
   ) {
     return { form: 'heartbeat', ts_ms };
   }
-  if (hasUnwrapMarker(payload)) return classifyUnwrapped(payload, schema, base, options.text);
+  if (hasUnwrapMarker(payload)) {
+    if ('source' in payload || 'payload' in payload || 'schema' in payload) {
+      throw new EnvelopeError(
+        'ExtractNewRecordState fields (__...) next to envelope fields (source, payload, schema): declare the topic unwrapped if these are columns',
+        [...base],
+      );
+    }
+    return classifyUnwrapped(payload, schema, base, options.text);
+  }
   throw new EnvelopeError(
     'not a Debezium record: no op (a change), no ExtractNewRecordState fields (__op, __deleted, __lsn, ...), no transaction status; declare the topic unwrapped if its connector adds no __ fields',
     [...base, 'op'],
@@ -594,7 +637,7 @@ function classifyChange(
         typeof payload['ts_us'] === 'number'
           ? payload['ts_us']
           : optionalNumber(payload['ts_us'], [...base, 'ts_us']),
-      tsNsRaw: checkedTsNs(payload['ts_ns'], base),
+      tsNsRaw: checkedTsNs(payload['ts_ns'], base, options.text),
       unwrapped: false,
     };
   }
@@ -602,7 +645,11 @@ function classifyChange(
     if ((payload['before'] ?? null) !== null || (payload['after'] ?? null) !== null) {
       throw new EnvelopeError('a truncate carries no before or after row', [...base, 'op']);
     }
-    return { form: 'truncate', source: parseSource(payload['source'], [...base, 'source']), ts_ms };
+    return {
+      form: 'truncate',
+      source: parseSource(payload['source'], [...base, 'source'], options.text, hasTopLevelTsNs(payload)),
+      ts_ms,
+    };
   }
   if (op === 'm') {
     const message = payload['message'];
@@ -613,7 +660,7 @@ function classifyChange(
       form: 'message',
       prefix: message['prefix'],
       content: optionalString(message['content'], [...base, 'message', 'content']),
-      source: parseSource(payload['source'], [...base, 'source']),
+      source: parseSource(payload['source'], [...base, 'source'], options.text, hasTopLevelTsNs(payload)),
       ts_ms,
     };
   }

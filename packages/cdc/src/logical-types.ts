@@ -114,6 +114,9 @@ const NAME_TO_TYPE: Record<string, ValueType> = {
  * ```
  */
 export function valueTypeOfSchema(schema: ConnectSchema, path: CdcPath = ['schema']): ValueType {
+  if (path.length > 3 * MAX_SCHEMA_DEPTH) {
+    throw new EnvelopeError(`schema nested deeper than ${MAX_SCHEMA_DEPTH} levels`, path.slice(0, 4));
+  }
   if (
     schema === null ||
     typeof schema !== 'object' ||
@@ -195,6 +198,9 @@ export function valueTypeOfSchema(schema: ConnectSchema, path: CdcPath = ['schem
   }
 }
 
+/** Nesting of struct/array/map schemas a row schema may have. */
+const MAX_SCHEMA_DEPTH = 64;
+
 function parameterOf(schema: ConnectSchema, name: string, path: CdcPath): string | undefined {
   const parameters: unknown = schema.parameters;
   if (parameters === undefined || parameters === null) return undefined;
@@ -257,10 +263,40 @@ function integerOf(
   return fail(ctx, column, type, `expected an integer, got ${describe(value)}`);
 }
 
-const decodeAny: ValueDecoder = (value, _column, ctx) => {
+/**
+ * Nesting of arrays and objects a value may have. Deeper values (which no PostgreSQL row needs)
+ * would overflow the stack of every recursive reader after the decoder (`JSON.stringify` in the
+ * sink, the CLI's output), so they are refused here, with the column named.
+ */
+export const MAX_VALUE_DEPTH = 256;
+
+/** Whether `value` nests arrays/objects deeper than {@link MAX_VALUE_DEPTH} (iterative: no recursion). */
+function tooDeep(value: unknown): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth > MAX_VALUE_DEPTH) return true;
+    const next: unknown[] = [];
+    for (const item of level) {
+      if (item === null || typeof item !== 'object') continue;
+      for (const child of Array.isArray(item) ? item : Object.values(item)) {
+        if (child !== null && typeof child === 'object') next.push(child);
+      }
+    }
+    level = next;
+  }
+  return false;
+}
+
+function checkDepth(value: unknown, column: string | number, ctx: DecodeContext, type: string): unknown {
+  if (tooDeep(value)) fail(ctx, column, type, `nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  return value;
+}
+
+const decodeAny: ValueDecoder = (value, column, ctx) => {
   if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) ctx.unsafe = true;
   // An integer beyond 2^53 (from the lossless re-parse): exact decimal text, like an int64 column.
   if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'object' && value !== null) return checkDepth(value, column, ctx, 'any');
   return value;
 };
 
@@ -464,11 +500,12 @@ const decodeUuid: ValueDecoder = (value, column, ctx) => {
 const decodeJson: ValueDecoder = (value, column, ctx) => {
   if (typeof value !== 'string') {
     // Schema-less replays may carry the parsed value already.
-    return value;
+    return checkDepth(value, column, ctx, 'io.debezium.data.Json');
   }
   try {
-    return parseJsonLossless(value);
+    return checkDepth(parseJsonLossless(value), column, ctx, 'io.debezium.data.Json');
   } catch (cause) {
+    if (cause instanceof DecodeError) throw cause;
     throw new DecodeError(
       `not valid JSON: ${(cause as Error).message}`,
       [...ctx.path, column],
@@ -946,7 +983,7 @@ function compileFastRow(
 function acceptedInline(decoder: ValueDecoder, v: string): string | undefined {
   switch (decoder) {
     case decodeAny:
-      return `(typeof ${v} === 'number' ? Number.isSafeInteger(${v}) || !Number.isInteger(${v}) : typeof ${v} !== 'bigint')`;
+      return `(typeof ${v} === 'number' ? Number.isSafeInteger(${v}) || !Number.isInteger(${v}) : typeof ${v} === 'string' || typeof ${v} === 'boolean')`;
     case decodeInteger:
       return `(typeof ${v} === 'number' && (${v} | 0) === ${v})`;
     case decodeFloat:
