@@ -5,7 +5,8 @@ import { parseUuid, ROW_REFUSED } from './row-parser.js';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, tryParseTimestampMs } from './timestamp.js';
 
 // Oracles: the implementations before the lookup-table UUID scan and the
-// `YYYY-MM-DDTHH:MM:SS[.fff]Z` timestamp fast path, kept verbatim.
+// `YYYY-MM-DDTHH:MM:SS[.fff]Z` timestamp fast path, kept verbatim except for one fix:
+// years 0000-0099 are computed with setUTCFullYear, not Date.UTC (which reads them as 19xx).
 
 const FAIL = ROW_REFUSED;
 const UUID_PATTERN = regexes.uuid();
@@ -35,8 +36,15 @@ function oldParseUuid(v: unknown): unknown {
   return upper ? v.toLowerCase() : v;
 }
 
+function utcMs(year: number, month0: number, day: number, h = 0, m = 0, s = 0, ms = 0): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month0, day);
+  d.setUTCHours(h, m, s, ms);
+  return d.getTime();
+}
+
 function daysInMonth(year: number, month1: number): number {
-  return new Date(Date.UTC(year, month1, 0)).getUTCDate();
+  return new Date(utcMs(year, month1, 0)).getUTCDate();
 }
 
 function digits(s: string, at: number, count: number): number {
@@ -123,7 +131,7 @@ function oldTryParseTimestampMs(value: unknown): number | undefined {
     }
     if (i !== n) return undefined;
   }
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  const ms = utcMs(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
   return ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS ? undefined : ms;
 }
 
@@ -274,7 +282,6 @@ describe('timestamp fast path', () => {
     '2024-01-15T08:00:00+03:00',
     '2024-01-15T08:00Z',
     '2024-01-15T08:00:00 Z',
-    '+02024-01-15T08:00:00Z',
     '2024-01-15T08:00:0\u0660Z',
   ])('agrees with the old parser on %s', (value) => {
     expect(tryParseTimestampMs(value)).toBe(oldTryParseTimestampMs(value));
@@ -298,6 +305,8 @@ describe('timestamp fast path', () => {
           fc.anything(),
         ),
         (value) => {
+          // Signed (expanded) years are read now, which the old parser refused; timestamp.test.ts covers them.
+          if (typeof value === 'string' && /^[+-]/.test(value)) return;
           expect(tryParseTimestampMs(value)).toBe(oldTryParseTimestampMs(value));
         },
       ),

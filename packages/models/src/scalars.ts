@@ -8,7 +8,7 @@ import {
   tryParseMoneyMinor,
 } from './money.js';
 import { describeInt64Failure, INT64_MAX, type Int64Text, tryParseIntegerText } from './int64.js';
-import { isCalendarDate, tryParseTimestampMs } from './timestamp.js';
+import { describeInstantFailure, isCalendarDate, parseInstant } from './timestamp.js';
 
 const INT32_MAX = 2_147_483_647;
 
@@ -123,22 +123,25 @@ export const Uuid = withColumnType(
 
 /**
  * A UTC instant. Input: ISO-8601 text (offset or `Z`; none means UTC per SPEC §2)
- * or a `Date`. Output: a `Date`.
+ * or a `Date`. Output: a `Date`. Read by {@link parseInstant}: years as written (never
+ * the two-digit-year rule), range 1900-01-01 … 2299-12-31T23:59:59.999Z (ClickHouse
+ * `DateTime64(3)`); outside it the issue code is `timestamp_out_of_range`.
  */
 export const Timestamp = withColumnType(
   z.unknown().transform((value, ctx): Date => {
     if (value === undefined) return missing(ctx);
-    const ms = tryParseTimestampMs(value);
-    if (ms === undefined) {
+    const result = typeof value === 'string' || value instanceof Date ? parseInstant(value) : undefined;
+    if (result === undefined || !result.ok) {
+      const reason = result?.reason ?? 'not_timestamp';
       ctx.addIssue({
         code: 'custom',
-        message: `expected an ISO-8601 timestamp such as "2024-01-31T12:00:00Z", got ${describe(value)}`,
-        params: { code: 'invalid_timestamp' },
+        message: `${describeInstantFailure(reason)}, got ${describe(value)}`,
+        params: { code: reason === 'out_of_range' ? 'timestamp_out_of_range' : 'invalid_timestamp' },
         input: value,
       });
       return z.NEVER;
     }
-    return new Date(ms);
+    return new Date(result.ms);
   }),
   { pg: 'timestamptz', ch: "DateTime64(3, 'UTC')", jsonSchema: { type: 'string', format: 'date-time' } },
 );

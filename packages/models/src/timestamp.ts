@@ -11,36 +11,155 @@
 const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MONTH_TEXT = /^(\d{4})-(\d{2})$/;
 
-/** Earliest and latest instants accepted: ClickHouse DateTime64 and PostgreSQL both hold them. */
-export const MIN_TIMESTAMP_MS = Date.UTC(1900, 0, 1);
-export const MAX_TIMESTAMP_MS = Date.UTC(2299, 11, 31, 23, 59, 59, 999);
+/**
+ * Earliest and latest instants accepted, the range of ClickHouse's `DateTime64(3, 'UTC')`
+ * (1900-01-01T00:00:00.000Z … 2299-12-31T23:59:59.999Z), which PostgreSQL's `timestamptz`
+ * also holds. An instant outside it is refused (`timestamp_out_of_range`), never clamped
+ * or shifted.
+ */
+export const MIN_TIMESTAMP_MS = -2_208_988_800_000;
+export const MAX_TIMESTAMP_MS = 10_413_791_999_999;
 
+/** Days of a month (1–12) of a proleptic Gregorian year, any year (no `Date`: years 0–99 are not 19xx). */
 export function daysInMonth(year: number, month1: number): number {
-  return new Date(Date.UTC(year, month1, 0)).getUTCDate();
+  if (month1 === 2) return isLeapYear(year) ? 29 : 28;
+  return month1 === 4 || month1 === 6 || month1 === 9 || month1 === 11 ? 30 : 31;
+}
+
+function isLeapYear(year: number): boolean {
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+}
+
+/** Why a value is not an instant {@link parseInstant} accepts. */
+export type InstantParseFailure =
+  /** Not ISO-8601 text, a valid `Date` or an integer epoch count. */
+  | 'not_timestamp'
+  /** A real instant, outside {@link MIN_TIMESTAMP_MS} … {@link MAX_TIMESTAMP_MS}. */
+  | 'out_of_range';
+
+/** Result of {@link parseInstant}: epoch milliseconds, or why the value was refused. */
+export type InstantParseResult = { ok: true; ms: number } | { ok: false; reason: InstantParseFailure };
+
+/** Unit of a numeric instant: epoch milliseconds, microseconds or nanoseconds. */
+export type EpochUnit = 'ms' | 'us' | 'ns';
+
+const OUT_OF_RANGE: InstantParseResult = Object.freeze({ ok: false, reason: 'out_of_range' });
+const NOT_TIMESTAMP: InstantParseResult = Object.freeze({ ok: false, reason: 'not_timestamp' });
+
+/**
+ * The one instant reader of every path (API, CSV, ETL extract, CDC decode): epoch
+ * milliseconds of
+ * - ISO-8601 text (`Z`, a `±HH[:MM]` offset or none, which means UTC; `T` or a space;
+ *   1–9 fraction digits, truncated to milliseconds; expanded years such as `+10000-01-01`
+ *   as Java writes them, which are then out of range),
+ * - a `Date`,
+ * - an integer epoch count as a number or bigint, in `unit` (default `ms`; Debezium's
+ *   `MicroTimestamp` is `us`, `NanoTimestamp` `ns`), floored to milliseconds.
+ *
+ * The year is taken as written: `0026-11-20` is the year 26, not 1926. Anything outside
+ * {@link MIN_TIMESTAMP_MS} … {@link MAX_TIMESTAMP_MS} is `out_of_range`.
+ *
+ * @example
+ * ```ts
+ * import { parseInstant } from '@bionicpro/models';
+ * parseInstant('2024-01-31T23:30:00+03:00'); // { ok: true, ms: 1706733000000 }
+ * parseInstant('0026-11-20T08:00:00Z'); // { ok: false, reason: 'out_of_range' }
+ * parseInstant(1706733000000123n, { unit: 'us' }); // { ok: true, ms: 1706733000000 }
+ * ```
+ */
+export function parseInstant(value: unknown, options: { unit?: EpochUnit } = {}): InstantParseResult {
+  let ms: number | undefined;
+  if (typeof value === 'string') {
+    ms = utcTextMs(value);
+    if (ms !== undefined) return { ok: true, ms };
+    ms = scanTimestampText(value);
+  } else if (value instanceof Date) {
+    ms = value.getTime();
+    if (Number.isNaN(ms)) return NOT_TIMESTAMP;
+  } else if (typeof value === 'number' || typeof value === 'bigint') {
+    ms = epochMs(value, options.unit ?? 'ms');
+  }
+  if (ms === undefined) return NOT_TIMESTAMP;
+  return ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS ? OUT_OF_RANGE : { ok: true, ms };
+}
+
+/** Epoch ms of an integer count in `unit`, floored; undefined for a non-integer or non-finite number. */
+function epochMs(value: number | bigint, unit: EpochUnit): number | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) return undefined;
+    if (unit === 'ms') return value;
+    // Beyond 2^53 a number is already rounded; the range check refuses such magnitudes anyway.
+    if (!Number.isSafeInteger(value)) return Math.floor(value / (unit === 'us' ? 1e3 : 1e6));
+    value = BigInt(value);
+  }
+  const divisor = unit === 'ms' ? 1n : unit === 'us' ? 1000n : 1_000_000n;
+  let q = value / divisor;
+  if (value % divisor !== 0n && value < 0n) q -= 1n; // floor, not truncation toward zero
+  return Number(q);
+}
+
+/** A sentence for an {@link InstantParseFailure}. */
+export function describeInstantFailure(reason: InstantParseFailure): string {
+  return reason === 'out_of_range'
+    ? 'timestamp out of range: expected 1900-01-01T00:00:00.000Z to 2299-12-31T23:59:59.999Z (ClickHouse DateTime64(3))'
+    : 'expected an ISO-8601 timestamp such as "2024-01-31T12:00:00Z"';
 }
 
 /**
- * Epoch milliseconds of an ISO-8601 timestamp string or a `Date`, or `undefined`
- * when the value is not an unambiguous, valid instant.
+ * Epoch milliseconds of an ISO-8601 timestamp string or a `Date` within
+ * {@link MIN_TIMESTAMP_MS} … {@link MAX_TIMESTAMP_MS}, or `undefined` when the value is
+ * not an unambiguous, valid instant in that range ({@link parseInstant} tells which).
  *
  * Hand-written scanner rather than a regular expression: this runs twice per
  * telemetry row on every hot path (extract, CDC decode, validation).
  */
 export function tryParseTimestampMs(value: unknown): number | undefined {
-  if (value instanceof Date) {
-    const ms = value.getTime();
-    return Number.isNaN(ms) || ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS ? undefined : ms;
+  let ms: number | undefined;
+  if (typeof value === 'string') {
+    ms = utcTextMs(value);
+    if (ms !== undefined) return ms;
+    ms = scanTimestampText(value);
+  } else if (value instanceof Date) {
+    ms = value.getTime();
+  } else {
+    return undefined;
   }
-  if (typeof value !== 'string') return undefined;
-  const fast = utcTextMs(value);
-  if (fast !== undefined) return fast;
-  const s = value;
+  return ms === undefined || Number.isNaN(ms) || ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS
+    ? undefined
+    : ms;
+}
+
+/**
+ * Epoch ms of ISO-8601 text, any year (no range check), or undefined. The year is
+ * 4 digits, or an expanded year (a sign and 4+ digits) as Java and Debezium write
+ * years beyond 9999.
+ */
+function scanTimestampText(s: string): number | undefined {
   const n = s.length;
   if (n < 10) return undefined;
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 2);
-  const day = digits(s, 8, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) {
+  let yearSign = 1;
+  let at = 0;
+  const lead = s.charCodeAt(0);
+  if (lead === 43 || lead === 45) {
+    yearSign = lead === 45 ? -1 : 1;
+    at = 1;
+  }
+  let yearDigits = 0;
+  let year = 0;
+  while (at + yearDigits < n && yearDigits < 10) {
+    const c = s.charCodeAt(at + yearDigits) - 48;
+    if (c < 0 || c > 9) break;
+    year = year * 10 + c;
+    yearDigits += 1;
+  }
+  // Four digits, or an expanded year: a sign and four or more digits (ISO 8601; Java writes `+10000`).
+  if (yearDigits < 4 || (at === 0 && yearDigits > 4)) return undefined;
+  year *= yearSign;
+  // Re-base so the rest of the scanner reads `YYYY-MM-DD…` positions from `base`.
+  const base = at + yearDigits - 4;
+  const month = digits(s, base + 5, 2);
+  const day = digits(s, base + 8, 2);
+  if (month < 1 || month > 12 || day < 1 || s.charCodeAt(base + 4) !== 45 || s.charCodeAt(base + 7) !== 45) {
     return undefined;
   }
   if (day > 28 && day > daysInMonth(year, month)) return undefined;
@@ -48,7 +167,7 @@ export function tryParseTimestampMs(value: unknown): number | undefined {
   let minute = 0;
   let second = 0;
   let millis = 0;
-  let i = 10;
+  let i = base + 10;
   if (i < n) {
     const sep = s.charCodeAt(i);
     if (sep === 84 || sep === 116 || sep === 32) {
@@ -102,8 +221,12 @@ export function tryParseTimestampMs(value: unknown): number | undefined {
     }
     if (i !== n) return undefined;
   }
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
-  return ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS ? undefined : ms;
+  return (
+    ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 +
+    second * 1000 +
+    millis -
+    offsetMinutes * 60_000
+  );
 }
 
 /** The value of the two ASCII digits at `at`, or -1. */
@@ -271,8 +394,12 @@ export function monthRange(month: Month): {
   lastDay: string;
   days: number;
 } {
-  const start = new Date(Date.UTC(month.year, month.month - 1, 1));
-  const end = new Date(Date.UTC(month.year, month.month, 1));
+  const start = new Date(daysFromCivil(month.year, month.month, 1) * 86_400_000);
+  const end = new Date(
+    (month.month === 12
+      ? daysFromCivil(month.year + 1, 1, 1)
+      : daysFromCivil(month.year, month.month + 1, 1)) * 86_400_000,
+  );
   const days = daysInMonth(month.year, month.month);
   const prefix = formatMonth(month);
   return {
