@@ -419,9 +419,13 @@ const decodeDecimalText: ValueDecoder = (value, column, ctx) => {
 };
 
 const decodeDate: ValueDecoder = (value, column, ctx) => {
-  if (typeof value === 'number' && Number.isInteger(value)) return decodeEpochDay(value);
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    return checkedInstant(decodeEpochDay(value), value, column, ctx, 'io.debezium.time.Date');
+  }
   // Schema-less input may already be text (time.precision.mode=isostring, or a replayed decoded row).
-  if (typeof value === 'string' && isDateText(value)) return value;
+  if (typeof value === 'string' && isDateText(value)) {
+    return checkedInstant(value, value, column, ctx, 'io.debezium.time.Date');
+  }
   return fail(ctx, column, 'io.debezium.time.Date', `expected days since 1970-01-01, got ${describe(value)}`);
 };
 
@@ -452,6 +456,31 @@ function timeDecoder(unit: TimeUnit): ValueDecoder {
   };
 }
 
+/**
+ * Whether decoded date or instant text has a year of 0001–9999 (or is `infinity`/`-infinity`):
+ * what ISO-8601 writes without the expanded form and what any ClickHouse date type can be asked
+ * to hold. Years beyond (`+10000-…`, `-000001-…`, `0000-…`) are refused, never passed on as text;
+ * a model's instant column narrows this to DateTime64(3)'s range (`@bionicpro/models`).
+ */
+function inYearRange(text: string): boolean {
+  const first = text.charCodeAt(0);
+  if (first < 48 || first > 57) return text === 'infinity' || text === '-infinity';
+  return !text.startsWith('0000');
+}
+
+const YEAR_RANGE = 'outside the years 0001–9999';
+
+function checkedInstant(
+  text: string,
+  value: unknown,
+  column: string | number,
+  ctx: DecodeContext,
+  type: string,
+): string {
+  if (inYearRange(text)) return text;
+  return fail(ctx, column, type, `${describe(value)} is ${YEAR_RANGE} (${text})`);
+}
+
 function timestampDecoder(unit: TimeUnit): ValueDecoder {
   const type =
     unit === 'ms'
@@ -462,23 +491,30 @@ function timestampDecoder(unit: TimeUnit): ValueDecoder {
   return (value, column, ctx) => {
     if (typeof value === 'string') {
       const text = decodeZonedTimestamp(value);
-      if (text !== undefined) return text;
+      if (text !== undefined) return checkedInstant(text, value, column, ctx, type);
       return fail(ctx, column, type, `expected an epoch ${unit} integer, got ${describe(value)}`);
     }
     const n = integerOf(value, column, ctx, type);
     // A rounded value is still a valid sentinel; anything else waits for the lossless re-parse.
-    return decodeEpochTimestamp(n, unit);
+    return checkedInstant(decodeEpochTimestamp(n, unit), value, column, ctx, type);
   };
 }
 
 const decodeZoned: ValueDecoder = (value, column, ctx) => {
+  const type = 'io.debezium.time.ZonedTimestamp';
   if (typeof value === 'string') {
     const text = decodeZonedTimestamp(value);
-    if (text !== undefined) return text;
+    if (text !== undefined) return checkedInstant(text, value, column, ctx, type);
   }
   // Schema-less input where the model wants an instant: a number is µs (PostgreSQL's precision).
   if (typeof value === 'number' || typeof value === 'bigint') {
-    return decodeEpochTimestamp(integerOf(value, column, ctx, 'io.debezium.time.ZonedTimestamp'), 'us');
+    return checkedInstant(
+      decodeEpochTimestamp(integerOf(value, column, ctx, type), 'us'),
+      value,
+      column,
+      ctx,
+      type,
+    );
   }
   return fail(
     ctx,

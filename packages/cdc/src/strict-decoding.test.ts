@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { type ClickHouseLike, createClickHouseSink } from './index.js';
 import { type CdcEvent, createChangeDecoder, type RowChange } from './decode-change.js';
 import { classifyEnvelope } from './envelope.js';
-import { DecodeError, EnvelopeError } from './errors.js';
+import { ChangeValidationError, DecodeError, EnvelopeError } from './errors.js';
+import { paymentEnvelope, paymentKeyWithSchema, paymentRow } from './fixtures/debezium-examples.js';
 
 function change(event: CdcEvent): RowChange {
   if (event.kind !== 'change') throw new Error(`expected a change, got ${event.kind}`);
@@ -508,5 +509,97 @@ describe('64-bit integers are exact decimal text', () => {
     expect(inserted).toHaveLength(1);
     expect(inserted[0]!.slice(2)).toEqual([1, 'newer']);
     expect(inserted[0]![0]).toBe((2n ** 63n + 9007199254740993n).toString());
+  });
+});
+
+describe('instants outside what ClickHouse stores are refused, never shifted or passed through', () => {
+  const decoder = createChangeDecoder();
+  const payment = (after: Record<string, unknown>) =>
+    decoder.decode({
+      topic: 'crm.public.payments',
+      key: paymentKeyWithSchema,
+      value: paymentEnvelope({ op: 'c', after }),
+    });
+  // µs since the epoch of a UTC date (Date.UTC with the year set exactly, no 19xx shift).
+  const micros = (year: number, month = 1, day = 1) => {
+    const date = new Date(0);
+    date.setUTCFullYear(year, month - 1, day);
+    return date.getTime() * 1000;
+  };
+
+  it('dead-letters a model timestamp of year 0026 naming the field, instead of storing 1926', () => {
+    for (const [field, value] of [
+      ['created_at', '0026-11-20T08:00:00Z'],
+      ['created_at', '0099-01-01T00:00:00Z'],
+      ['payment_date', micros(26, 11, 20)],
+      ['payment_date', micros(1, 1, 1)],
+    ] as const) {
+      expect(() => payment({ ...paymentRow, [field]: value }), String(value)).toThrow(ChangeValidationError);
+      try {
+        payment({ ...paymentRow, [field]: value });
+      } catch (error) {
+        expect((error as ChangeValidationError).issues.map((issue) => issue.path)).toContainEqual([
+          'after',
+          field,
+        ]);
+      }
+    }
+  });
+
+  it('dead-letters a model timestamp beyond 2299 (DateTime64(3)) and keeps 1900 and 2299', () => {
+    expect(() => payment({ ...paymentRow, created_at: '2300-01-01T00:00:00Z' })).toThrow(
+      ChangeValidationError,
+    );
+    expect(() => payment({ ...paymentRow, payment_date: micros(1899, 12, 31) })).toThrow(
+      ChangeValidationError,
+    );
+    const low = change(payment({ ...paymentRow, created_at: '1900-01-01T00:00:00Z' }));
+    expect((low.row as { created_at: Date }).created_at.toISOString()).toBe('1900-01-01T00:00:00.000Z');
+    const high = change(payment({ ...paymentRow, created_at: '2299-12-31T23:59:59.999Z' }));
+    expect((high.row as { created_at: Date }).created_at.toISOString()).toBe('2299-12-31T23:59:59.999Z');
+  });
+
+  it('refuses years beyond 9999 or before 0001 in any Debezium time value with a DecodeError naming the column', () => {
+    const typed = (field: Record<string, unknown>, v: unknown) =>
+      JSON.stringify({
+        schema: {
+          type: 'struct',
+          fields: [
+            {
+              type: 'struct',
+              field: 'after',
+              fields: [
+                { type: 'int32', field: 'id' },
+                { ...field, field: 'v' },
+              ],
+            },
+          ],
+        },
+        payload: { before: null, after: { id: 1, v }, source, op: 'c' },
+      });
+    const decode = (field: Record<string, unknown>, v: unknown) =>
+      change(decoder.decode({ topic: 'crm.public.widgets', key: '{"id":1}', value: typed(field, v) }))
+        .after?.['v'];
+    const zoned = { type: 'string', name: 'io.debezium.time.ZonedTimestamp' };
+    const microTs = { type: 'int64', name: 'io.debezium.time.MicroTimestamp' };
+    const date = { type: 'int32', name: 'io.debezium.time.Date' };
+    for (const [field, v] of [
+      [zoned, '+10000-01-01T00:00:00Z'],
+      [zoned, '-000001-01-01T00:00:00Z'],
+      [zoned, '0000-12-31T23:00:00Z'],
+      [zoned, '0001-01-01T00:30:00+01:00'],
+      [microTs, 253402300800000000], // 10000-01-01
+      [microTs, -62135596801000000], // a second before 0001-01-01
+      [date, 2932897], // 10000-01-01
+      [date, -719163], // 0000-12-31
+    ] as const) {
+      expect(() => decode(field, v), String(v)).toThrow(DecodeError);
+      expect(() => decode(field, v)).toThrow(expect.objectContaining({ path: ['after', 'v'] }));
+    }
+    // The edges of the range, and PostgreSQL's infinity, are values.
+    expect(decode(zoned, '0001-01-01T00:00:00Z')).toBe('0001-01-01T00:00:00Z');
+    expect(decode(zoned, '9999-12-31T23:59:59.999999Z')).toBe('9999-12-31T23:59:59.999999Z');
+    expect(decode(microTs, 9223372036825200000)).toBe('infinity');
+    expect(decode(date, 2147483647)).toBe('infinity');
   });
 });
