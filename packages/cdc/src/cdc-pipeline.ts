@@ -207,9 +207,20 @@ export function createCdcPipeline(options: CdcPipelineOptions): CdcPipeline {
       retry = undefined;
       try {
         await consumer.abandon?.();
-      } finally {
-        metrics.onFailure?.(error);
+      } catch (abandonError) {
+        // Reported with the failure (the consumer is being given up either way).
+        failure = new PipelineError(
+          error.code,
+          `${error.message} (abandoning the consumer failed too: ${messageOf(abandonError)})`,
+          {
+            ...(error.topic === undefined ? {} : { topic: error.topic }),
+            ...(error.partition === undefined ? {} : { partition: error.partition }),
+            ...(error.offset === undefined ? {} : { offset: error.offset }),
+            cause: error.cause,
+          },
+        );
       }
+      metrics.onFailure?.(failure);
     }
     return failure;
   }
