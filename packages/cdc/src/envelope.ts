@@ -288,12 +288,13 @@ class SourceBlock implements SourceInfo {
   readonly db: string | null;
   readonly schema: string | null;
   readonly table: string | null;
-  readonly lsn: Int64Text | null;
-  readonly txId: Int64Text | null;
   readonly ts_ms: number | null;
   readonly ts_us: number | null;
   readonly snapshot: SnapshotMarker | null;
   readonly raw: Readonly<Record<string, unknown>>;
+  // A safe integer until first read as text (most readers never read them: the text is made once).
+  #lsn: Int64Text | number | null;
+  #txId: Int64Text | number | null;
   readonly #path: (string | number)[];
   readonly #text: string | undefined;
   readonly #topLevelTsNs: boolean;
@@ -316,13 +317,13 @@ class SourceBlock implements SourceInfo {
     this.db = stringField(value, 'db', path);
     this.schema = stringField(value, 'schema', path);
     this.table = stringField(value, 'table', path);
-    this.lsn =
+    this.#lsn =
       typeof lsn === 'number' && Number.isSafeInteger(lsn)
-        ? String(lsn)
+        ? lsn
         : int64Field(lsn, fieldPath(path, 'lsn'), () => exactField(text, 'lsn', true));
-    this.txId =
+    this.#txId =
       typeof txId === 'number' && Number.isSafeInteger(txId)
-        ? String(txId)
+        ? txId
         : int64Field(txId, fieldPath(path, 'txId'), () => exactField(text, 'txId', true));
     this.ts_ms = typeof tsMs === 'number' ? tsMs : optionalNumber(tsMs, fieldPath(path, 'ts_ms'));
     this.ts_us = typeof tsUs === 'number' ? tsUs : optionalNumber(tsUs, fieldPath(path, 'ts_us'));
@@ -348,6 +349,22 @@ class SourceBlock implements SourceInfo {
     this.#path = path;
     this.#text = text;
     this.#topLevelTsNs = topLevelTsNs;
+  }
+
+  get lsn(): Int64Text | null {
+    const value = this.#lsn;
+    if (typeof value !== 'number') return value;
+    const text = String(value);
+    this.#lsn = text;
+    return text;
+  }
+
+  get txId(): Int64Text | null {
+    const value = this.#txId;
+    if (typeof value !== 'number') return value;
+    const text = String(value);
+    this.#txId = text;
+    return text;
   }
 
   get sequence(): readonly [string | null, string | null] | null {
@@ -376,7 +393,13 @@ class SourceBlock implements SourceInfo {
   }
 
   toJSON(): Record<string, unknown> {
-    return { ...(this as object), sequence: this.sequence, ts_ns: this.ts_ns };
+    return {
+      ...(this as object),
+      lsn: this.lsn,
+      txId: this.txId,
+      sequence: this.sequence,
+      ts_ns: this.ts_ns,
+    };
   }
 }
 

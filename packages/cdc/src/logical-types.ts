@@ -965,6 +965,13 @@ export function rowCode(decoder: RowDecoder, columns: readonly string[], exact: 
     }
     bindings.set(`d${i}`, decoders[i]);
     const call = `d${i}(${v}, ${JSON.stringify(column)}, ctx)`;
+    if (decoders[i] === decodeInt64) {
+      // The int64 decoder's common case written out: a safe integer's decimal text.
+      decoded.push(
+        `${v} === null ? null : typeof ${v} === 'number' && Number.isSafeInteger(${v}) ? String(${v}) : ${call}`,
+      );
+      return;
+    }
     const accepts = acceptedInline(decoders[i]!, v);
     decoded.push(`${v} === null ? null : ${accepts === undefined ? call : `${accepts} ? ${v} : ${call}`}`);
   });
@@ -1041,6 +1048,15 @@ function acceptedInline(decoder: ValueDecoder, v: string): string | undefined {
 export function isIntegerColumn(decoder: RowDecoder, column: string): boolean {
   const decode = decoderIndex(decoder).get(column);
   return decode === decodeInteger || decode === decodeInt64;
+}
+
+/**
+ * Whether `decoder` is the int64 decoder: its values are canonical decimal text within a Java long.
+ *
+ * @internal
+ */
+export function isInt64Decoder(decoder: ValueDecoder): boolean {
+  return decoder === decodeInt64;
 }
 
 /**
