@@ -77,6 +77,34 @@ async function runToEnd(pipeline: { run(): Promise<void>; stop(): void }, ms = 5
 }
 
 describe('createCdcPipeline: defects stop the consumer, bad data does not', () => {
+  it('accounts for every message of a batch: changes, dead letters, tombstones, heartbeats, control events', async () => {
+    const { consumer } = listConsumer([]);
+    const pipeline = createCdcPipeline({ consumer, sink: recordingSink(), deadLetters: async () => {} });
+    const stats = await pipeline.processBatch([
+      message(0, good(0)),
+      message(1, '{"id":1}'),
+      message(2, null),
+      message(3, '{"ts_ms":5}'),
+      message(
+        4,
+        '{"status":"BEGIN","id":"571:53195829","event_count":null,"data_collections":null,"ts_ms":1}',
+      ),
+      message(5, '{"op":"m","ts_ms":1,"source":{"lsn":9},"message":{"prefix":"p","content":"AA=="}}'),
+      message(6, '{"op":"t","source":{"table":"widgets","lsn":10}}', null),
+    ]);
+    expect(stats).toMatchObject({
+      messages: 7,
+      changes: 2,
+      deadLetters: 1,
+      tombstones: 1,
+      heartbeats: 1,
+      controlEvents: 2,
+    });
+    expect(
+      stats.changes + stats.deadLetters + stats.tombstones + stats.heartbeats + stats.controlEvents,
+    ).toBe(stats.messages);
+  });
+
   it('dead-letters classified bad data with its code and commits past it', async () => {
     const { consumer, log } = listConsumer([
       message(0, good(0)),

@@ -72,6 +72,12 @@ export interface BatchStats {
   readonly deadLetters: number;
   readonly tombstones: number;
   readonly heartbeats: number;
+  /**
+   * Transaction markers (BEGIN/END) and logical-decoding messages (`op: "m"`): read and counted,
+   * nothing written. Every message of a batch is one of changes, dead letters, tombstones,
+   * heartbeats or these.
+   */
+  readonly controlEvents: number;
   /** From the first message polled to the commit. */
   readonly latencyMs: number;
   /** Time spent writing to ClickHouse, retries included. */
@@ -324,6 +330,7 @@ export function createCdcPipeline(options: CdcPipelineOptions): CdcPipeline {
     const origin = new Map<RowChange | TruncateEvent, CdcMessage>();
     let tombstones = 0;
     let heartbeats = 0;
+    let controlEvents = 0;
     const letterOf = (message: CdcMessage, code: string, reason: string): DeadLetter => ({
       topic: message.topic,
       partition: message.partition,
@@ -350,7 +357,9 @@ export function createCdcPipeline(options: CdcPipelineOptions): CdcPipeline {
           case 'heartbeat':
             heartbeats += 1;
             break;
-          default:
+          case 'transaction':
+          case 'message':
+            controlEvents += 1;
             break;
         }
       } catch (error) {
@@ -419,6 +428,7 @@ export function createCdcPipeline(options: CdcPipelineOptions): CdcPipeline {
       deadLetters: letters.length,
       tombstones,
       heartbeats,
+      controlEvents,
       latencyMs: performance.now() - startedAt,
       writeMs,
       lag,
