@@ -11,6 +11,7 @@ describe('consumer metrics', () => {
       deadLetters: 1,
       tombstones: 1,
       heartbeats: 1,
+      controlEvents: 0,
       latencyMs: 12,
       writeMs: 5,
       lag: 3,
