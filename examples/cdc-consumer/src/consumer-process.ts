@@ -137,12 +137,14 @@ export async function startConsumerProcess(options: ConsumerProcessOptions): Pro
       const ping = clickhouse.ping ? clickhouse.ping() : Promise.resolve({ success: true });
       ping.then(
         (result) => {
-          const ready = running && result.success;
+          // Unhealthy once the pipeline stopped on a defect or a spent retry budget; not ready while retrying.
+          const health = pipeline.health();
+          const ready = running && result.success && health.healthy && health.state !== 'retrying';
           send(
             ready ? 200 : 503,
             JSON.stringify({
               status: ready ? 'ready' : 'not_ready',
-              pipeline: running ? 'running' : 'stopped',
+              pipeline: health.state,
               clickhouse: result.success ? 'up' : 'down',
               ...(failure ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
               messages: metrics.figures.messages,

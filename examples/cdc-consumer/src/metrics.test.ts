@@ -8,6 +8,7 @@ const batch = {
   deadLetters: 1,
   tombstones: 1,
   heartbeats: 1,
+  controlEvents: 0,
   latencyMs: 12,
   writeMs: 5,
   lag: 3,

@@ -64,7 +64,8 @@ function envelopes(count: number, schemas: boolean): CdcMessage[] {
     const payload = {
       ...template.payload,
       after: {
-        id: event.id,
+        // Debezium writes int64 as a JSON number; the generator's ids (Int64Text) are small.
+        id: Number(event.id),
         event_uuid: event.event_uuid,
         user_id: event.user_id,
         prosthetic_id: event.prosthetic_id,

@@ -1,3 +1,4 @@
+import { BionicProError } from '@bionicpro/models';
 /**
  * The argument parser of `bionicpro-cdc`: each command declares its options
  * in a table (one line per option), and the parser answers with the values or
@@ -21,7 +22,7 @@ export interface CliCommand {
 }
 
 /** Bad command-line input: the message says what was wrong; the CLI exits with code 2. */
-export class CliUsageError extends Error {
+export class CliUsageError extends BionicProError {
   readonly code = 'usage' as const;
   constructor(
     message: string,

@@ -2,7 +2,7 @@
 /**
  * bionicpro-cdc — operator commands.
  *
- *   bionicpro-cdc decode [--dlq FILE]
+ *   bionicpro-cdc decode [--dlq FILE] [--columns FILE] [--unwrapped]
  *   bionicpro-cdc verify --source URL --table T --clickhouse URL|chdb:PATH [--database D]
  *
  * Exit codes: 0 success (verify: equal), 1 failure (verify: different, or
@@ -10,7 +10,7 @@
  * `bionicpro-cdc: error: …`; `--debug` adds the stack trace and the engine
  * clients' logs.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import packageJson from '../package.json' with { type: 'json' };
 import {
@@ -20,6 +20,8 @@ import {
   type ParsedArgs,
   parseCommandArgs,
 } from './cli-args.js';
+import { parseColumnTypes } from './column-types.js';
+import { createChangeDecoder } from './decode-change.js';
 import { formatDecodeSummary, runDecodeCommand } from './decode-command.js';
 
 const PROGRAM = 'bionicpro-cdc';
@@ -37,6 +39,11 @@ const COMMANDS = {
     ].join('\n'),
     options: {
       dlq: { value: 'FILE', help: 'write bad messages to FILE (default: stderr)' },
+      columns: {
+        value: 'FILE',
+        help: 'column types for topics without schemas: JSON {"table":{"column":"numeric(10,2)",…}} (PostgreSQL or Debezium type names)',
+      },
+      unwrapped: { help: 'every record is an ExtractNewRecordState row (not an envelope)' },
     },
   },
   verify: {
@@ -95,6 +102,18 @@ async function decode({ values }: ParsedArgs): Promise<number> {
     );
   }
   const dlqPath = typeof values['dlq'] === 'string' ? values['dlq'] : undefined;
+  const columnsPath = typeof values['columns'] === 'string' ? values['columns'] : undefined;
+  let columns: ReturnType<typeof parseColumnTypes> | undefined;
+  if (columnsPath !== undefined) {
+    try {
+      columns = parseColumnTypes(JSON.parse(readFileSync(columnsPath, 'utf8')));
+    } catch (error) {
+      throw new CliUsageError(
+        `--columns ${columnsPath}: ${error instanceof Error ? error.message : String(error)}`,
+        'decode',
+      );
+    }
+  }
   let dlq: WriteStream | undefined;
   if (dlqPath !== undefined) {
     dlq = createWriteStream(dlqPath, { flags: 'w' });
@@ -110,6 +129,7 @@ async function decode({ values }: ParsedArgs): Promise<number> {
     lines: createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }),
     out: (line) => write(process.stdout, line),
     bad: (line) => write(badStream, line),
+    decoder: createChangeDecoder({ ...(columns && { columns }), unwrapped: values['unwrapped'] === true }),
   });
   if (dlq) await new Promise<void>((resolve) => dlq!.end(() => resolve()));
   process.stderr.write(`${formatDecodeSummary(summary)}\n`);

@@ -154,10 +154,32 @@ interface Layout {
   readonly kinds: readonly ColumnKind[];
   /** Column name → index in the row array. */
   readonly index: ReadonlyMap<string, number>;
+  /** Per column, whether its name is also a member of `Object.prototype` (read it as an own property). */
+  readonly inherited: readonly boolean[];
+}
+
+/** Whether a column name is also an `Object.prototype` member (`constructor`, `toString`, `__proto__`, ...). */
+function isInheritedName(column: string): boolean {
+  return column in Object.prototype;
+}
+
+/** Column `column` of a decoded row: its own property only (a missing `constructor` is not `Object`). */
+function ownValue(row: Readonly<Record<string, unknown>> | null | undefined, column: string): unknown {
+  return row != null && Object.hasOwn(row, column) ? row[column] : undefined;
+}
+
+/** Sets an own property, whatever the name (a `__proto__` column is data, not the prototype). */
+function setOwn(row: Row, column: string, value: unknown): void {
+  if (column === '__proto__') {
+    Object.defineProperty(row, column, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    row[column] = value;
+  }
 }
 
 function layoutOf(target: CdcTarget): Layout {
-  if (!target.columns) return { insertColumns: undefined, columns: undefined, kinds: [], index: new Map() };
+  if (!target.columns)
+    return { insertColumns: undefined, columns: undefined, kinds: [], index: new Map(), inherited: [] };
   const insertColumns: [string, ...string[]] = [VERSION_COLUMN, DELETED_COLUMN, ...target.columns];
   const types = target.columnTypes?.length === target.columns.length ? target.columnTypes : undefined;
   return {
@@ -165,6 +187,7 @@ function layoutOf(target: CdcTarget): Layout {
     columns: target.columns,
     kinds: target.columns.map((_, i) => columnKindOf(types?.[i])),
     index: new Map(insertColumns.map((c, i) => [c, i])),
+    inherited: target.columns.map(isInheritedName),
   };
 }
 
@@ -313,15 +336,25 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
           )
           .join(' OR ');
       }
-      const result = await client.query({
-        // The newest version per key, deleted or not (FINAL would hide a delete, and a replayed older
-        // update must be recognised as stale rather than as lacking a previous row).
-        query: `SELECT * FROM ${target.table} WHERE ${where} ORDER BY ${VERSION_COLUMN} DESC LIMIT 1 BY ${target.key.join(', ')}`,
-        query_params: params,
-        format: 'JSONEachRow',
-        clickhouse_settings: readSettings,
-      });
-      const rows = (await result.json<Row>()) as Row[];
+      let rows: Row[];
+      try {
+        const result = await client.query({
+          // The newest version per key, deleted or not (FINAL would hide a delete, and a replayed older
+          // update must be recognised as stale rather than as lacking a previous row).
+          query: `SELECT * FROM ${target.table} WHERE ${where} ORDER BY ${VERSION_COLUMN} DESC LIMIT 1 BY ${target.key.join(', ')}`,
+          query_params: params,
+          format: 'JSONEachRow',
+          clickhouse_settings: readSettings,
+        });
+        rows = (await result.json<Row>()) as Row[];
+      } catch (error) {
+        // Retryable like a failed insert: the batch is written again from the start.
+        throw new SinkError(
+          'sink_write_failed',
+          `reading the current rows of ${target.table} failed: ${(error as Error).message}`,
+          { table: target.table, cause: error },
+        );
+      }
       for (const row of rows) {
         const values = target.key.map((column) => row[column]);
         found.set(keyText(values), row);
@@ -361,18 +394,22 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
         return out;
       }
       const source = (event.row ?? event.after ?? {}) as Row;
-      for (let i = 0; i < columns.length; i++) out[i + 2] = columnValue(layout, i, source[columns[i]!], ctx);
+      const { inherited } = layout;
+      for (let i = 0; i < columns.length; i++) {
+        const column = columns[i]!;
+        out[i + 2] = columnValue(layout, i, inherited[i] ? ownValue(source, column) : source[column], ctx);
+      }
       return out;
     }
     ctx.bestEffort = true;
     const out: Row = {};
     if (deleted) {
       target.key.forEach((column, i) => {
-        out[column] = toClickHouseValue(keyValues[i]);
+        setOwn(out, column, toClickHouseValue(keyValues[i]));
       });
     } else {
       const source = (event.row ?? event.after ?? {}) as Row;
-      for (const column of Object.keys(source)) out[column] = toClickHouseValue(source[column]);
+      for (const column of Object.keys(source)) setOwn(out, column, toClickHouseValue(source[column]));
     }
     out[VERSION_COLUMN] = version.toString();
     out[DELETED_COLUMN] = deleted ? 1 : 0;
@@ -394,7 +431,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
       }
       return;
     }
-    for (const column of unavailable) row[column] = (state as Row)[column];
+    for (const column of unavailable) setOwn(row, column, ownValue(state as Row, column));
   }
 
   async function insertRows(
@@ -516,6 +553,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
     const layout = layouts.get(target)!;
     const ctx: WriteContext = { bestEffort: false };
     const keyColumns = target.key;
+    const keyInherited = keyColumns.map(isInheritedName);
     // Fold per key: one pending change per key, or all of them (sorted below) when a key repeats.
     const byKey = new Map<string, PendingRow | PendingRow[]>();
     let repeated = false;
@@ -533,8 +571,12 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
       let complete = true;
       for (let j = 0; j < keyColumns.length; j++) {
         const column = keyColumns[j]!;
-        const value =
-          event.key?.[column] ?? event.row?.[column] ?? event.before?.[column] ?? event.after?.[column];
+        const value = keyInherited[j]
+          ? (ownValue(event.key, column) ??
+            ownValue(event.row, column) ??
+            ownValue(event.before, column) ??
+            ownValue(event.after, column))
+          : (event.key?.[column] ?? event.row?.[column] ?? event.before?.[column] ?? event.after?.[column]);
         if (value === undefined || value === null) complete = false;
         keyValues[j] = value;
       }

@@ -32,8 +32,8 @@ describe('createChangeDecoder', () => {
     expect(event.before).toBeNull();
     expect(event.unavailable).toEqual([]);
     expect(event.offset).toBe('17');
-    expect(event.source?.lsn).toBe(24023928);
-    expect(event.source?.txId).toBe(767);
+    expect(event.source?.lsn).toBe('24023928');
+    expect(event.source?.txId).toBe('767');
     expect(event.source?.snapshot).toBe('false');
     expect(event.source?.sequence).toEqual(['24023120', '24023928']);
     expect(event.ts_ms).toBe(1705312800200);
@@ -42,8 +42,8 @@ describe('createChangeDecoder', () => {
 
   it('keeps ts_ns of the envelope and of source exact beyond 2^53', () => {
     const event = change(decoder.decode(examples.createWithSchema));
-    expect(event.ts_ns).toBe(1705312800200111222n);
-    expect(event.source?.ts_ns).toBe(1705312800123456789n);
+    expect(event.ts_ns).toBe('1705312800200111222');
+    expect(event.source?.ts_ns).toBe('1705312800123456789');
   });
 
   it('validates the row against the Payment model (money as exact text, timestamps as Date)', () => {
@@ -159,7 +159,7 @@ describe('createChangeDecoder', () => {
   it('reads the ExtractNewRecordState form: __op, __lsn, __table, string __deleted', () => {
     const update = change(decoder.decode(examples.unwrappedUpdate));
     expect(update).toMatchObject({ op: 'u', table: 'payments', unwrapped: true });
-    expect(update.source?.lsn).toBe(24024000);
+    expect(update.source?.lsn).toBe('24024000');
     expect(update.source?.ts_ms).toBe(1705312800123);
     expect(update.after).toEqual(decodedPayment);
     const deleted = change(decoder.decode(examples.unwrappedDelete));
@@ -173,8 +173,8 @@ describe('createChangeDecoder', () => {
     const value =
       '{"before":null,"after":{"id":9007199254740993,"n":1},"source":{"table":"big","lsn":5},"op":"c","ts_ms":1}';
     const event = change(generic.decode({ topic: 't.public.big', key: '{"id":9007199254740993}', value }));
-    expect(event.after?.['id']).toBe(9007199254740993n);
-    expect(event.key?.['id']).toBe(9007199254740993n);
+    expect(event.after?.['id']).toBe('9007199254740993');
+    expect(event.key?.['id']).toBe('9007199254740993');
   });
 
   it('reads one-integer keys without JSON.parse exactly as JSON, and leaves every other key to it', () => {
@@ -184,13 +184,15 @@ describe('createChangeDecoder', () => {
       expect(keyOf(`{"id":${Object.is(n, -0) ? '-0' : n}}`).key).toEqual({ id: n });
     }
     expect(Object.is((keyOf('{"id":-0}').key as { id: number }).id, -0)).toBe(true);
-    expect(keyOf('{"id":12345678901234567890}').key).toEqual({ id: 12345678901234567890n });
+    // Beyond 2^53 without a schema: exact decimal text.
+    expect(keyOf('{"id":12345678901234567890}').key).toEqual({ id: '12345678901234567890' });
     expect(keyOf('{"id":1234567890123456}').key).toEqual({ id: 1234567890123456 });
     expect(keyOf('{"user_id":7}').key).toEqual({ user_id: 7 });
     expect(keyOf('{"id":7,"n":8}').key).toEqual({ id: 7, n: 8 });
     expect(keyOf('{"id": 7}').key).toEqual({ id: 7 });
     expect(keyOf('{"id":1.5}').key).toEqual({ id: 1.5 });
-    expect(keyOf('{"id":"7"}').key).toEqual({ id: '7' });
+    // The payments model's id is an integer column: its decimal text (as Debezium's docs print keys) is read as one.
+    expect(keyOf('{"id":"7"}').key).toEqual({ id: 7 });
     expect(keyOf('{"a-b":7}').key).toEqual({ 'a-b': 7 });
     expect(keyOf('{"id":null}').key).toEqual({ id: null });
     expect(() => keyOf('{"id":07}')).toThrow(EnvelopeError);
@@ -224,22 +226,26 @@ describe('createChangeDecoder', () => {
     const int64 = schemaOf('int64');
     const shared = createChangeDecoder();
     for (const [text, expected] of [
-      [key(int64, '{"id":1}'), { id: 1 }],
-      [key(int64, '{"id":2}'), { id: 2 }],
-      [key(int64, '{"id":-0}'), { id: -0 }],
-      [key(int64, '{"id":999999999999999}'), { id: 999_999_999_999_999 }],
-      [key(int64, '{"id":12345678901234567890}'), { id: 12345678901234567890n }],
-      [key(int64, '{"id":"7"}'), 'error'],
-      [key(int64, '{"id":7,"x":1}'), { id: 7 }],
+      // int64 is exact decimal text, whatever its size (one type per column).
+      [key(int64, '{"id":1}'), { id: '1' }],
+      [key(int64, '{"id":2}'), { id: '2' }],
+      [key(int64, '{"id":-0}'), { id: '0' }],
+      [key(int64, '{"id":999999999999999}'), { id: '999999999999999' }],
+      [key(int64, '{"id":9223372036854775807}'), { id: '9223372036854775807' }],
+      [key(int64, '{"id":12345678901234567890}'), 'error'],
+      // Debezium's documentation prints key ids as strings: an int64 field's decimal text is read as the integer.
+      [key(int64, '{"id":"7"}'), { id: '7' }],
+      [key(int64, '{"id":"07"}'), 'error'],
+      [key(int64, '{"id":7,"x":1}'), { id: '7' }],
       [key(int64, '{"id":07}'), 'error'],
-      [`${key(int64, '{"id":8}')} `, { id: 8 }],
+      [`${key(int64, '{"id":8}')} `, { id: '8' }],
       [`${key(int64, '{"id":8}')}}`, 'error'],
-      [key(int64, '{"id":9} '), { id: 9 }],
+      [key(int64, '{"id":9} '), { id: '9' }],
       [key(schemaOf('string'), '{"id":"a"}'), { id: 'a' }],
       [key(schemaOf('string'), '{"id":9}'), 'error'],
       [key(schemaOf('int32', 'ticket_id'), '{"ticket_id":10}'), { ticket_id: 10 }],
       [key(schemaOf('int32', 'ticket_id'), '{"ticket_id":11}'), { ticket_id: 11 }],
-      [key(int64, '{"id":12}'), { id: 12 }],
+      [key(int64, '{"id":12}'), { id: '12' }],
       [
         key(schemaOf('int64', 'id', 'io.debezium.time.MicroTimestamp'), '{"id":0}'),
         { id: '1970-01-01T00:00:00.000000Z' },
@@ -253,9 +259,6 @@ describe('createChangeDecoder', () => {
         shared.decode({ topic: 'crm.public.payments', key: text, value: null }) as { key: unknown };
       if (expected === 'error') expect(decode, text).toThrow();
       else expect(decode().key, text).toEqual(expected);
-      if (typeof expected === 'object' && typeof expected.id === 'number') {
-        expect(Object.is((decode().key as { id: number }).id, expected.id)).toBe(true);
-      }
     }
   });
 

@@ -4,7 +4,14 @@
  * unchanged-TOAST columns unavailable, and validate the row against the
  * `@bionicpro/models` schema of its table.
  */
-import { columnTypeOf, modelForTable, safeParseRow, toModelIssues } from '@bionicpro/models';
+import {
+  columnTypeOf,
+  type Int64Text,
+  modelForTable,
+  safeParseRow,
+  toModelIssues,
+  tryParseInt64,
+} from '@bionicpro/models';
 import type { z } from 'zod';
 import {
   type Envelope,
@@ -13,7 +20,7 @@ import {
   type TransactionPosition,
   unwrapSchema,
 } from './envelope.js';
-import { ChangeValidationError, EnvelopeError } from './errors.js';
+import { ChangeValidationError, EnvelopeError, describeValue } from './errors.js';
 import {
   type ConnectSchema,
   type DecodeContext,
@@ -23,10 +30,12 @@ import {
   type ValueType,
   compileRowType,
   decodeRow,
+  isIntegerColumn,
   isPlainName,
+  setColumn,
   valueTypeOfSchema,
 } from './logical-types.js';
-import { integerDigitsFromEnd, parseJsonLossless } from './lossless-json.js';
+import { integerDigitsFromEnd, parseJsonLossless, stringifyJsonLossless } from './lossless-json.js';
 import { type UnavailableMatcher, unavailableValueMatcher } from './unavailable-value.js';
 import { validatedRowShapes } from './validated-row.js';
 
@@ -72,7 +81,8 @@ export interface RowChange<T = Record<string, unknown>> extends RecordPosition {
   readonly transaction: TransactionPosition | null;
   readonly ts_ms: number | null;
   readonly ts_us: number | null;
-  readonly ts_ns: bigint | null;
+  /** Nanoseconds since the epoch as exact decimal text (always beyond 2^53). */
+  readonly ts_ns: Int64Text | null;
   /** True when the record came flattened by ExtractNewRecordState. */
   readonly unwrapped: boolean;
 }
@@ -135,7 +145,7 @@ class DecodedChange implements RowChange {
   readonly topic: string;
   readonly partition: number | null;
   readonly offset: string | null;
-  #tsNs: bigint | null | undefined;
+  #tsNs: Int64Text | null | undefined;
   readonly #tsNsRaw: unknown;
   readonly #text: string;
 
@@ -163,19 +173,16 @@ class DecodedChange implements RowChange {
     this.#text = text;
   }
 
-  get ts_ns(): bigint | null {
+  get ts_ns(): Int64Text | null {
     if (this.#tsNs === undefined) {
       const raw = this.#tsNsRaw;
       if (raw === undefined || raw === null) this.#tsNs = null;
-      else if (typeof raw === 'bigint') this.#tsNs = raw;
-      else if (typeof raw === 'number' && Number.isSafeInteger(raw)) this.#tsNs = BigInt(raw);
-      else {
-        const rounded = Number(raw);
-        this.#tsNs =
-          integerDigitsFromEnd(this.#text, 'ts_ns', rounded, 0) ??
-          exactTopLevelTsNs(this.#text) ??
-          BigInt(Math.trunc(rounded));
-      }
+      else if (typeof raw === 'number' && Number.isSafeInteger(raw)) this.#tsNs = String(raw);
+      else if (typeof raw === 'number') {
+        // Rounded by JSON.parse: the digits come from the text (checked in classifyEnvelope).
+        const exact = integerDigitsFromEnd(this.#text, 'ts_ns', raw, 0) ?? exactTopLevelTsNs(this.#text);
+        this.#tsNs = exact === undefined ? String(BigInt(raw)) : exact.toString();
+      } else this.#tsNs = String(raw);
     }
     return this.#tsNs;
   }
@@ -186,7 +193,13 @@ class DecodedChange implements RowChange {
 }
 
 function exactTopLevelTsNs(text: string): bigint | undefined {
-  const value = (unwrapSchema(parseJsonLossless(text)).payload as Record<string, unknown>)['ts_ns'];
+  let parsed: unknown;
+  try {
+    parsed = parseJsonLossless(text);
+  } catch {
+    return undefined;
+  }
+  const value = (unwrapSchema(parsed).payload as Record<string, unknown>)['ts_ns'];
   return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : undefined;
 }
 
@@ -207,6 +220,13 @@ export interface ChangeDecoderOptions {
   readonly modelFor?: (table: string) => z.ZodObject | undefined;
   /** Maps a record to its table name (default `source.table`, else the topic's last segment). */
   readonly tableOf?: (topic: string, source: SourceInfo | null) => string;
+  /**
+   * Topics whose records are rows flattened by ExtractNewRecordState without any `__` field
+   * (`add.fields` empty, deletes dropped or tombstoned): `true` for every topic, or a predicate.
+   * Without it only records carrying `__op`, `__deleted`, `__lsn`, `__table`, `__source_*`, ...
+   * are read as flattened rows; anything else without an `op` is refused (`invalid_envelope`).
+   */
+  readonly unwrapped?: boolean | ((topic: string) => boolean);
 }
 
 /** Decodes Kafka records into {@link CdcEvent}s. Throws EnvelopeError, DecodeError or ChangeValidationError. */
@@ -240,15 +260,15 @@ function parseText(text: string, part: 'key' | 'value', lossless: boolean): unkn
   }
 }
 
-const keyRows = new Map<string, (value: number) => Record<string, unknown>>();
+const keyRows = new Map<string, (value: number | string) => Record<string, unknown>>();
 
 /** `(value) => ({ <column>: value })` for a plain column name (see INTEGER_KEY_PREFIX). */
-function keyRowOf(column: string): (value: number) => Record<string, unknown> {
+function keyRowOf(column: string): (value: number | string) => Record<string, unknown> {
   let keyRow = keyRows.get(column);
   if (keyRow === undefined) {
     try {
       keyRow = new Function('value', `return { ${column}: value };`) as (
-        value: number,
+        value: number | string,
       ) => Record<string, unknown>;
     } catch {
       // No code generation here (e.g. a Content-Security-Policy without 'unsafe-eval').
@@ -291,12 +311,51 @@ function integerText(text: string, at: number, end: number): number | undefined 
   return negative ? -value : value;
 }
 
+/** Whether a row has at least one column. */
+function hasColumns(row: Record<string, unknown> | null): boolean {
+  if (row === null) return false;
+  for (const _ in row) return true;
+  return false;
+}
+
+/**
+ * A key payload with integer columns given as decimal text (`{"id":"1"}`, as Debezium's
+ * documentation prints keys) read as integers, and int64 columns as exact decimal text (as in
+ * rows); the payload itself when nothing changes.
+ */
+function normaliseKeyIntegers(
+  kindOf: (column: string) => 'integer' | 'int64' | undefined,
+  payload: Record<string, unknown>,
+): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const column in payload) {
+    const value = payload[column];
+    if (value === null || typeof value === 'object' || typeof value === 'boolean') continue;
+    const kind = kindOf(column);
+    if (kind === undefined) continue;
+    let normalised: unknown = value;
+    if (kind === 'int64') {
+      const result = tryParseInt64(value);
+      if (result.ok) normalised = result.text;
+    } else if (typeof value === 'string' && INTEGER_TEXT.test(value)) {
+      normalised = Number(value);
+    }
+    if (normalised === value) continue;
+    out ??= { ...payload };
+    setColumn(out, column, normalised);
+  }
+  return out ?? payload;
+}
+
+const INTEGER_TEXT = /^-?(?:0|[1-9]\d{0,14})$/;
+
 function positionOf(record: KafkaRecord): RecordPosition {
   return { topic: record.topic, partition: record.partition ?? null, offset: record.offset ?? null };
 }
 
 // Shared, never mutated: paths are copied whenever an error extends them.
 const ROOT_PATH: readonly (string | number)[] = [];
+const KEY_PATH: readonly (string | number)[] = ['key'];
 const AFTER_PATH: readonly (string | number)[] = ['after'];
 const BEFORE_PATH: readonly (string | number)[] = ['before'];
 const NO_COLUMNS: readonly string[] = Object.freeze([]);
@@ -336,14 +395,17 @@ export function valueTypeOfModelColumn(schema: z.ZodType): ValueType {
 function sameStruct(a: ConnectSchema, b: ConnectSchema): boolean {
   const fa = a.fields ?? [];
   const fb = b.fields ?? [];
-  if (fa.length !== fb.length) return false;
+  if (!Array.isArray(fa) || !Array.isArray(fb) || fa.length !== fb.length) return false;
   for (let i = 0; i < fa.length; i++) {
     const x = fa[i]!;
     const y = fb[i]!;
+    if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object') return false;
     if (x.field !== y.field || x.type !== y.type || x.name !== y.name) return false;
+    // The form Debezium's documentation prints for keys: `{name, index, schema}`.
+    if (x.field === undefined && stringifyJsonLossless(x) !== stringifyJsonLossless(y)) return false;
     if (x.parameters?.['scale'] !== y.parameters?.['scale']) return false;
     if (x.type === 'array' || x.type === 'struct' || x.type === 'map') {
-      if (JSON.stringify(x) !== JSON.stringify(y)) return false;
+      if (stringifyJsonLossless(x) !== stringifyJsonLossless(y)) return false;
     }
   }
   return true;
@@ -455,35 +517,34 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
   function schemalessDecoderOf(table: string): RowDecoder {
     let decoder = schemalessDecoders.get(table);
     if (!decoder) {
-      const fields: Record<string, ValueType> = {};
+      const fields: Record<string, ValueType> = Object.create(null);
       const model = modelOf(table);
       if (model) {
         for (const [column, schema] of Object.entries(model.shape as Record<string, z.ZodType>)) {
           fields[column] = valueTypeOfModelColumn(schema);
         }
       }
-      Object.assign(fields, options.columns?.[table]);
+      const columns =
+        options.columns && Object.hasOwn(options.columns, table) ? options.columns[table] : undefined;
+      if (columns) for (const column of Object.keys(columns)) fields[column] = columns[column]!;
       decoder = compileRowType(fields, isUnavailable, true);
       schemalessDecoders.set(table, decoder);
     }
     return decoder;
   }
 
-  // Schema-less keys: one decoder for all of them (compiling one per message cost a Map and a WeakMap entry each).
-  const schemalessKeyDecoder = compileRowType({}, undefined, true);
-
   // The column of the last `{"<column>":<integer>}` key (see integerKey), its text up to the
   // value, and a function building the key row as an object literal.
   let keyColumn = '';
   let keyPrefix = '';
-  let keyRow: (value: number) => Record<string, unknown> = () => ({});
+  let keyRow: (value: number | string) => Record<string, unknown> = () => ({});
 
   /**
    * A schema-less key of one integer column, `{"<column>":<integer of at most 15 digits>}`, the
    * usual primary key, read without JSON.parse: the row the general path decodes it to (the
    * integer is exact, so no lossless re-parse is needed). Undefined for any other text.
    */
-  function integerKey(text: string): Record<string, unknown> | undefined {
+  function integerKey(text: string, table: string): Record<string, unknown> | undefined {
     const end = text.length - 1;
     if (end > 80 || text.charCodeAt(end) !== 125 /* } */) return undefined;
     let column = keyColumn;
@@ -501,13 +562,16 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       keyPrefix = text.slice(0, at);
       keyRow = keyRowOf(column);
     }
+    // A bigint column is decimal text, as in the row (Object.is keeps -0 out of it: "-0" is not canonical).
+    if (int64ColumnsOf(table).has(column)) return Object.is(value, -0) ? undefined : keyRow(String(value));
     return keyRow(value);
   }
 
   // With schemas.enable=true every key repeats its schema: the text of the last key of one
   // integer column up to its value (`{"schema":{…},"payload":{"id":`), and its row builder.
   let schemaKeyPrefix = '';
-  let schemaKeyRow: (value: number) => Record<string, unknown> = () => ({});
+  let schemaKeyRow: (value: number | string) => Record<string, unknown> = () => ({});
+  let schemaKeyText = false;
 
   /**
    * A key with the text of the last one up to its value and an integer of at most 15 digits
@@ -520,7 +584,9 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       return undefined;
     }
     const value = integerText(text, at, text.length - 2);
-    return value === undefined ? undefined : schemaKeyRow(value);
+    if (value === undefined) return undefined;
+    if (!schemaKeyText) return schemaKeyRow(value);
+    return Object.is(value, -0) ? undefined : schemaKeyRow(String(value));
   }
 
   /** Remembers the text of a key whose schema is one integer column, for {@link schemaIntegerKey}. */
@@ -532,36 +598,115 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       field?.field === undefined ||
       field.name !== undefined ||
       !INTEGER_TYPES.has(field.type) ||
-      !isPlainName(field.field) ||
-      typeof row[field.field] !== 'number'
+      !isPlainName(field.field)
     ) {
       return;
     }
+    const decoded = row[field.field];
+    const asText = field.type === 'int64';
+    if (typeof decoded !== (asText ? 'string' : 'number')) return;
     const marker = `"payload":{"${field.field}":`;
     const at = text.lastIndexOf(marker) + marker.length;
     if (at < marker.length || !text.endsWith('}}')) return;
     const value = integerText(text, at, text.length - 2);
-    if (value === undefined || !Object.is(value, row[field.field])) return;
+    if (value === undefined || !Object.is(asText ? String(value) : value, decoded)) return;
     schemaKeyPrefix = text.slice(0, at);
     schemaKeyRow = keyRowOf(field.field);
+    schemaKeyText = asText;
   }
 
-  function decodeKey(text: string): Record<string, unknown> | null {
-    const fast = integerKey(text) ?? schemaIntegerKey(text);
+  const integerColumnSets = new Map<string, ReadonlySet<string>>();
+  const int64ColumnSets = new Map<string, ReadonlySet<string>>();
+  let lastInt64Table: string | undefined;
+  let lastInt64Columns: ReadonlySet<string> = new Set();
+
+  /** Columns of a table without schemas that decode as int64 (decimal text): model bigint, `columns` int64. */
+  function int64ColumnsOf(table: string): ReadonlySet<string> {
+    if (table === lastInt64Table) return lastInt64Columns;
+    let set = int64ColumnSets.get(table);
+    if (set === undefined) {
+      const found = new Set<string>();
+      const model = modelOf(table);
+      if (model) {
+        for (const [column, schema] of Object.entries(model.shape as Record<string, z.ZodType>)) {
+          if (columnTypeOf(schema)?.pg.toLowerCase() === 'bigint') found.add(column);
+        }
+      }
+      const columns =
+        options.columns && Object.hasOwn(options.columns, table) ? options.columns[table] : undefined;
+      for (const [column, type] of Object.entries(columns ?? {})) {
+        if (type.kind === 'int64') found.add(column);
+        else found.delete(column);
+      }
+      set = found;
+      if (int64ColumnSets.size < 1000) int64ColumnSets.set(table, set);
+    }
+    lastInt64Table = table;
+    lastInt64Columns = set;
+    return set;
+  }
+
+  /** Integer columns of a table without schemas: by its model (integer, smallint, bigint) and `columns`. */
+  function integerColumnsOf(table: string): ReadonlySet<string> {
+    let set = integerColumnSets.get(table);
+    if (set === undefined) {
+      const found = new Set<string>();
+      const model = modelOf(table);
+      if (model) {
+        for (const [column, schema] of Object.entries(model.shape as Record<string, z.ZodType>)) {
+          const pg = columnTypeOf(schema)?.pg.toLowerCase();
+          if (pg === 'integer' || pg === 'smallint') found.add(column);
+        }
+      }
+      const columns =
+        options.columns && Object.hasOwn(options.columns, table) ? options.columns[table] : undefined;
+      for (const [column, type] of Object.entries(columns ?? {})) {
+        if (type.kind === 'integer') found.add(column);
+        else found.delete(column);
+      }
+      set = found;
+      if (integerColumnSets.size < 1000) integerColumnSets.set(table, set);
+    }
+    return set;
+  }
+
+  // Schema-less keys: one decoder for all of them (compiling one per message cost a Map and a WeakMap entry each).
+  const schemalessKeyDecoder = compileRowType({}, undefined, true);
+
+  function decodeKey(text: string, table: string): Record<string, unknown> | null {
+    const fast = integerKey(text, table) ?? schemaIntegerKey(text);
     if (fast !== undefined) return fast;
     const parsed = parseText(text, 'key', true);
     if (parsed === null) return null;
     const { payload, schema } = unwrapSchema(parsed);
     if (payload === null) return null;
     if (typeof payload !== 'object' || Array.isArray(payload)) {
-      throw new EnvelopeError(`expected a key struct, got ${JSON.stringify(payload)}`, ['key']);
+      throw new EnvelopeError(`expected a key struct, got ${describeValue(payload)}`, ['key']);
     }
-    const ctx: DecodeContext = { path: ['key'], unsafe: false };
-    if (schema?.type !== 'struct')
-      return decodeRow(schemalessKeyDecoder, payload as Record<string, unknown>, ctx).row;
+    const ctx: DecodeContext = { path: KEY_PATH, unsafe: false };
+    if (schema === undefined) {
+      const int64 = int64ColumnsOf(table);
+      const integers = integerColumnsOf(table);
+      const row = normaliseKeyIntegers(
+        (column) => (int64.has(column) ? 'int64' : integers.has(column) ? 'integer' : undefined),
+        payload as Record<string, unknown>,
+      );
+      return decodeRow(schemalessKeyDecoder, row, ctx).row;
+    }
+    if (schema.type !== 'struct') {
+      throw new EnvelopeError(`expected a struct schema for the key, got ${describeValue(schema.type)}`, [
+        'key',
+        'schema',
+        'type',
+      ]);
+    }
+    const decoder = rowDecoderForSchema(schema, undefined);
     const row = decodeRow(
-      rowDecoderForSchema(schema, undefined),
-      payload as Record<string, unknown>,
+      decoder,
+      normaliseKeyIntegers(
+        (column) => (isIntegerColumn(decoder, column) ? 'integer' : undefined),
+        payload as Record<string, unknown>,
+      ),
       ctx,
     ).row;
     learnSchemaKey(text, schema, row);
@@ -575,7 +720,23 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
   let lastValidatedDecoder: RowDecoder | undefined;
   let lastValidatedShapes: RowShapes | null = null;
   // classifyEnvelope's options, filled in for each record (it reads them before returning).
-  const classifyOptions: { topic: string; text: string } = { topic: '', text: '' };
+  const classifyOptions: { topic: string; text: string; unwrapped: boolean } = {
+    topic: '',
+    text: '',
+    unwrapped: false,
+  };
+  const declaredUnwrapped = options.unwrapped;
+  let lastUnwrappedTopic: string | undefined;
+  let lastUnwrapped = false;
+
+  function isDeclaredUnwrapped(topic: string): boolean {
+    if (typeof declaredUnwrapped !== 'function') return declaredUnwrapped === true;
+    if (topic !== lastUnwrappedTopic) {
+      lastUnwrapped = declaredUnwrapped(topic) === true;
+      lastUnwrappedTopic = topic;
+    }
+    return lastUnwrapped;
+  }
   // Where a generated function leaves the validated row (read and cleared at once).
   const validated: { row: unknown } = { row: undefined };
 
@@ -607,7 +768,7 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       let partial = partialModels.get(cacheKey);
       if (!partial) {
         const mask: Record<string, true> = {};
-        for (const column of unavailable) if (column in model.shape) mask[column] = true;
+        for (const column of unavailable) if (Object.hasOwn(model.shape, column)) mask[column] = true;
         partial = model.omit(mask as never) as unknown as z.ZodObject;
         partialModels.set(cacheKey, partial);
       }
@@ -630,14 +791,21 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
         kind: 'tombstone',
         ...positionOf(record),
         table: topicTable(record.topic),
-        key: keyOf(record),
+        key: keyOf(record, topicTable(record.topic)),
       };
     }
     classifyOptions.topic = record.topic;
     classifyOptions.text = text;
+    classifyOptions.unwrapped = isDeclaredUnwrapped(record.topic);
     const envelope: Envelope = classifyEnvelope(parsed, classifyOptions);
     if (envelope.form !== 'change') return otherEvent(record, envelope);
     const table = tableOf(record.topic, envelope.source);
+    const key = keyOf(record, table);
+    if (envelope.op === 'd' && key === null && !hasColumns(envelope.before)) {
+      throw new EnvelopeError('a delete with neither a Kafka key nor a before row names no row', [
+        ...(envelope.unwrapped ? ROOT_PATH : BEFORE_PATH),
+      ]);
+    }
     const decoder =
       envelope.rowSchema?.type === 'struct'
         ? rowDecoderForSchema(envelope.rowSchema, table)
@@ -677,7 +845,7 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
       record,
       table,
       envelope.op,
-      keyOf(record),
+      key,
       before?.row ?? null,
       afterRow,
       row as Record<string, unknown> | null,
@@ -727,9 +895,9 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
     }
   }
 
-  function keyOf(record: KafkaRecord): Record<string, unknown> | null {
+  function keyOf(record: KafkaRecord, table: string): Record<string, unknown> | null {
     if (record.key === null) return null;
-    return decodeKey(toText(record.key, 'key'));
+    return decodeKey(toText(record.key, 'key'), table);
   }
 
   return {
@@ -741,7 +909,7 @@ export function createChangeDecoder(options: ChangeDecoderOptions = {}): ChangeD
           partition: record.partition ?? null,
           offset: record.offset ?? null,
           table: topicTable(record.topic),
-          key: keyOf(record),
+          key: keyOf(record, topicTable(record.topic)),
         };
       }
       return decodeValue(record, toText(record.value, 'value'), false);

@@ -80,7 +80,8 @@ export function formatDecodedEvent(event: CdcEvent): string | undefined {
 
 /**
  * Runs the decode command over lines; never throws for bad input (each bad
- * line is reported through `bad`), and returns the summary.
+ * line is reported through `bad`), and returns the summary. An exception of the
+ * decoder that is not a classified data error (a defect) is thrown.
  */
 export async function runDecodeCommand(io: DecodeCommandIo): Promise<DecodeSummary> {
   const decoder = io.decoder ?? createChangeDecoder();
@@ -101,6 +102,7 @@ export async function runDecodeCommand(io: DecodeCommandIo): Promise<DecodeSumma
     if (line.trim() === '') continue;
     summary.lines += 1;
     let input: Record<string, unknown> | undefined;
+    let decoding = false;
     try {
       const parsed = parseJsonLossless(line);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -110,6 +112,7 @@ export async function runDecodeCommand(io: DecodeCommandIo): Promise<DecodeSumma
       if (typeof input['topic'] !== 'string') throw new Error('"topic" must be a string');
       const partition = input['partition'];
       const offset = input['offset'];
+      decoding = true;
       const event = decoder.decode({
         topic: input['topic'],
         ...(typeof partition === 'number' ? { partition } : {}),
@@ -141,6 +144,8 @@ export async function runDecodeCommand(io: DecodeCommandIo): Promise<DecodeSumma
       const out = formatDecodedEvent(event);
       if (out !== undefined) await io.out(out);
     } catch (error) {
+      // A defect of the decoder (not bad data) is not a bad line: it stops the command (exit 1).
+      if (decoding && !isMessageError(error)) throw error;
       summary.bad += 1;
       const code = isMessageError(error)
         ? error.code

@@ -43,6 +43,21 @@ export function decodeBase64(text: string): Uint8Array | undefined {
   return out;
 }
 
+/**
+ * Whether `text` is base64 (standard or URL-safe alphabet, padding optional) as Debezium writes
+ * `bytes`: what {@link decodeBase64} accepts, without building the bytes.
+ */
+export function isBase64(text: string): boolean {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */) end--;
+  if (text.length - end > 2 || end % 4 === 1 || (end < text.length && text.length % 4 !== 0)) return false;
+  for (let i = 0; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 128 || BASE64_VALUES[code]! < 0) return false;
+  }
+  return true;
+}
+
 /** The signed integer of big-endian two's-complement bytes (`number` when it fits 48 bits, else `bigint`). */
 export function bytesToSignedInteger(bytes: Uint8Array): number | bigint {
   if (bytes.length === 0) return 0;

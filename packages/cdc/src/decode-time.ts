@@ -149,14 +149,84 @@ export function decodeTimeOfDay(value: number | bigint, unit: TimeUnit): string 
   return formatTimeOfDay(secondOfDay + days * SECONDS_PER_DAY, fraction, unit);
 }
 
-const UTC_TEXT = /^\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-6]\d(?:\.\d{1,9})?Z$/;
+const UTC_TEXT = /^\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z$/;
 const ZONED_TEXT =
   /^([+-]?\d{4,6})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2}(?::?\d{2})?)$/;
+const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TIME_TEXT = /^(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?$/;
+const ZONED_TIME_TEXT = /^(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(Z|[+-](\d{2}):?(\d{2})(?::?(\d{2}))?)$/;
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+/** Whether year/month/day name a day of the proleptic Gregorian calendar. */
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const days =
+    month === 2
+      ? isLeapYear(year)
+        ? 29
+        : 28
+      : month === 4 || month === 6 || month === 9 || month === 11
+        ? 30
+        : 31;
+  return day <= days;
+}
+
+/** Whether hours/minutes/seconds name a time of day (`24:00:00` allowed, as PostgreSQL does). */
+function isClock(hours: number, minutes: number, seconds: number, fractionZero: boolean): boolean {
+  if (hours === 24) return minutes === 0 && seconds === 0 && fractionZero;
+  return hours <= 23 && minutes <= 59 && seconds <= 59;
+}
+
+/**
+ * Whether `text` is a `YYYY-MM-DD` calendar date.
+ *
+ * @internal
+ */
+export function isDateText(text: string): boolean {
+  const m = DATE_TEXT.exec(text);
+  return m !== null && isCalendarDay(Number(m[1]), Number(m[2]), Number(m[3]));
+}
+
+/**
+ * Whether `text` is a time of day `HH:MM:SS[.fraction]` (up to `24:00:00`).
+ *
+ * @internal
+ */
+export function isTimeText(text: string): boolean {
+  const m = TIME_TEXT.exec(text);
+  return m !== null && isClock(Number(m[1]), Number(m[2]), Number(m[3]), !/\.\d*[1-9]/.test(text));
+}
+
+/**
+ * Whether `text` is an `io.debezium.time.ZonedTime`: `HH:MM:SS[.fraction]` and a UTC offset
+ * (`Z` or `±HH:MM`), as Debezium writes PostgreSQL's `timetz`.
+ *
+ * @internal
+ */
+export function isZonedTimeText(text: string): boolean {
+  const m = ZONED_TIME_TEXT.exec(text);
+  if (m === null || !isClock(Number(m[1]), Number(m[2]), Number(m[3]), !/\.\d*[1-9]/.test(text)))
+    return false;
+  return m[5] === undefined || (Number(m[5]) <= 15 && Number(m[6]) <= 59 && Number(m[7] ?? 0) <= 59);
+}
+
+/** Whether the fields of a `UTC_TEXT` match (month, day of that month, hour) are valid. */
+function utcFieldsValid(text: string): boolean {
+  const year = Number(text.slice(0, 4));
+  const month = (text.charCodeAt(5) - 48) * 10 + text.charCodeAt(6) - 48;
+  const day = (text.charCodeAt(8) - 48) * 10 + text.charCodeAt(9) - 48;
+  const hour = (text.charCodeAt(11) - 48) * 10 + text.charCodeAt(12) - 48;
+  return hour <= 23 && isCalendarDay(year, month, day);
+}
 
 /**
  * Normalises an `io.debezium.time.ZonedTimestamp` (ISO-8601 text) to UTC
  * (`Z`), keeping exactly the fraction digits Debezium wrote. `infinity` and
- * `-infinity` pass through. `undefined` when the text is not ISO-8601.
+ * `-infinity` pass through. `undefined` when the text is not ISO-8601 or names
+ * no real instant (month 13, February 30, hour 25, an offset beyond ±18:00).
  *
  * @example
  * ```ts
@@ -166,25 +236,44 @@ const ZONED_TEXT =
  */
 export function decodeZonedTimestamp(text: string): string | undefined {
   // What Debezium writes: already UTC. A cheap check first (this runs for every timestamp column).
-  if (UTC_TEXT.test(text)) return text;
+  if (UTC_TEXT.test(text)) return utcFieldsValid(text) ? text : undefined;
   if (text === 'infinity' || text === '-infinity') return text;
   const m = ZONED_TEXT.exec(text);
   if (!m) return undefined;
+  const year = Number(m[1]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6] ?? 0);
+  if (!isCalendarDay(year, Number(m[2]), Number(m[3])) || hour > 23 || minute > 59 || second > 59) {
+    return undefined;
+  }
   const zone = m[8]!;
   if (zone === 'Z') return text;
   const sign = zone[0] === '-' ? -1 : 1;
   const digits = zone.slice(1).replaceAll(':', '');
-  const offsetSeconds =
-    sign *
-    (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4)) * 60 + Number(digits.slice(4, 6) || 0));
+  const zoneHours = Number(digits.slice(0, 2));
+  const zoneMinutes = Number(digits.slice(2, 4));
+  const zoneSeconds = Number(digits.slice(4, 6) || 0);
+  if (zoneHours > 18 || zoneMinutes > 59 || zoneSeconds > 59) return undefined;
+  const offsetSeconds = sign * (zoneHours * 3600 + zoneMinutes * 60 + zoneSeconds);
+  // Seconds since the epoch from the civil date (no Date.UTC: it maps years 0–99 to 1900–1999).
   const localSeconds =
-    Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)) /
-    1000;
+    daysFromCivil(year, Number(m[2]), Number(m[3])) * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second;
   const utcSeconds = localSeconds - offsetSeconds;
   const days = Math.floor(utcSeconds / SECONDS_PER_DAY);
   const sod = utcSeconds - days * SECONDS_PER_DAY;
   const base = `${formatEpochDay(days)}T${pad(Math.floor(sod / 3600), 2)}:${pad(Math.floor((sod % 3600) / 60), 2)}:${pad(sod % 60, 2)}`;
   return m[7] === undefined ? `${base}Z` : `${base}.${m[7]}Z`;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days-from-civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 /**

@@ -7,8 +7,9 @@
  * This module only classifies and checks the envelope; column values are
  * decoded in `decode-change.ts`.
  */
-import { EnvelopeError } from './errors.js';
-import type { ConnectSchema } from './logical-types.js';
+import { EnvelopeError, describeValue as describe } from './errors.js';
+import { type ConnectSchema, setColumn } from './logical-types.js';
+import { type Int64Text, tryParseInt64 } from '@bionicpro/models';
 import { integerDigitsFromEnd, parseJsonLossless } from './lossless-json.js';
 
 /** Debezium operation codes. */
@@ -45,12 +46,17 @@ export interface SourceInfo {
   readonly db: string | null;
   readonly schema: string | null;
   readonly table: string | null;
-  /** WAL position of the change; null for incremental-snapshot rows. */
-  readonly lsn: number | bigint | null;
-  readonly txId: number | bigint | null;
+  /**
+   * WAL position of the change as exact decimal text (a Java long: up to 2^63−1, never rounded);
+   * null for incremental-snapshot rows. Compare with `compareInt64Text` or `BigInt`, not `Number`.
+   */
+  readonly lsn: Int64Text | null;
+  /** Transaction id as exact decimal text. */
+  readonly txId: Int64Text | null;
   readonly ts_ms: number | null;
   readonly ts_us: number | null;
-  readonly ts_ns: bigint | null;
+  /** Nanoseconds since the epoch as exact decimal text (always beyond 2^53). */
+  readonly ts_ns: Int64Text | null;
   readonly snapshot: SnapshotMarker | null;
   /** `source.sequence` parsed: [commit LSN of the previous transaction, LSN of this change]. */
   readonly sequence: readonly [string | null, string | null] | null;
@@ -111,42 +117,121 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * and its schema (undefined with `schemas.enable=false`).
  */
 export function unwrapSchema(value: unknown): { payload: unknown; schema: ConnectSchema | undefined } {
-  if (isObject(value) && 'payload' in value && 'schema' in value) {
-    const keys = Object.keys(value);
-    if (keys.length === 2) {
-      const schema = value['schema'];
-      if (schema === null) return { payload: value['payload'], schema: undefined };
-      if (isObject(schema) && typeof schema['type'] === 'string') {
-        return { payload: value['payload'], schema: schema as unknown as ConnectSchema };
-      }
+  if (isObject(value) && 'payload' in value) {
+    // `{schema, payload}` with a usable schema, or the wrapper without one: `{payload}` alone,
+    // `"schema": null` or `"schema": {}` (other Debezium consumers read such a payload too).
+    let count = 0;
+    for (const key in value) {
+      if (key !== 'payload' && key !== 'schema') return { payload: value, schema: undefined };
+      count++;
+    }
+    if (count > 2) return { payload: value, schema: undefined };
+    const schema = value['schema'];
+    if (isObject(schema) && typeof schema['type'] === 'string') {
+      return { payload: value['payload'], schema: schema as unknown as ConnectSchema };
+    }
+    if (schema === undefined || schema === null || (isObject(schema) && Object.keys(schema).length === 0)) {
+      return { payload: value['payload'], schema: undefined };
     }
   }
   return { payload: value, schema: undefined };
 }
 
+/** `-?digits` without a leading zero: how int64 values are quoted in JSON (and in Debezium's docs). */
+const INTEGER_STRING = /^-?(?:0|[1-9]\d*)$/;
+
 function optionalNumber(value: unknown, path: (string | number)[]): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') return Number(value);
-  throw new EnvelopeError(`expected a number, got ${JSON.stringify(value)}`, path);
+  // Debezium's documentation prints `ts_ms` and the transaction counters quoted.
+  if (typeof value === 'string' && INTEGER_STRING.test(value)) {
+    const n = Number(value);
+    if (Number.isSafeInteger(n)) return n;
+  }
+  throw new EnvelopeError(`expected a number, got ${describe(value)}`, path);
 }
 
-function optionalInteger(value: unknown, path: (string | number)[]): number | bigint | null {
+/**
+ * A 64-bit integer field (`lsn`, `txId`, `ts_ns`, `__lsn`) as exact decimal text: a safe integer,
+ * a bigint (from the lossless parse), or canonical decimal text (Debezium's docs quote them). A
+ * number JSON.parse rounded (beyond 2^53) takes its digits from `exact()`, which parses the
+ * message text losslessly. Anything else, or beyond a Java long, is refused naming the field.
+ */
+function int64Field(value: unknown, path: (string | number)[], exact: () => unknown): Int64Text | null {
   if (value === undefined || value === null) return null;
-  if (typeof value === 'bigint') return value;
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  // `__lsn` and friends are numbers, but tolerate the docs' quoted form.
-  if (typeof value === 'string' && /^\d+$/.test(value)) {
-    const n = Number(value);
-    return Number.isSafeInteger(n) ? n : BigInt(value);
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return value === 0 ? '0' : String(value);
+    if (Number.isInteger(value)) {
+      const digits = exact();
+      if (typeof digits === 'bigint') return int64Field(digits, path, noExact);
+      // No integer digits to read (no message text, or the number written with an exponent, which a
+      // double holds exactly at the precision it was written with): the number's own digits.
+      if (Math.abs(value) < TWO_63) return BigInt(value).toString();
+    }
+  } else {
+    const result = tryParseInt64(value);
+    if (result.ok) return result.text;
+    if (result.reason === 'out_of_range') {
+      throw new EnvelopeError(`expected a 64-bit integer (a Java long), got ${describe(value)}`, path);
+    }
   }
-  throw new EnvelopeError(`expected an integer, got ${JSON.stringify(value)}`, path);
+  throw new EnvelopeError(`expected an integer, got ${describe(value)}`, path);
+}
+
+const noExact = (): unknown => undefined;
+
+function hasTopLevelTsNs(payload: Record<string, unknown>): boolean {
+  return payload['ts_ns'] !== undefined && payload['ts_ns'] !== null;
+}
+
+/** 2^63 as a double: integers at or beyond it may be out of a Java long's range once read exactly. */
+const TWO_63 = 2 ** 63;
+
+/**
+ * Checks a 64-bit field whose exact digits are read on first access (`ts_ns`), so that reading it
+ * later cannot fail: anything but an integer number is checked now, and so is a number at the
+ * edge of the range (exactly, from the text).
+ */
+function checkedInt64(
+  value: unknown,
+  base: readonly (string | number)[],
+  field: string,
+  text: string | undefined,
+  inSource: boolean,
+): unknown {
+  if (value === undefined || value === null) return value;
+  if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < TWO_63) return value;
+  int64Field(value, [...base, field], () => exactField(text, field, inSource));
+  return value;
+}
+
+/** The top-level `ts_ns`, checked (its exact digits are read on first access, see `decode-change.ts`). */
+function checkedTsNs(value: unknown, base: readonly (string | number)[], text: string | undefined): unknown {
+  return checkedInt64(value, base, 'ts_ns', text, false);
+}
+
+/** A field of the payload (top level or in `source`) parsed losslessly from the message text. */
+function exactField(text: string | undefined, field: string, inSource: boolean): unknown {
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = parseJsonLossless(text);
+  } catch {
+    // Text the fast parse read but the lossless one cannot (nesting too deep for its reviver).
+    return undefined;
+  }
+  const payload = unwrapSchema(parsed).payload;
+  if (!isObject(payload)) return undefined;
+  if (!inSource) return payload[field];
+  const source = payload['source'];
+  return isObject(source) ? source[field] : undefined;
 }
 
 function optionalString(value: unknown, path: (string | number)[]): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') return value;
-  throw new EnvelopeError(`expected a string, got ${JSON.stringify(value)}`, path);
+  throw new EnvelopeError(`expected a string, got ${describe(value)}`, path);
 }
 
 /** Normalises `source.snapshot` (string enum, legacy boolean, or absent). */
@@ -159,7 +244,7 @@ export function parseSnapshotMarker(
   if (value === true) return 'true';
   if (typeof value === 'string' && SNAPSHOT_MARKERS.has(value)) return value as SnapshotMarker;
   throw new EnvelopeError(
-    `expected one of ${[...SNAPSHOT_MARKERS].join(', ')} (or a boolean), got ${JSON.stringify(value)}`,
+    `expected one of ${[...SNAPSHOT_MARKERS].join(', ')} (or a boolean), got ${describe(value)}`,
     path,
   );
 }
@@ -173,14 +258,14 @@ export function parseSequence(
 ): readonly [string | null, string | null] | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string')
-    throw new EnvelopeError(`expected a JSON array in a string, got ${JSON.stringify(value)}`, path);
+    throw new EnvelopeError(`expected a JSON array in a string, got ${describe(value)}`, path);
   const fast = SEQUENCE_TEXT.exec(value);
   if (fast) return [fast[1] ?? null, fast[2] ?? null];
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
   } catch {
-    throw new EnvelopeError(`expected a JSON array in a string, got ${JSON.stringify(value)}`, path);
+    throw new EnvelopeError(`expected a JSON array in a string, got ${describe(value)}`, path);
   }
   if (
     !Array.isArray(parsed) ||
@@ -203,17 +288,18 @@ class SourceBlock implements SourceInfo {
   readonly db: string | null;
   readonly schema: string | null;
   readonly table: string | null;
-  readonly lsn: number | bigint | null;
-  readonly txId: number | bigint | null;
   readonly ts_ms: number | null;
   readonly ts_us: number | null;
   readonly snapshot: SnapshotMarker | null;
   readonly raw: Readonly<Record<string, unknown>>;
+  // A safe integer until first read as text (most readers never read them: the text is made once).
+  #lsn: Int64Text | number | null;
+  #txId: Int64Text | number | null;
   readonly #path: (string | number)[];
   readonly #text: string | undefined;
   readonly #topLevelTsNs: boolean;
   #sequence: readonly [string | null, string | null] | null | undefined;
-  #tsNs: bigint | null | undefined;
+  #tsNs: Int64Text | null | undefined;
 
   constructor(
     value: Record<string, unknown>,
@@ -231,12 +317,14 @@ class SourceBlock implements SourceInfo {
     this.db = stringField(value, 'db', path);
     this.schema = stringField(value, 'schema', path);
     this.table = stringField(value, 'table', path);
-    this.lsn =
-      typeof lsn === 'number' && Number.isInteger(lsn) ? lsn : optionalInteger(lsn, fieldPath(path, 'lsn'));
-    this.txId =
-      typeof txId === 'number' && Number.isInteger(txId)
+    this.#lsn =
+      typeof lsn === 'number' && Number.isSafeInteger(lsn)
+        ? lsn
+        : int64Field(lsn, fieldPath(path, 'lsn'), () => exactField(text, 'lsn', true));
+    this.#txId =
+      typeof txId === 'number' && Number.isSafeInteger(txId)
         ? txId
-        : optionalInteger(txId, fieldPath(path, 'txId'));
+        : int64Field(txId, fieldPath(path, 'txId'), () => exactField(text, 'txId', true));
     this.ts_ms = typeof tsMs === 'number' ? tsMs : optionalNumber(tsMs, fieldPath(path, 'ts_ms'));
     this.ts_us = typeof tsUs === 'number' ? tsUs : optionalNumber(tsUs, fieldPath(path, 'ts_us'));
     this.snapshot = parseSnapshotMarker(
@@ -244,20 +332,39 @@ class SourceBlock implements SourceInfo {
       path.length === 1 ? SNAPSHOT_PATH : fieldPath(path, 'snapshot'),
     );
     const sequence = value['sequence'];
-    if (sequence !== undefined && sequence !== null && typeof sequence !== 'string') {
-      throw new EnvelopeError(
-        `expected a JSON array in a string, got ${JSON.stringify(sequence)}`,
-        fieldPath(path, 'sequence'),
-      );
+    if (sequence !== undefined && sequence !== null) {
+      // Checked now (Debezium's usual form by a regular expression), parsed on first access: a
+      // malformed sequence is this message's error, never a later reader's.
+      if (typeof sequence !== 'string') {
+        throw new EnvelopeError(
+          `expected a JSON array in a string, got ${describe(sequence)}`,
+          fieldPath(path, 'sequence'),
+        );
+      }
+      if (!SEQUENCE_TEXT.test(sequence))
+        this.#sequence = parseSequence(sequence, fieldPath(path, 'sequence'));
     }
-    const tsNs = value['ts_ns'];
-    if (tsNs !== undefined && tsNs !== null && typeof tsNs !== 'number' && typeof tsNs !== 'bigint') {
-      optionalInteger(tsNs, fieldPath(path, 'ts_ns'));
-    }
+    checkedInt64(value['ts_ns'], path, 'ts_ns', text, true);
     this.raw = value;
     this.#path = path;
     this.#text = text;
     this.#topLevelTsNs = topLevelTsNs;
+  }
+
+  get lsn(): Int64Text | null {
+    const value = this.#lsn;
+    if (typeof value !== 'number') return value;
+    const text = String(value);
+    this.#lsn = text;
+    return text;
+  }
+
+  get txId(): Int64Text | null {
+    const value = this.#txId;
+    if (typeof value !== 'number') return value;
+    const text = String(value);
+    this.#txId = text;
+    return text;
   }
 
   get sequence(): readonly [string | null, string | null] | null {
@@ -270,34 +377,30 @@ class SourceBlock implements SourceInfo {
     return this.#sequence;
   }
 
-  get ts_ns(): bigint | null {
+  get ts_ns(): Int64Text | null {
     if (this.#tsNs === undefined) {
       const raw = this.raw['ts_ns'];
-      if (raw === undefined || raw === null) this.#tsNs = null;
-      else if (typeof raw === 'bigint') this.#tsNs = raw;
-      else if (typeof raw === 'number' && Number.isSafeInteger(raw)) this.#tsNs = BigInt(raw);
-      else {
+      const text = this.#text;
+      this.#tsNs = int64Field(raw, fieldPath(this.#path, 'ts_ns'), () => {
         const rounded = Number(raw);
-        const exact =
-          this.#text === undefined
-            ? undefined
-            : integerDigitsFromEnd(this.#text, 'ts_ns', rounded, this.#topLevelTsNs ? 1 : 0);
-        this.#tsNs = exact ?? exactSourceTsNs(this.#text) ?? BigInt(Math.trunc(rounded));
-      }
+        return text === undefined
+          ? undefined
+          : (integerDigitsFromEnd(text, 'ts_ns', rounded, this.#topLevelTsNs ? 1 : 0) ??
+              exactField(text, 'ts_ns', true));
+      });
     }
     return this.#tsNs;
   }
 
   toJSON(): Record<string, unknown> {
-    return { ...(this as object), sequence: this.sequence, ts_ns: this.ts_ns };
+    return {
+      ...(this as object),
+      lsn: this.lsn,
+      txId: this.txId,
+      sequence: this.sequence,
+      ts_ns: this.ts_ns,
+    };
   }
-}
-
-function exactSourceTsNs(text: string | undefined): bigint | undefined {
-  if (text === undefined) return undefined;
-  const parsed = unwrapSchema(parseJsonLossless(text)).payload as Record<string, unknown>;
-  const value = (parsed['source'] as Record<string, unknown> | undefined)?.['ts_ns'];
-  return typeof value === 'bigint' ? value : typeof value === 'number' ? BigInt(value) : undefined;
 }
 
 /**
@@ -311,7 +414,7 @@ export function parseSource(
   topLevelTsNs = false,
 ): SourceInfo | null {
   if (value === undefined || value === null) return null;
-  if (!isObject(value)) throw new EnvelopeError(`expected an object, got ${JSON.stringify(value)}`, path);
+  if (!isObject(value)) throw new EnvelopeError(`expected an object, got ${describe(value)}`, path);
   return new SourceBlock(value, path, text, topLevelTsNs);
 }
 
@@ -330,14 +433,14 @@ function stringField(
   const v = value[field];
   if (v === undefined || v === null) return null;
   if (typeof v === 'string') return v;
-  throw new EnvelopeError(`expected a string, got ${JSON.stringify(v)}`, [...path, field]);
+  throw new EnvelopeError(`expected a string, got ${describe(v)}`, [...path, field]);
 }
 
 function parseTransactionPosition(value: unknown, path: (string | number)[]): TransactionPosition | null {
   if (value === undefined || value === null) return null;
   if (!isObject(value) || typeof value['id'] !== 'string') {
     throw new EnvelopeError(
-      `expected {id, total_order, data_collection_order}, got ${JSON.stringify(value)}`,
+      `expected {id, total_order, data_collection_order}, got ${describe(value)}`,
       path,
     );
   }
@@ -350,7 +453,11 @@ function parseTransactionPosition(value: unknown, path: (string | number)[]): Tr
 }
 
 function fieldSchema(schema: ConnectSchema | undefined, name: string): ConnectSchema | undefined {
-  return schema?.fields?.find((field) => field.field === name);
+  const fields: unknown = schema?.fields;
+  if (!Array.isArray(fields)) return undefined;
+  for (const field of fields)
+    if (isObject(field) && field['field'] === name) return field as unknown as ConnectSchema;
+  return undefined;
 }
 
 const CHANGE_OPS = new Set(['c', 'u', 'd', 'r']);
@@ -358,7 +465,36 @@ const SOURCE_PATH = ['source'];
 const ROOT_PATH: readonly (string | number)[] = [];
 const PAYLOAD_PATH: readonly (string | number)[] = ['payload'];
 /** Field names the ExtractNewRecordState SMT adds (`add.fields`, `add.headers` excluded). */
-const UNWRAP_FIELD = /^__/;
+const UNWRAP_FIELD = /^__(?!proto__$)/;
+/**
+ * Fields by which the ExtractNewRecordState form is recognised: what `delete.tombstone.handling.mode`
+ * rewrites (`__deleted`) and what `add.fields` adds (`__op`, `__lsn`, `__table`, `__source_ts_ms`, ...).
+ */
+const UNWRAP_MARKERS = new Set([
+  '__op',
+  '__deleted',
+  '__lsn',
+  '__txId',
+  '__table',
+  '__db',
+  '__schema',
+  '__name',
+  '__snapshot',
+  '__ts_ms',
+  '__ts_us',
+  '__ts_ns',
+  '__connector',
+  '__version',
+  '__sequence',
+]);
+
+function hasUnwrapMarker(payload: Record<string, unknown>): boolean {
+  for (const key in payload) {
+    if (key.charCodeAt(0) === 95 /* _ */ && (UNWRAP_MARKERS.has(key) || key.startsWith('__source_')))
+      return true;
+  }
+  return false;
+}
 
 /** Options of {@link classifyEnvelope}. */
 export interface ClassifyOptions {
@@ -366,11 +502,24 @@ export interface ClassifyOptions {
   readonly topic?: string;
   /** The message text, for exact `ts_ns` digits beyond 2^53. */
   readonly text?: string;
+  /**
+   * The record is a row flattened by ExtractNewRecordState, whatever its fields (declared by the
+   * caller for topics whose connector adds no `__` fields). Without it, only rows that carry
+   * `__op`, `__deleted`, `__lsn`, `__table`, `__source_*`, ... are read as flattened.
+   */
+  readonly unwrapped?: boolean;
 }
 
 /**
  * Classifies a parsed record value (not null: null values are tombstones) and
  * checks its envelope. Throws {@link EnvelopeError} naming the bad field.
+ *
+ * What is what: the JSON converter's wrapper (`{schema, payload}`, or `{payload}` with no usable
+ * schema) is removed first. A payload with `op`, `before` or `after` is a change envelope, and its
+ * `op` must be c, u, d, r, t or m. A payload with ExtractNewRecordState's `__` fields (or any
+ * payload, when the caller declares the topic unwrapped) is a flattened row. `{status, id}` is a
+ * transaction marker, `{ts_ms}` (or anything on a heartbeat topic) a heartbeat. Anything else is
+ * refused: it is never taken for a row.
  *
  * @example
  * ```ts
@@ -381,81 +530,32 @@ export interface ClassifyOptions {
 export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}): Envelope {
   const { payload, schema } = unwrapSchema(value);
   // Shared and never mutated: error paths below are copies.
-  const base = schema === undefined ? ROOT_PATH : PAYLOAD_PATH;
+  const base = payload === value ? ROOT_PATH : PAYLOAD_PATH;
   if (!isObject(payload)) {
-    throw new EnvelopeError(`expected a JSON object, got ${JSON.stringify(payload)?.slice(0, 60)}`, [
-      ...base,
-    ]);
+    throw new EnvelopeError(`expected a JSON object, got ${describe(payload)}`, [...base]);
   }
+  if (options.unwrapped === true) return classifyUnwrapped(payload, schema, base, options.text);
   const op = payload['op'];
   const rawTsMs = payload['ts_ms'];
   const ts_ms = typeof rawTsMs === 'number' ? rawTsMs : optionalNumber(rawTsMs, [...base, 'ts_ms']);
-  if (
-    typeof op === 'string' &&
-    ('source' in payload || 'after' in payload || 'before' in payload || op === 'm')
-  ) {
-    if (op === 'c' || op === 'u' || op === 'd' || op === 'r') {
-      const before = payload['before'] ?? null;
-      const after = payload['after'] ?? null;
-      if (before !== null && !isObject(before))
-        throw new EnvelopeError('expected an object or null', [...base, 'before']);
-      if (after !== null && !isObject(after))
-        throw new EnvelopeError('expected an object or null', [...base, 'after']);
-      if (op === 'd' ? before === null && after !== null : after === null) {
-        throw new EnvelopeError(
-          op === 'd' ? 'a delete carries the old row in before, not after' : `op "${op}" needs an after row`,
-          [...base, op === 'd' ? 'before' : 'after'],
-        );
-      }
-      const rowSchema = fieldSchema(schema, 'after') ?? fieldSchema(schema, 'before');
-      return {
-        form: 'change',
-        op: op as 'c' | 'u' | 'd' | 'r',
-        before,
-        after,
-        rowSchema,
-        source: parseSource(
-          payload['source'],
-          base.length === 0 ? SOURCE_PATH : [...base, 'source'],
-          options.text,
-          payload['ts_ns'] !== undefined && payload['ts_ns'] !== null,
-        ),
-        transaction:
-          payload['transaction'] === undefined || payload['transaction'] === null
-            ? null
-            : parseTransactionPosition(payload['transaction'], [...base, 'transaction']),
-        ts_ms,
-        ts_us:
-          typeof payload['ts_us'] === 'number'
-            ? payload['ts_us']
-            : optionalNumber(payload['ts_us'], [...base, 'ts_us']),
-        tsNsRaw: payload['ts_ns'],
-        unwrapped: false,
-      };
+  if (op !== undefined || 'before' in payload || 'after' in payload) {
+    if (hasUnwrapMarker(payload)) {
+      throw new EnvelopeError(
+        'both a change envelope (op, before, after) and ExtractNewRecordState fields (__...): declare the topic unwrapped if these are columns',
+        [...base],
+      );
     }
-    if (op === 't')
-      return { form: 'truncate', source: parseSource(payload['source'], [...base, 'source']), ts_ms };
-    if (op === 'm') {
-      const message = payload['message'];
-      if (!isObject(message) || typeof message['prefix'] !== 'string') {
-        throw new EnvelopeError('expected {prefix, content}', [...base, 'message']);
-      }
-      return {
-        form: 'message',
-        prefix: message['prefix'],
-        content: optionalString(message['content'], [...base, 'message', 'content']),
-        source: parseSource(payload['source'], [...base, 'source']),
-        ts_ms,
-      };
-    }
-    throw new EnvelopeError(`unknown op ${JSON.stringify(op)} (expected c, u, d, r, t or m)`, [
-      ...base,
-      'op',
-    ]);
+    return classifyChange(payload, op, ts_ms, schema, base, options);
   }
   const status = payload['status'];
   if ((status === 'BEGIN' || status === 'END') && typeof payload['id'] === 'string') {
     const collections = payload['data_collections'];
+    if (collections !== undefined && collections !== null && !Array.isArray(collections)) {
+      throw new EnvelopeError(`expected an array, got ${describe(collections)}`, [
+        ...base,
+        'data_collections',
+      ]);
+    }
     return {
       form: 'transaction',
       status,
@@ -480,28 +580,131 @@ export function classifyEnvelope(value: unknown, options: ClassifyOptions = {}):
       ts_ms,
     };
   }
-  const keys = Object.keys(payload);
   const heartbeatTopic = options.topic?.startsWith('__debezium-heartbeat') ?? false;
   if (
     heartbeatTopic ||
     schema?.name === 'io.debezium.connector.common.Heartbeat' ||
-    (keys.length === 1 && keys[0] === 'ts_ms')
+    (rawTsMs !== undefined && Object.keys(payload).length === 1)
   ) {
     return { form: 'heartbeat', ts_ms };
   }
-  if (typeof op === 'string' && !('__op' in payload)) {
-    throw new EnvelopeError(`op ${JSON.stringify(op)} without before/after/source`, [...base, 'op']);
+  if (hasUnwrapMarker(payload)) {
+    if ('source' in payload || 'payload' in payload || 'schema' in payload) {
+      throw new EnvelopeError(
+        'ExtractNewRecordState fields (__...) next to envelope fields (source, payload, schema): declare the topic unwrapped if these are columns',
+        [...base],
+      );
+    }
+    return classifyUnwrapped(payload, schema, base, options.text);
   }
-  return classifyUnwrapped(payload, schema, base);
+  throw new EnvelopeError(
+    'not a Debezium record: no op (a change), no ExtractNewRecordState fields (__op, __deleted, __lsn, ...), no transaction status; declare the topic unwrapped if its connector adds no __ fields',
+    [...base, 'op'],
+  );
+}
+
+/** A change envelope (`op` present or `before`/`after` present): `op` must be known. */
+function classifyChange(
+  payload: Record<string, unknown>,
+  op: unknown,
+  ts_ms: number | null,
+  schema: ConnectSchema | undefined,
+  base: readonly (string | number)[],
+  options: ClassifyOptions,
+): Envelope {
+  if (op === 'c' || op === 'u' || op === 'd' || op === 'r') {
+    const before = payload['before'] ?? null;
+    const after = payload['after'] ?? null;
+    if (before !== null && !isObject(before))
+      throw new EnvelopeError('expected an object or null', [...base, 'before']);
+    if (after !== null && !isObject(after))
+      throw new EnvelopeError('expected an object or null', [...base, 'after']);
+    if (op === 'd' ? after !== null : after === null) {
+      throw new EnvelopeError(
+        op === 'd' ? 'a delete carries the old row in before, not after' : `op "${op}" needs an after row`,
+        [...base, 'after'],
+      );
+    }
+    if (schema !== undefined && schema.fields !== undefined && !Array.isArray(schema.fields)) {
+      throw new EnvelopeError(`expected an array of fields, got ${describe(schema.fields)}`, [
+        'schema',
+        'fields',
+      ]);
+    }
+    const rowSchema = fieldSchema(schema, 'after') ?? fieldSchema(schema, 'before');
+    if (rowSchema !== undefined && rowSchema.type !== 'struct') {
+      throw new EnvelopeError(`expected a struct schema for the row, got ${describe(rowSchema.type)}`, [
+        'schema',
+        'fields',
+        rowSchema.field ?? 'after',
+      ]);
+    }
+    return {
+      form: 'change',
+      op,
+      before,
+      after,
+      rowSchema,
+      source: parseSource(
+        payload['source'],
+        base.length === 0 ? SOURCE_PATH : [...base, 'source'],
+        options.text,
+        payload['ts_ns'] !== undefined && payload['ts_ns'] !== null,
+      ),
+      transaction:
+        payload['transaction'] === undefined || payload['transaction'] === null
+          ? null
+          : parseTransactionPosition(payload['transaction'], [...base, 'transaction']),
+      ts_ms,
+      ts_us:
+        typeof payload['ts_us'] === 'number'
+          ? payload['ts_us']
+          : optionalNumber(payload['ts_us'], [...base, 'ts_us']),
+      tsNsRaw: checkedTsNs(payload['ts_ns'], base, options.text),
+      unwrapped: false,
+    };
+  }
+  if (op === 't') {
+    if ((payload['before'] ?? null) !== null || (payload['after'] ?? null) !== null) {
+      throw new EnvelopeError('a truncate carries no before or after row', [...base, 'op']);
+    }
+    return {
+      form: 'truncate',
+      source: parseSource(payload['source'], [...base, 'source'], options.text, hasTopLevelTsNs(payload)),
+      ts_ms,
+    };
+  }
+  if (op === 'm') {
+    const message = payload['message'];
+    if (!isObject(message) || typeof message['prefix'] !== 'string') {
+      throw new EnvelopeError('expected {prefix, content}', [...base, 'message']);
+    }
+    return {
+      form: 'message',
+      prefix: message['prefix'],
+      content: optionalString(message['content'], [...base, 'message', 'content']),
+      source: parseSource(payload['source'], [...base, 'source'], options.text, hasTopLevelTsNs(payload)),
+      ts_ms,
+    };
+  }
+  throw new EnvelopeError(
+    op === undefined
+      ? 'op is missing (expected c, u, d, r, t or m)'
+      : op === null
+        ? 'op is null (expected c, u, d, r, t or m)'
+        : `unknown op ${describe(op)} (expected c, u, d, r, t or m)`,
+    [...base, 'op'],
+  );
 }
 
 function classifyUnwrapped(
   payload: Record<string, unknown>,
   schema: ConnectSchema | undefined,
   base: readonly (string | number)[],
+  text: string | undefined,
 ): Envelope {
   const row: Record<string, unknown> = {};
-  for (const key in payload) if (!UNWRAP_FIELD.test(key)) row[key] = payload[key];
+  for (const key in payload) if (!UNWRAP_FIELD.test(key)) setColumn(row, key, payload[key]);
   const deletedText = payload['__deleted'];
   if (
     deletedText !== undefined &&
@@ -509,25 +712,32 @@ function classifyUnwrapped(
     deletedText !== 'false' &&
     typeof deletedText !== 'boolean'
   ) {
-    throw new EnvelopeError(`expected "true" or "false", got ${JSON.stringify(deletedText)}`, [
+    throw new EnvelopeError(`expected "true" or "false", got ${describe(deletedText)}`, [
       ...base,
       '__deleted',
     ]);
   }
   const deleted = deletedText === 'true' || deletedText === true;
+  if (schema !== undefined && schema.type !== 'struct') {
+    throw new EnvelopeError(`expected a struct schema for the row, got ${describe(schema.type)}`, [
+      'schema',
+      'type',
+    ]);
+  }
   const rawOp = payload['__op'];
   if (rawOp !== undefined && rawOp !== null && !(typeof rawOp === 'string' && CHANGE_OPS.has(rawOp))) {
-    throw new EnvelopeError(`expected c, u, d or r, got ${JSON.stringify(rawOp)}`, [...base, '__op']);
+    throw new EnvelopeError(`expected c, u, d or r, got ${describe(rawOp)}`, [...base, '__op']);
   }
   // Without add.fields=op the operation is unknown: an upsert, unless rewritten as deleted.
   const op = (deleted ? 'd' : ((rawOp as string | undefined) ?? 'u')) as 'c' | 'u' | 'd' | 'r';
-  const lsn = optionalInteger(payload['__lsn'], [...base, '__lsn']);
-  const txId = optionalInteger(payload['__txId'] ?? payload['__source_txId'], [...base, '__txId']);
+  const lsn = int64Field(payload['__lsn'], [...base, '__lsn'], () => exactField(text, '__lsn', false));
+  const txIdField = payload['__txId'] !== undefined ? '__txId' : '__source_txId';
+  const txId = int64Field(payload[txIdField], [...base, txIdField], () => exactField(text, txIdField, false));
   const sourceTs = optionalNumber(payload['__source_ts_ms'], [...base, '__source_ts_ms']);
   const snapshotRaw = payload['__snapshot'] ?? payload['__source_snapshot'];
   const table = optionalString(payload['__table'] ?? payload['__source_table'], [...base, '__table']);
   const rawSource: Record<string, unknown> = {};
-  for (const key in payload) if (UNWRAP_FIELD.test(key)) rawSource[key] = payload[key];
+  for (const key in payload) if (UNWRAP_FIELD.test(key)) setColumn(rawSource, key, payload[key]);
   const source: SourceInfo = {
     connector: null,
     name: optionalString(payload['__name'] ?? payload['__source_name'], [...base, '__name']),

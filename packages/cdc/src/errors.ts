@@ -15,6 +15,26 @@ function renderPath(path: CdcPath): string {
     .join('');
 }
 
+function bigintAsText(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/**
+ * A short JSON rendering of a bad value for an error message (bigints as their digits, at most
+ * 60 characters). Never throws: a message about bad data must not fail on that data.
+ *
+ * @internal
+ */
+export function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value, bigintAsText) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 /** The Kafka record is not a Debezium message of any known form. */
 export class EnvelopeError extends BionicProError {
   readonly code = 'invalid_envelope' as const;
@@ -22,6 +42,18 @@ export class EnvelopeError extends BionicProError {
   constructor(message: string, path: CdcPath = [], options: { cause?: unknown } = {}) {
     super(`${renderPath(path)}: ${message}`, { ...options, path });
     this.name = 'EnvelopeError';
+  }
+}
+
+/** Column types given for schema-less topics (`columns`, `--columns FILE`) name an unknown or malformed type. */
+export class ColumnTypeError extends BionicProError {
+  readonly code = 'invalid_column_type' as const;
+  /** `[table, column, ...]` of the bad entry. */
+  readonly path: CdcPath;
+  constructor(message: string, path: CdcPath, options: { cause?: unknown } = {}) {
+    super(`${renderPath(path)}: ${message}`, { ...options, path });
+    this.name = 'ColumnTypeError';
+    this.path = path;
   }
 }
 
@@ -92,6 +124,31 @@ export class SinkError extends BionicProError {
     this.name = 'SinkError';
     this.code = code;
     this.table = options.table;
+  }
+}
+
+/**
+ * Why a CDC pipeline stopped: a defect met while handling a message (an exception that is not a
+ * classified data error: the message is not committed, so a restart after the fix resumes at it),
+ * a write that kept failing past the retry budget, or the Kafka consumer failing.
+ */
+export class PipelineError extends BionicProError {
+  readonly code: 'defect' | 'retries_exhausted' | 'consumer_failed';
+  /** Where the message that met the defect came from (code `defect`). */
+  readonly topic: string | undefined;
+  readonly partition: number | undefined;
+  readonly offset: string | undefined;
+  constructor(
+    code: PipelineError['code'],
+    message: string,
+    options: { topic?: string; partition?: number; offset?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'PipelineError';
+    this.code = code;
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.offset = options.offset;
   }
 }
 

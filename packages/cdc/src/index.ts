@@ -12,6 +12,8 @@ export {
   ChangeValidationError,
   ConnectError,
   SinkError,
+  PipelineError,
+  ColumnTypeError,
   type MessageError,
   isMessageError,
 } from './errors.js';
@@ -78,6 +80,7 @@ export {
   valueTypeOfModelColumn,
   createChangeDecoder,
 } from './decode-change.js';
+export { type ColumnTypes, parseColumnTypes, valueTypeOfTypeName } from './column-types.js';
 export { STREAMED_VERSION_BASE, changeVersion } from './change-version.js';
 export {
   type ClickHouseLike,
@@ -115,6 +118,8 @@ export {
   type BatchStats,
   type CdcMetrics,
   type PartitionLag,
+  type PipelineHealth,
+  type RetryOptions,
   type CdcPipelineOptions,
   type CdcPipeline,
   createCdcPipeline,

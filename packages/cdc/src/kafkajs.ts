@@ -95,6 +95,8 @@ export async function kafkajsConsumer(
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
   let notify: (() => void) | undefined;
   const topicsSeen = new Set<string>();
+  // Set when the pipeline stopped on a failure: no batch is marked consumed any more.
+  let abandoned = false;
 
   await client.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
   await client.run({
@@ -135,12 +137,15 @@ export async function kafkajsConsumer(
         queue.push(pending);
         notify?.();
       });
-      if (isRunning() && !isStale()) resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+      if (!abandoned && isRunning() && !isStale()) {
+        resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+      }
     },
   });
 
   function take(max: number): CdcMessage[] {
     const out: CdcMessage[] = [];
+    if (abandoned) return out;
     while (out.length < max && queue.length > 0) {
       const head = queue[0]!;
       if (head.stale()) {
@@ -188,6 +193,13 @@ export async function kafkajsConsumer(
       client.resume([...topicsSeen].map((topic) => ({ topic })));
     },
     async stop() {
+      for (const pending of queue.splice(0)) pending.done();
+      await client.stop?.();
+    },
+    async abandon() {
+      // Nothing past the pipeline's last commit is resolved: held batches are released unresolved
+      // and the run loop stops, so a restarted consumer of the group starts at the committed offsets.
+      abandoned = true;
       for (const pending of queue.splice(0)) pending.done();
       await client.stop?.();
     },

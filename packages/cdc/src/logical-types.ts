@@ -5,6 +5,7 @@
  * then a loop over plain functions.
  */
 import {
+  isBase64,
   decodeBase64,
   decodeDecimal,
   formatScaledDecimal,
@@ -17,10 +18,13 @@ import {
   decodeMicroDuration,
   decodeTimeOfDay,
   decodeZonedTimestamp,
+  isDateText,
+  isTimeText,
+  isZonedTimeText,
   type TimeUnit,
 } from './decode-time.js';
-import { uuidText } from '@bionicpro/models';
-import { DecodeError, type CdcPath } from './errors.js';
+import { tryParseInt64, uuidText } from '@bionicpro/models';
+import { DecodeError, EnvelopeError, type CdcPath, describeValue as describe } from './errors.js';
 import { parseJsonLossless } from './lossless-json.js';
 import { placeholderTextsOf, type UnavailableMatcher } from './unavailable-value.js';
 
@@ -58,6 +62,8 @@ export type ValueType =
   | { readonly kind: 'time'; readonly unit: TimeUnit }
   | { readonly kind: 'timestamp'; readonly unit: TimeUnit }
   | { readonly kind: 'zoned-timestamp' }
+  | { readonly kind: 'zoned-time' }
+  | { readonly kind: 'enum'; readonly allowed: readonly string[] | undefined }
   | { readonly kind: 'duration' }
   | { readonly kind: 'uuid' }
   | { readonly kind: 'json' }
@@ -88,6 +94,10 @@ const NAME_TO_TYPE: Record<string, ValueType> = {
   'io.debezium.time.MicroTimestamp': { kind: 'timestamp', unit: 'us' },
   'io.debezium.time.NanoTimestamp': { kind: 'timestamp', unit: 'ns' },
   'io.debezium.time.ZonedTimestamp': { kind: 'zoned-timestamp' },
+  'io.debezium.time.ZonedTime': { kind: 'zoned-time' },
+  'io.debezium.data.Bits': { kind: 'bytes' },
+  'io.debezium.data.Xml': { kind: 'string' },
+  'io.debezium.data.Ltree': { kind: 'string' },
   'io.debezium.time.MicroDuration': { kind: 'duration' },
   'io.debezium.data.Uuid': { kind: 'uuid' },
   'io.debezium.data.Json': { kind: 'json' },
@@ -103,16 +113,42 @@ const NAME_TO_TYPE: Record<string, ValueType> = {
  * // { kind: 'decimal', scale: 2 }
  * ```
  */
-export function valueTypeOfSchema(schema: ConnectSchema): ValueType {
+export function valueTypeOfSchema(schema: ConnectSchema, path: CdcPath = ['schema']): ValueType {
+  if (path.length > 3 * MAX_SCHEMA_DEPTH) {
+    throw new EnvelopeError(`schema nested deeper than ${MAX_SCHEMA_DEPTH} levels`, path.slice(0, 4));
+  }
+  if (
+    schema === null ||
+    typeof schema !== 'object' ||
+    Array.isArray(schema) ||
+    typeof schema.type !== 'string'
+  ) {
+    throw new EnvelopeError(`expected a Connect schema {type, ...}, got ${describe(schema)}`, path);
+  }
+  if (schema.name !== undefined && typeof schema.name !== 'string') {
+    throw new EnvelopeError(`expected a schema name, got ${describe(schema.name)}`, [...path, 'name']);
+  }
   if (schema.name === 'org.apache.kafka.connect.data.Decimal') {
-    const scale = Number(schema.parameters?.['scale'] ?? 0);
-    return { kind: 'decimal', scale: Number.isInteger(scale) ? scale : 0 };
+    const scale = parameterOf(schema, 'scale', path);
+    if (scale === undefined || !/^(?:0|[1-9]\d{0,2})$/.test(scale)) {
+      throw new EnvelopeError(`expected the decimal scale as digits, got ${describe(scale)}`, [
+        ...path,
+        'parameters',
+        'scale',
+      ]);
+    }
+    return { kind: 'decimal', scale: Number(scale) };
+  }
+  if (schema.name === 'io.debezium.data.Enum') {
+    const allowed = parameterOf(schema, 'allowed', path);
+    return { kind: 'enum', allowed: allowed === undefined ? undefined : allowed.split(',') };
   }
   if (schema.name !== undefined) {
     const named = NAME_TO_TYPE[schema.name];
     if (named) return named;
   }
-  switch (schema.type) {
+  // Debezium's documentation prints the Connect types upper-case (`"INT32"`).
+  switch (schema.type.toLowerCase()) {
     case 'int8':
     case 'int16':
     case 'int32':
@@ -132,14 +168,29 @@ export function valueTypeOfSchema(schema: ConnectSchema): ValueType {
     case 'bytes':
       return { kind: 'bytes' };
     case 'array':
-      return { kind: 'array', items: schema.items ? valueTypeOfSchema(schema.items) : { kind: 'any' } };
+      return {
+        kind: 'array',
+        items:
+          schema.items === undefined ? { kind: 'any' } : valueTypeOfSchema(schema.items, [...path, 'items']),
+      };
     case 'map':
-      return { kind: 'map', values: schema.values ? valueTypeOfSchema(schema.values) : { kind: 'any' } };
+      return {
+        kind: 'map',
+        values:
+          schema.values === undefined
+            ? { kind: 'any' }
+            : valueTypeOfSchema(schema.values, [...path, 'values']),
+      };
     case 'struct': {
-      const fields: Record<string, ValueType> = {};
-      for (const field of schema.fields ?? []) {
-        if (field.field !== undefined) fields[field.field] = valueTypeOfSchema(field);
+      const fields: Record<string, ValueType> = Object.create(null);
+      const list = schema.fields ?? [];
+      if (!Array.isArray(list)) {
+        throw new EnvelopeError(`expected an array of fields, got ${describe(list)}`, [...path, 'fields']);
       }
+      list.forEach((entry: unknown, i) => {
+        const field = connectField(entry, [...path, 'fields', i]);
+        if (field !== undefined) fields[field.name] = valueTypeOfSchema(field.schema, [...path, 'fields', i]);
+      });
       return { kind: 'struct', fields };
     }
     default:
@@ -147,14 +198,54 @@ export function valueTypeOfSchema(schema: ConnectSchema): ValueType {
   }
 }
 
-function fail(ctx: DecodeContext, column: string | number, type: string, message: string): never {
-  throw new DecodeError(message, [...ctx.path, column], type);
+/** Nesting of struct/array/map schemas a row schema may have. */
+const MAX_SCHEMA_DEPTH = 64;
+
+function parameterOf(schema: ConnectSchema, name: string, path: CdcPath): string | undefined {
+  const parameters: unknown = schema.parameters;
+  if (parameters === undefined || parameters === null) return undefined;
+  if (typeof parameters !== 'object' || Array.isArray(parameters)) {
+    throw new EnvelopeError(`expected schema parameters as an object, got ${describe(parameters)}`, [
+      ...path,
+      'parameters',
+    ]);
+  }
+  const value = (parameters as Record<string, unknown>)[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') {
+    throw new EnvelopeError(`expected a string, got ${describe(value)}`, [...path, 'parameters', name]);
+  }
+  return value;
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'bigint') return `${value}`;
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+/**
+ * A struct field of a Connect schema: the JSON converter's form (`{field, type, ...}`) or the
+ * form Debezium's documentation prints for keys (`{name, index, schema: {type, optional}}`).
+ */
+function connectField(entry: unknown, path: CdcPath): { name: string; schema: ConnectSchema } | undefined {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+    throw new EnvelopeError(`expected a schema field, got ${describe(entry)}`, path);
+  }
+  const field = entry as Record<string, unknown>;
+  if (typeof field['field'] === 'string')
+    return { name: field['field'], schema: field as unknown as ConnectSchema };
+  const inner = field['schema'];
+  if (
+    typeof field['name'] === 'string' &&
+    inner !== null &&
+    typeof inner === 'object' &&
+    !Array.isArray(inner)
+  ) {
+    return { name: field['name'], schema: inner as ConnectSchema };
+  }
+  throw new EnvelopeError(
+    `expected a schema field {field, type} or {name, schema}, got ${describe(entry)}`,
+    path,
+  );
+}
+
+function fail(ctx: DecodeContext, column: string | number, type: string, message: string): never {
+  throw new DecodeError(message, [...ctx.path, column], type);
 }
 
 function integerOf(
@@ -172,20 +263,68 @@ function integerOf(
   return fail(ctx, column, type, `expected an integer, got ${describe(value)}`);
 }
 
-const decodeAny: ValueDecoder = (value, _column, ctx) => {
+/**
+ * Nesting of arrays and objects a value may have. Deeper values (which no PostgreSQL row needs)
+ * would overflow the stack of every recursive reader after the decoder (`JSON.stringify` in the
+ * sink, the CLI's output), so they are refused here, with the column named.
+ */
+export const MAX_VALUE_DEPTH = 256;
+
+/** Whether `value` nests arrays/objects deeper than {@link MAX_VALUE_DEPTH} (iterative: no recursion). */
+function tooDeep(value: unknown): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth > MAX_VALUE_DEPTH) return true;
+    const next: unknown[] = [];
+    for (const item of level) {
+      if (item === null || typeof item !== 'object') continue;
+      for (const child of Array.isArray(item) ? item : Object.values(item)) {
+        if (child !== null && typeof child === 'object') next.push(child);
+      }
+    }
+    level = next;
+  }
+  return false;
+}
+
+function checkDepth(value: unknown, column: string | number, ctx: DecodeContext, type: string): unknown {
+  if (tooDeep(value)) fail(ctx, column, type, `nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  return value;
+}
+
+const decodeAny: ValueDecoder = (value, column, ctx) => {
   if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) ctx.unsafe = true;
+  // An integer beyond 2^53 (from the lossless re-parse): exact decimal text, like an int64 column.
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'object' && value !== null) return checkDepth(value, column, ctx, 'any');
   return value;
 };
 
 const decodeInteger: ValueDecoder = (value, column, ctx) => {
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  return fail(ctx, column, 'int32', `expected an integer, got ${describe(value)}`);
+  if (typeof value === 'number' && (value | 0) === value) return value;
+  return fail(ctx, column, 'int32', `expected a 32-bit integer, got ${describe(value)}`);
 };
 
+/**
+ * Connect `int64` (PostgreSQL `bigint`): exact canonical decimal text (`Int64Text` of
+ * `@bionicpro/models`) over the whole range −2^63 … 2^63−1, whatever its size, so a column has
+ * one type. A rounded number asks for the lossless re-parse; decimal text is accepted as well.
+ */
 const decodeInt64: ValueDecoder = (value, column, ctx) => {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  const n = integerOf(value, column, ctx, 'int64');
-  return typeof n === 'bigint' && n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : n;
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return value === 0 ? '0' : String(value);
+    if (Number.isInteger(value)) {
+      ctx.unsafe = true;
+      return String(value);
+    }
+  } else {
+    const result = tryParseInt64(value);
+    if (result.ok) return result.text;
+    if (result.reason === 'out_of_range') {
+      return fail(ctx, column, 'int64', `expected a 64-bit integer, got ${describe(value)}`);
+    }
+  }
+  return fail(ctx, column, 'int64', `expected an integer, got ${describe(value)}`);
 };
 
 const decodeFloat: ValueDecoder = (value, column, ctx) => {
@@ -209,9 +348,34 @@ const decodeString: ValueDecoder = (value, column, ctx) => {
 };
 
 const decodeBytes: ValueDecoder = (value, column, ctx) => {
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string' && isBase64(value)) return value;
   return fail(ctx, column, 'bytes', `expected base64 text, got ${describe(value)}`);
 };
+
+const decodeZonedTime: ValueDecoder = (value, column, ctx) => {
+  if (typeof value === 'string' && isZonedTimeText(value)) return value;
+  return fail(
+    ctx,
+    column,
+    'io.debezium.time.ZonedTime',
+    `expected HH:MM:SS[.fraction] with a UTC offset (e.g. 23:02:00Z), got ${describe(value)}`,
+  );
+};
+
+function enumDecoder(allowed: readonly string[] | undefined): ValueDecoder {
+  const values = allowed === undefined ? undefined : new Set(allowed);
+  return (value, column, ctx) => {
+    if (typeof value === 'string' && (values === undefined || values.has(value))) return value;
+    return fail(
+      ctx,
+      column,
+      'io.debezium.data.Enum',
+      values === undefined
+        ? `expected a string, got ${describe(value)}`
+        : `expected one of ${[...values].join(', ')}, got ${describe(value)}`,
+    );
+  };
+}
 
 function decimalDecoder(scale: number): ValueDecoder {
   const type = 'org.apache.kafka.connect.data.Decimal';
@@ -255,9 +419,13 @@ const decodeDecimalText: ValueDecoder = (value, column, ctx) => {
 };
 
 const decodeDate: ValueDecoder = (value, column, ctx) => {
-  if (typeof value === 'number' && Number.isInteger(value)) return decodeEpochDay(value);
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    return checkedInstant(decodeEpochDay(value), value, column, ctx, 'io.debezium.time.Date');
+  }
   // Schema-less input may already be text (time.precision.mode=isostring, or a replayed decoded row).
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  if (typeof value === 'string' && isDateText(value)) {
+    return checkedInstant(value, value, column, ctx, 'io.debezium.time.Date');
+  }
   return fail(ctx, column, 'io.debezium.time.Date', `expected days since 1970-01-01, got ${describe(value)}`);
 };
 
@@ -268,10 +436,49 @@ function timeDecoder(unit: TimeUnit): ValueDecoder {
       : unit === 'us'
         ? 'io.debezium.time.MicroTime'
         : 'io.debezium.time.NanoTime';
+  const dayEnd = unit === 'ms' ? 86_400_000 : unit === 'us' ? 86_400_000_000 : 86_400_000_000_000n;
   return (value, column, ctx) => {
-    if (typeof value === 'string' && /^\d{2}:\d{2}:\d{2}/.test(value)) return value;
-    return decodeTimeOfDay(integerOf(value, column, ctx, type), unit);
+    if (typeof value === 'string') {
+      if (isTimeText(value)) return value;
+      return fail(ctx, column, type, `expected HH:MM:SS[.fraction] or an integer, got ${describe(value)}`);
+    }
+    const n = integerOf(value, column, ctx, type);
+    // PostgreSQL's time runs from 00:00:00 to 24:00:00 inclusive.
+    if (n < 0 || n > dayEnd) {
+      return fail(
+        ctx,
+        column,
+        type,
+        `expected a time of day (0 to 24:00:00 in ${unit}), got ${describe(value)}`,
+      );
+    }
+    return decodeTimeOfDay(n, unit);
   };
+}
+
+/**
+ * Whether decoded date or instant text has a year of 0001–9999 (or is `infinity`/`-infinity`):
+ * what ISO-8601 writes without the expanded form and what any ClickHouse date type can be asked
+ * to hold. Years beyond (`+10000-…`, `-000001-…`, `0000-…`) are refused, never passed on as text;
+ * a model's instant column narrows this to DateTime64(3)'s range (`@bionicpro/models`).
+ */
+function inYearRange(text: string): boolean {
+  const first = text.charCodeAt(0);
+  if (first < 48 || first > 57) return text === 'infinity' || text === '-infinity';
+  return !text.startsWith('0000');
+}
+
+const YEAR_RANGE = 'outside the years 0001–9999';
+
+function checkedInstant(
+  text: string,
+  value: unknown,
+  column: string | number,
+  ctx: DecodeContext,
+  type: string,
+): string {
+  if (inYearRange(text)) return text;
+  return fail(ctx, column, type, `${describe(value)} is ${YEAR_RANGE} (${text})`);
 }
 
 function timestampDecoder(unit: TimeUnit): ValueDecoder {
@@ -284,23 +491,30 @@ function timestampDecoder(unit: TimeUnit): ValueDecoder {
   return (value, column, ctx) => {
     if (typeof value === 'string') {
       const text = decodeZonedTimestamp(value);
-      if (text !== undefined) return text;
+      if (text !== undefined) return checkedInstant(text, value, column, ctx, type);
       return fail(ctx, column, type, `expected an epoch ${unit} integer, got ${describe(value)}`);
     }
     const n = integerOf(value, column, ctx, type);
     // A rounded value is still a valid sentinel; anything else waits for the lossless re-parse.
-    return decodeEpochTimestamp(n, unit);
+    return checkedInstant(decodeEpochTimestamp(n, unit), value, column, ctx, type);
   };
 }
 
 const decodeZoned: ValueDecoder = (value, column, ctx) => {
+  const type = 'io.debezium.time.ZonedTimestamp';
   if (typeof value === 'string') {
     const text = decodeZonedTimestamp(value);
-    if (text !== undefined) return text;
+    if (text !== undefined) return checkedInstant(text, value, column, ctx, type);
   }
   // Schema-less input where the model wants an instant: a number is µs (PostgreSQL's precision).
   if (typeof value === 'number' || typeof value === 'bigint') {
-    return decodeEpochTimestamp(integerOf(value, column, ctx, 'io.debezium.time.ZonedTimestamp'), 'us');
+    return checkedInstant(
+      decodeEpochTimestamp(integerOf(value, column, ctx, type), 'us'),
+      value,
+      column,
+      ctx,
+      type,
+    );
   }
   return fail(
     ctx,
@@ -322,11 +536,12 @@ const decodeUuid: ValueDecoder = (value, column, ctx) => {
 const decodeJson: ValueDecoder = (value, column, ctx) => {
   if (typeof value !== 'string') {
     // Schema-less replays may carry the parsed value already.
-    return value;
+    return checkDepth(value, column, ctx, 'io.debezium.data.Json');
   }
   try {
-    return parseJsonLossless(value);
+    return checkDepth(parseJsonLossless(value), column, ctx, 'io.debezium.data.Json');
   } catch (cause) {
+    if (cause instanceof DecodeError) throw cause;
     throw new DecodeError(
       `not valid JSON: ${(cause as Error).message}`,
       [...ctx.path, column],
@@ -372,6 +587,10 @@ export function decoderFor(type: ValueType, isUnavailable?: UnavailableMatcher):
       return timestampDecoder(type.unit);
     case 'zoned-timestamp':
       return decodeZoned;
+    case 'zoned-time':
+      return decodeZonedTime;
+    case 'enum':
+      return enumDecoder(type.allowed);
     case 'duration':
       return decodeDuration;
     case 'uuid':
@@ -397,7 +616,8 @@ export function decoderFor(type: ValueType, isUnavailable?: UnavailableMatcher):
         }
         const inner: DecodeContext = { path: [...ctx.path, column], unsafe: false };
         const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(value)) out[k] = v === null ? null : valueDecoder(v, k, inner);
+        for (const [k, v] of Object.entries(value))
+          setColumn(out, k, v === null ? null : valueDecoder(v, k, inner));
         if (inner.unsafe) ctx.unsafe = true;
         return out;
       };
@@ -454,6 +674,20 @@ export function compileRowSchema(schema: ConnectSchema, isUnavailable?: Unavaila
   return compileRowType(type.fields, isUnavailable);
 }
 
+/**
+ * Sets column `column` of a decoded row as an own, enumerable property, whatever its name: a
+ * column named `__proto__` is data (PostgreSQL allows the name), never the object's prototype.
+ * Rows stay ordinary objects (a null-prototype object literal made the generated decoders about
+ * 20× slower in V8, measured), so read them with `Object.hasOwn` / `Object.entries`, not `in`.
+ */
+export function setColumn(row: Record<string, unknown>, column: string, value: unknown): void {
+  if (column === '__proto__') {
+    Object.defineProperty(row, column, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    row[column] = value;
+  }
+}
+
 /** A decoded row and the columns whose value was the unchanged-TOAST placeholder (absent from `row`). */
 export interface DecodedRow {
   readonly row: Record<string, unknown>;
@@ -502,7 +736,7 @@ export function decodeRowLoop(
       const raw = value[column];
       if (raw === undefined) continue;
       if (raw === null) {
-        row[column] = null;
+        setColumn(row, column, null);
         continue;
       }
       if (isUnavailable?.(raw)) {
@@ -511,7 +745,7 @@ export function decodeRowLoop(
         continue;
       }
       const decode = byColumn.get(column);
-      row[column] = decode ? decode(raw, column, ctx) : decodeAny(raw, column, ctx);
+      setColumn(row, column, decode ? decode(raw, column, ctx) : decodeAny(raw, column, ctx));
     }
     return { row, unavailable: unavailable ?? NO_COLUMNS };
   }
@@ -521,7 +755,7 @@ export function decodeRowLoop(
     const raw = value[column];
     if (raw === undefined) continue;
     if (raw === null) {
-      row[column] = null;
+      setColumn(row, column, null);
       continue;
     }
     if (isUnavailable?.(raw)) {
@@ -529,7 +763,7 @@ export function decodeRowLoop(
       unavailable.push(column);
       continue;
     }
-    row[column] = decoders[i]!(raw, column, ctx);
+    setColumn(row, column, decoders[i]!(raw, column, ctx));
   }
   return { row, unavailable: unavailable ?? NO_COLUMNS };
 }
@@ -731,6 +965,13 @@ export function rowCode(decoder: RowDecoder, columns: readonly string[], exact: 
     }
     bindings.set(`d${i}`, decoders[i]);
     const call = `d${i}(${v}, ${JSON.stringify(column)}, ctx)`;
+    if (decoders[i] === decodeInt64) {
+      // The int64 decoder's common case written out: a safe integer's decimal text.
+      decoded.push(
+        `${v} === null ? null : typeof ${v} === 'number' && Number.isSafeInteger(${v}) ? String(${v}) : ${call}`,
+      );
+      return;
+    }
     const accepts = acceptedInline(decoders[i]!, v);
     decoded.push(`${v} === null ? null : ${accepts === undefined ? call : `${accepts} ? ${v} : ${call}`}`);
   });
@@ -785,21 +1026,37 @@ function compileFastRow(
 function acceptedInline(decoder: ValueDecoder, v: string): string | undefined {
   switch (decoder) {
     case decodeAny:
-      return `(typeof ${v} !== 'number' || Number.isSafeInteger(${v}) || !Number.isInteger(${v}))`;
+      return `(typeof ${v} === 'number' ? Number.isSafeInteger(${v}) || !Number.isInteger(${v}) : typeof ${v} === 'string' || typeof ${v} === 'boolean')`;
     case decodeInteger:
-      return `Number.isInteger(${v})`;
-    case decodeInt64:
-      return `Number.isSafeInteger(${v})`;
+      return `(typeof ${v} === 'number' && (${v} | 0) === ${v})`;
     case decodeFloat:
       return `typeof ${v} === 'number'`;
     case decodeBoolean:
       return `typeof ${v} === 'boolean'`;
     case decodeString:
-    case decodeBytes:
       return `typeof ${v} === 'string'`;
     default:
       return undefined;
   }
+}
+
+/**
+ * Whether `column` of `decoder` decodes integers (Connect int8–int64).
+ *
+ * @internal
+ */
+export function isIntegerColumn(decoder: RowDecoder, column: string): boolean {
+  const decode = decoderIndex(decoder).get(column);
+  return decode === decodeInteger || decode === decodeInt64;
+}
+
+/**
+ * Whether `decoder` is the int64 decoder: its values are canonical decimal text within a Java long.
+ *
+ * @internal
+ */
+export function isInt64Decoder(decoder: ValueDecoder): boolean {
+  return decoder === decodeInt64;
 }
 
 /**

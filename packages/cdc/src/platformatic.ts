@@ -83,6 +83,8 @@ export async function platformaticConsumer(
   let paused = false;
   let streamPaused = false;
   let failure: Error | undefined;
+  let abandoned = false;
+  let closing: Promise<void> | undefined;
   const stream = await client.consume({
     topics: [...options.topics],
     autocommit: false,
@@ -102,6 +104,7 @@ export async function platformaticConsumer(
     }
   };
   stream.on('data', (message) => {
+    if (abandoned) return;
     epochs.set(`${message.topic}\u0000${message.partition}`, message.leaderEpoch);
     buffer.push({
       topic: message.topic,
@@ -124,6 +127,7 @@ export async function platformaticConsumer(
 
   function take(max: number): CdcMessage[] {
     if (failure) throw failure;
+    if (abandoned) return [];
     const out = buffer.splice(0, max);
     resumeStream();
     return out;
@@ -164,7 +168,15 @@ export async function platformaticConsumer(
       resumeStream();
     },
     async close() {
-      await stream.close();
+      closing ??= stream.close();
+      await closing;
+    },
+    async abandon() {
+      // The pipeline stopped on a failure: drop what is buffered (never committed) and stop fetching.
+      abandoned = true;
+      buffer.length = 0;
+      closing ??= stream.close();
+      await closing;
     },
   };
 }

@@ -11,6 +11,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BatchStats, CdcMetrics } from './cdc-pipeline.js';
 import type { DeadLetter } from './dead-letter.js';
+import type { PipelineError } from './errors.js';
 
 /** Options of {@link cdcPrometheusMetrics}. */
 export interface CdcPrometheusOptions {
@@ -102,6 +103,12 @@ export function cdcPrometheusMetrics(options: CdcPrometheusOptions = {}): CdcPro
     help: 'Offset commits that failed after ClickHouse had the rows (redelivered, harmlessly).',
     registers,
   });
+  const failures = new Counter({
+    name: 'bionicpro_cdc_pipeline_failures_total',
+    help: 'Times the pipeline stopped, by code (defect, retries_exhausted, consumer_failed); it needs a restart.',
+    labelNames: ['code'] as const,
+    registers,
+  });
   const batchLatency = new Histogram({
     name: 'bionicpro_cdc_batch_duration_seconds',
     help: 'From the first message of a batch polled to its offsets committed.',
@@ -153,6 +160,9 @@ export function cdcPrometheusMetrics(options: CdcPrometheusOptions = {}): CdcPro
         lastCommit.set(lastCommitAt / 1000);
       }
       commitFailed = false;
+    },
+    onFailure(error: PipelineError) {
+      failures.inc({ code: error.code });
     },
     onDeadLetter(letter: DeadLetter) {
       deadLetters.inc({ topic: letter.topic, code: letter.code });

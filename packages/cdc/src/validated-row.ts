@@ -43,6 +43,7 @@ import { regexes, z } from 'zod';
 import {
   generateShapeDecoder,
   isPlainName,
+  isInt64Decoder,
   isUuidDecoder,
   isZonedTimestampDecoder,
   type RowDecoder,
@@ -90,9 +91,15 @@ interface InputFacts {
   readonly uuidText: boolean;
   /** A variable holding `utcTextMs` of the input when it is not undefined (see below). */
   readonly utcMs: string | undefined;
+  /**
+   * The input is null or what the int64 decoder returns (canonical decimal text within a Java
+   * long), so only the sign and zero remain to check for the model's `BigId` (1 … 2^63−1).
+   */
+  readonly int64Text?: boolean;
 }
 
 const NO_FACTS: InputFacts = { uuidText: false, utcMs: undefined };
+const INT64_FACTS: InputFacts = { uuidText: false, utcMs: undefined, int64Text: true };
 
 /** The field under nullable, optional and default wrappers. */
 function leafOf(schema: z.ZodType): z.ZodType {
@@ -128,6 +135,12 @@ function fieldCode(schema: z.ZodType, facts: InputFacts, bind: Bind): FieldCode 
     ];
   }
   if (schema === BigId) {
+    if (facts.int64Text) {
+      return (input, target) => [
+        reject(`typeof ${input} !== 'string' || ${input}.charCodeAt(0) === 45 || ${input} === '0'`),
+        `${target} = ${input};`,
+      ];
+    }
     const parse = bind(bigIdValue);
     return (input, target) => [`${target} = ${parse}(${input});`, reject(`${target} === undefined`)];
   }
@@ -261,6 +274,7 @@ export function validatedRowShapes(decoder: RowDecoder, model: z.ZodObject): Row
         return { uuidText: false, utcMs: `t${i}` };
       }
       body.push(`const a${i} = ${code.decoded[i]};`);
+      if (isInt64Decoder(decoder)) return INT64_FACTS;
       return isUuidDecoder(decoder) ? { uuidText: true, utcMs: undefined } : NO_FACTS;
     });
     // A rounded integer: the record is parsed again losslessly, by the general path.

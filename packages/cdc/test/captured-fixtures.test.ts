@@ -86,7 +86,7 @@ describe('captured Debezium records', () => {
     for (const file of files) {
       for (const { record, event } of decodeAll(file)) {
         if (event?.kind !== 'change' || event.unwrapped) continue;
-        const digits = [...record.value!.matchAll(/"ts_ns":(\d+)/g)].map((m) => BigInt(m[1]!));
+        const digits = [...record.value!.matchAll(/"ts_ns":(\d+)/g)].map((m) => m[1]!);
         expect(event.source?.ts_ns).toBe(digits[0]);
         expect(event.ts_ns).toBe(digits[digits.length - 1]);
       }
@@ -132,7 +132,7 @@ describe('captured Debezium records', () => {
       span: 'P429DT7H5M6.789000S',
       doc: { limits: { max_ma: 1500 }, firmware: '2.4.1' },
       notes: 'short note',
-      big: 9007199254740993n,
+      big: '9007199254740993',
       flag: true,
       amplitude: 0.000123,
       tags: ['a', 'b'],
@@ -144,7 +144,7 @@ describe('captured Debezium records', () => {
       at_ms: '1970-01-01T00:00:00.001Z',
       day: '1969-12-31',
       span: '-P1D',
-      big: -9007199254740993n,
+      big: '-9007199254740993',
       tags: [],
     });
     expect(String(edge.after?.['notes']).length).toBeGreaterThan(10_000);

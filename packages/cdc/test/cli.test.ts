@@ -3,7 +3,7 @@
  * (the source through tsx, so the test never runs a stale build).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,13 +88,13 @@ describe('bionicpro-cdc decode', () => {
         created_at: '2024-01-15T10:00:00.123456Z',
       },
       unavailable: [],
-      source: { lsn: 24023928, txId: 767, ts_ms: 1705312800123, snapshot: 'false' },
+      source: { lsn: '24023928', txId: '767', ts_ms: 1705312800123, snapshot: 'false' },
     });
     expect(lines[1]).toMatchObject({ op: 'u', unavailable: ['description'] });
     expect(lines[1].after).not.toHaveProperty('description');
     expect(lines[2]).toMatchObject({ op: 'd', after: null, key: { id: 42 } });
     expect(lines[3]).toEqual({ table: 'payments', op: 'tombstone', key: { id: 42 } });
-    expect(lines[4]).toMatchObject({ op: 'u', table: 'payments', source: { lsn: 24024000 } });
+    expect(lines[4]).toMatchObject({ op: 'u', table: 'payments', source: { lsn: '24024000' } });
     const bad = readFileSync(dlq, 'utf8')
       .trim()
       .split('\n')
@@ -117,10 +117,86 @@ describe('bionicpro-cdc decode', () => {
       `${asJsonLine({ topic: 'x.public.big', key: '{"id":9007199254740993}', value }, 0)}\n{"topic":1}\n`,
     );
     expect(code).toBe(0);
-    expect(stdout).toContain('"after":{"id":9007199254740993}');
-    expect(stdout).toContain('"key":{"id":9007199254740993}');
+    // 64-bit integers travel as exact decimal strings in JSON output.
+    expect(stdout).toContain('"after":{"id":"9007199254740993"}');
+    expect(stdout).toContain('"key":{"id":"9007199254740993"}');
     expect(stderr).toMatch(/"reason":"line 2: \\"topic\\" must be a string"/);
     expect(stderr).toContain('1 bad');
+  });
+
+  it('decodes schema-less topics with --columns FILE as createChangeDecoder({ columns }) does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cdc-cli-'));
+    const columns = join(dir, 'columns.json');
+    writeFileSync(
+      columns,
+      JSON.stringify({
+        invoices: {
+          total: 'numeric(12,3)',
+          due: 'date',
+          issued_at: 'io.debezium.time.MicroTimestamp',
+          ref: 'uuid',
+          lines: 'bigint',
+        },
+      }),
+    );
+    // Schema-less: a Decimal is base64 without its scale, a date a day count, an instant µs.
+    const value = JSON.stringify({
+      before: null,
+      after: {
+        id: 1,
+        total: 'BJN8',
+        due: 19737,
+        issued_at: 1705312800123456,
+        ref: '0B4F6A52-1C8E-4A0E-9C1A-7D7C2E1F3A10',
+        lines: 3,
+      },
+      source: { table: 'invoices', lsn: 5 },
+      op: 'c',
+    });
+    const input = `${asJsonLine({ topic: 'erp.public.invoices', key: '{"id":1}', value }, 0)}\n`;
+    const typed = await runCli(['decode', '--columns', columns], input);
+    expect(typed.code).toBe(0);
+    expect(JSON.parse(typed.stdout).after).toEqual({
+      id: 1,
+      total: '299.900',
+      due: '2024-01-15',
+      issued_at: '2024-01-15T10:00:00.123456Z',
+      ref: '0b4f6a52-1c8e-4a0e-9c1a-7d7c2e1f3a10',
+      lines: '3',
+    });
+    // Without the types the same line keeps the wire values (nothing is guessed).
+    const untyped = await runCli(['decode'], input);
+    expect(JSON.parse(untyped.stdout).after).toMatchObject({ total: 'BJN8', due: 19737 });
+
+    // A value that does not fit its declared type is a bad message, not a change.
+    const bad = await runCli(['decode', `--columns=${columns}`], input.replace('BJN8', 'not base64!'));
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/"code":"decode_failed".*after\.total/);
+  });
+
+  it('refuses a --columns file with an unknown type, naming the table and column, with exit code 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cdc-cli-'));
+    const columns = join(dir, 'columns.json');
+    writeFileSync(columns, JSON.stringify({ invoices: { total: 'numeric(12,3)', due: 'datetime' } }));
+    const { code, stderr } = await runCli(['decode', '--columns', columns], '');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/invoices\.due: unknown type "datetime"/);
+  });
+
+  it('reads rows without __ fields with --unwrapped', async () => {
+    const line = asJsonLine(
+      { topic: 'crm.public.widgets', key: '{"id":1}', value: '{"id":1,"name":"a"}' },
+      0,
+    );
+    const plain = await runCli(['decode'], `${line}\n`);
+    expect(plain.stdout).toBe('');
+    expect(plain.stderr).toContain('"code":"invalid_envelope"');
+    const declared = await runCli(['decode', '--unwrapped'], `${line}\n`);
+    expect(JSON.parse(declared.stdout)).toMatchObject({
+      table: 'widgets',
+      op: 'u',
+      after: { id: 1, name: 'a' },
+    });
   });
 
   it('refuses an unknown command with exit code 2', async () => {

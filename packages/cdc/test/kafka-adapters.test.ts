@@ -15,12 +15,15 @@ import { requireService } from '../../../test/services.js';
 import {
   type BatchStats,
   type CdcConsumer,
+  type ChangeDecoder,
   type DeadLetterDestination,
   cdcTargetDdl,
   cdcTargetOf,
   createCdcPipeline,
+  createChangeDecoder,
   createClickHouseSink,
   currentRowsQuery,
+  PipelineError,
 } from '../src/index.js';
 import { kafkajsConsumer, kafkajsDeadLetters } from '../src/kafkajs.js';
 import { platformaticConsumer, platformaticDeadLetters } from '../src/platformatic.js';
@@ -195,5 +198,91 @@ describe.each(Object.keys(adapters))('%s adapter against a real broker', (name) 
     expect(letter.headers['bionicpro.dlq.code']).toBe('invalid_envelope');
     expect(letter.headers['bionicpro.dlq.reason']).toMatch(/not JSON/);
     expect(letter.headers['bionicpro.dlq.offset']).toMatch(/^\d+$/);
+  });
+});
+
+describe.each(Object.keys(adapters))('%s adapter: a defect stops the consumer', (name) => {
+  it('stops without committing the message that met the defect; a restart resumes at it', async () => {
+    const suffix = `${name}-defect-${Date.now()}`;
+    const topic = `cdc-test-${suffix}`;
+    const group = `cdc-test-group-${suffix}`;
+    const database = `kafka_defect_${name}`;
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+    for (const table of sinkTables) await client.command({ query: cdcTargetDdl(table, { database }) });
+    const users = fixture.filter((r) => r.topic === 'crm.public.users' && r.value !== null).slice(0, 3);
+    expect(users).toHaveLength(3);
+    await produce(topic, users);
+    const sink = createClickHouseSink({
+      client,
+      targets: sinkTables.map((t) => cdcTargetOf(t, { database })),
+    });
+
+    // A decoder with a bug that throws on the second record (offset 1): not bad data, a defect.
+    const real = createChangeDecoder();
+    const buggy: ChangeDecoder = {
+      decode(record) {
+        if (record.offset === '1') throw new TypeError("Cannot read properties of undefined (reading 'id')");
+        return real.decode(record);
+      },
+    };
+    const first = await adapters[name]!(topic, group, `${topic}-unused-dlq`);
+    const letters: unknown[] = [];
+    const pipeline = createCdcPipeline({
+      consumer: first.consumer,
+      sink,
+      decoder: buggy,
+      deadLetters: async (batch) => {
+        letters.push(...batch);
+      },
+      batch: { maxMessages: 25, maxWaitMs: 200 },
+    });
+    const timeout = setTimeout(() => pipeline.stop(), 60_000);
+    const error = await pipeline.run().then(
+      () => 'stopped without an error',
+      (e: unknown) => e,
+    );
+    clearTimeout(timeout);
+    await first.stop();
+    expect(error).toBeInstanceOf(PipelineError);
+    expect(error).toMatchObject({ code: 'defect', topic, partition: 0, offset: '1' });
+    expect(letters).toEqual([]);
+    expect(pipeline.health()).toMatchObject({ state: 'failed', healthy: false });
+    // The record before the defect was written and committed; the defective one was not.
+    const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    expect(committed[0]!.partitions.map((p) => p.offset)).toEqual(['1']);
+
+    // After the fix (the real decoder), a consumer of the same group starts at the defective record.
+    const offsets: string[] = [];
+    const second = await adapters[name]!(topic, group, `${topic}-unused-dlq`);
+    const fixed = createCdcPipeline({
+      consumer: {
+        ...second.consumer,
+        poll: async (max, timeoutMs) => {
+          const polled = await second.consumer.poll(max, timeoutMs);
+          offsets.push(...polled.map((m) => m.offset));
+          return polled;
+        },
+      },
+      sink,
+      deadLetters: async () => {},
+      batch: { maxMessages: 25, maxWaitMs: 200 },
+      metrics: {
+        onBatch: () => {
+          if (offsets.length >= 2) fixed.stop();
+        },
+      },
+    });
+    const timeout2 = setTimeout(() => fixed.stop(), 60_000);
+    await fixed.run();
+    clearTimeout(timeout2);
+    await second.stop();
+    expect(offsets).toEqual(['1', '2']);
+    const rows = await state(database);
+    expect(rows['users']).toHaveLength(
+      new Set(users.map((r) => (JSON.parse(r.key!) as { payload: { id: number } }).payload.id)).size,
+    );
+    const committed2 = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    expect(committed2[0]!.partitions.map((p) => p.offset)).toEqual(['3']);
   });
 });

@@ -218,3 +218,49 @@ describe('ClickHouse sink inserts on chDB', () => {
     }
   });
 });
+
+describe('64-bit ids through the sink', () => {
+  it('stores bigint ids above 2^53 exactly and orders their versions by the exact LSN', async () => {
+    const database = `cdc_int64_${Date.now()}`;
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+    await client.command({ query: cdcTargetDdl(tables.telemetry_events, { database }) });
+    const sink = createClickHouseSink({
+      client,
+      targets: [cdcTargetOf(tables.telemetry_events, { database })],
+    });
+    const decoder = createChangeDecoder();
+    const event = (id: string, lsn: string, amplitude: number) => {
+      const value = `{"before":null,"after":{"id":${id},"event_uuid":"0b4f6a52-1c8e-4a0e-9c1a-7d7c2e1f3a1${id.slice(-1)}","user_id":7,"prosthetic_id":3,"prosthesis_type":"arm","muscle_group":"biceps","signal_frequency":50,"signal_duration":120,"signal_amplitude":${amplitude},"event_timestamp":"2024-01-15T10:00:00.123456Z","saved_ts":"2024-01-15T10:00:01.000000Z"},"source":{"table":"telemetry_events","lsn":${lsn}},"op":"u"}`;
+      const decoded = decoder.decode({
+        topic: 'telemetry.public.telemetry_events',
+        key: `{"id":${id}}`,
+        value,
+      });
+      if (decoded.kind !== 'change') throw new Error(decoded.kind);
+      return decoded;
+    };
+    // Two ids that JSON.parse would both read as 2^53, and two LSNs likewise: newer first.
+    const result = await sink.write([
+      event('9007199254740993', '9007199254740993', 2.5),
+      event('9007199254740993', '9007199254740992', 1.5),
+      event('9007199254740992', '9007199254740992', 0.5),
+    ]);
+    expect(result.rejected).toEqual([]);
+    const q = currentRowsQuery(`${database}.telemetry_events`, {
+      columns: ['id', 'signal_amplitude', '_version'],
+      orderBy: ['id'],
+    });
+    // ClickHouse's JSON output quotes 64-bit integers: the exact digits.
+    const rows = await (
+      await client.query({
+        ...q,
+        format: 'JSONEachRow',
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+      })
+    ).json();
+    expect(rows).toEqual([
+      { id: '9007199254740992', signal_amplitude: 0.5, _version: (2n ** 63n + 9007199254740992n).toString() },
+      { id: '9007199254740993', signal_amplitude: 2.5, _version: (2n ** 63n + 9007199254740993n).toString() },
+    ]);
+  });
+});

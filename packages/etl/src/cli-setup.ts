@@ -4,6 +4,7 @@
  * for a trial. Both are idempotent.
  */
 import {
+  BionicProError,
   columnsOf,
   postgresSchemaDdl,
   type SourceTableName,
@@ -14,9 +15,9 @@ import { inputFiles, type InputReadOptions, streamInputFile } from './input-file
 import type { PgClientLike, PgPoolLike } from './postgres-extract.js';
 
 /** A setup step failed for a reason the user can fix (a missing table, a row the database refuses). */
-export class SetupError extends Error {
+export class SetupError extends BionicProError {
   readonly code = 'setup_failed' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, options);
     this.name = 'SetupError';
   }
