@@ -49,7 +49,7 @@ export class EnvelopeError extends BionicProError {
 export class ColumnTypeError extends BionicProError {
   readonly code = 'invalid_column_type' as const;
   /** `[table, column, ...]` of the bad entry. */
-  readonly path: CdcPath;
+  override readonly path: CdcPath;
   constructor(message: string, path: CdcPath, options: { cause?: unknown } = {}) {
     super(`${renderPath(path)}: ${message}`, { ...options, path });
     this.name = 'ColumnTypeError';
