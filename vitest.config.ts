@@ -11,6 +11,10 @@ const alias = Object.fromEntries(
       fileURLToPath(new URL(`./packages/${name}/src/testing.ts`, import.meta.url)),
     ],
     [
+      `@bionicpro/${name}/internal`,
+      fileURLToPath(new URL(`./packages/${name}/src/internal.ts`, import.meta.url)),
+    ],
+    [
       `@bionicpro/${name}/kafkajs`,
       fileURLToPath(new URL(`./packages/${name}/src/kafkajs.ts`, import.meta.url)),
     ],

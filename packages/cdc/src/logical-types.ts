@@ -19,7 +19,7 @@ import {
   decodeZonedTimestamp,
   type TimeUnit,
 } from './decode-time.js';
-import { uuidText } from '@bionicpro/models';
+import { uuidText } from '@bionicpro/models/internal';
 import { DecodeError, type CdcPath } from './errors.js';
 import { parseJsonLossless } from './lossless-json.js';
 import { placeholderTextsOf, type UnavailableMatcher } from './unavailable-value.js';
