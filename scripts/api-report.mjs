@@ -13,7 +13,8 @@
 //   node scripts/api-report.mjs --check   exit 1 with a diff when a report differs (pnpm api:check)
 //
 // Both need `pnpm build` first. A stable entry point that exports something tagged `@internal`
-// is an error: internals belong at an unstable subpath (`./internal`) or unexported.
+// is an error: internals belong at an unstable subpath (`./internal`) or unexported. So is a
+// stable entry point missing from the package's typedoc.json (the API reference would skip it).
 import {
   existsSync,
   mkdirSync,
@@ -320,10 +321,39 @@ export function diffLines(before, after, context = 3) {
 }
 
 /**
- * Writes (`update`) or compares (`check`) the reports of every non-private package under
- * `packagesDir`. Returns `{ ok, messages }`; `check` never writes.
+ * The API reference (typedoc) documents the stable entry points: `<package>/typedoc.json` must list
+ * the source file of each (`.` → `src/index.ts`, `./kafkajs` → `src/kafkajs.ts`) and nothing else,
+ * so an entry point added to `exports` cannot go undocumented. Returns the problems found.
  */
-export function runApiReport(packagesDir, { check = false } = {}) {
+export function typedocEntryProblems(packageDir) {
+  const { manifest, entries } = entryPointsOf(packageDir);
+  const configPath = join(packageDir, 'typedoc.json');
+  const where = relative(process.cwd(), configPath);
+  if (!existsSync(configPath)) return [`${manifest.name}: ${where} is missing (the API reference needs it)`];
+  const listed = new Set(JSON.parse(readFileSync(configPath, 'utf8')).entryPoints ?? []);
+  const expected = new Set(
+    entries
+      .filter((e) => !UNSTABLE_ENTRIES.has(e.name))
+      .map((e) => (e.key === '.' ? 'src/index.ts' : `src/${e.key.slice(2)}.ts`)),
+  );
+  const problems = [];
+  for (const file of expected) {
+    if (!listed.has(file))
+      problems.push(`${manifest.name}: ${where} does not list ${file}, a stable entry point`);
+  }
+  for (const file of listed) {
+    if (!expected.has(file))
+      problems.push(`${manifest.name}: ${where} lists ${file}, which is not a stable entry point`);
+  }
+  return problems;
+}
+
+/**
+ * Writes (`update`) or compares (`check`) the reports of every non-private package under
+ * `packagesDir`. Returns `{ ok, messages }`; `check` never writes. With `typedoc`, also checks
+ * that each package's typedoc.json lists its stable entry points.
+ */
+export function runApiReport(packagesDir, { check = false, typedoc = false } = {}) {
   const messages = [];
   let ok = true;
   const dirs = readdirSync(packagesDir, { withFileTypes: true })
@@ -334,6 +364,7 @@ export function runApiReport(packagesDir, { check = false } = {}) {
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     if (manifest.private || !manifest.exports) continue;
     const { name, files, errors } = reportsOfPackage(dir);
+    if (typedoc) errors.push(...typedocEntryProblems(dir));
     if (errors.length > 0) {
       ok = false;
       messages.push(...errors.map((e) => `error: ${e}`));
@@ -378,7 +409,7 @@ export function runApiReport(packagesDir, { check = false } = {}) {
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   const check = process.argv.includes('--check');
   const root = resolve(import.meta.dirname, '..');
-  const { ok, messages } = runApiReport(join(root, 'packages'), { check });
+  const { ok, messages } = runApiReport(join(root, 'packages'), { check, typedoc: true });
   (ok ? console.log : console.error)(messages.join('\n'));
   process.exit(ok ? 0 : 1);
 }

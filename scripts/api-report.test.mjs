@@ -2,9 +2,9 @@
 // `.d.ts` re-exporting from a hashed chunk, plus a second entry point.
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { diffLines, runApiReport } from './api-report.mjs';
+import { diffLines, runApiReport, typedocEntryProblems } from './api-report.mjs';
 
 const CHUNK = `/** A month of data. */
 interface Period {
@@ -148,6 +148,36 @@ describe('api-report', () => {
     writeFileSync(join(pkg, 'dist', 'internal.d.ts'), internalFn);
     expect(runApiReport(packagesDir).ok).toBe(true);
     expect(readFileSync(join(pkg, 'api', 'internal.api.md'), 'utf8')).toContain('**Unstable entry point:**');
+  });
+});
+
+const typedocPath = () => relative(process.cwd(), join(pkg, 'typedoc.json'));
+
+describe('typedoc entry points', () => {
+  it('wants every stable entry point, and only those, in the package typedoc.json', () => {
+    writeFixture({ extraExports: { './internal': { import: { types: './dist/internal.d.ts' } } } });
+    writeFileSync(join(pkg, 'dist', 'internal.d.ts'), 'export declare const x: number;\n');
+    expect(runApiReport(packagesDir, { typedoc: true }).messages.join('\n')).toMatch(
+      /typedoc\.json is missing/,
+    );
+
+    writeFileSync(join(pkg, 'typedoc.json'), JSON.stringify({ entryPoints: ['src/index.ts', 'src/old.ts'] }));
+    const result = runApiReport(packagesDir, { typedoc: true });
+    expect(result.ok).toBe(false);
+    expect(result.messages).toContain(
+      'error: @fixture/pkg: typedoc.json does not list src/testing.ts, a stable entry point'.replace(
+        'typedoc.json',
+        typedocPath(),
+      ),
+    );
+    expect(result.messages.join('\n')).toContain('lists src/old.ts, which is not a stable entry point');
+
+    writeFileSync(
+      join(pkg, 'typedoc.json'),
+      JSON.stringify({ entryPoints: ['src/index.ts', 'src/testing.ts'] }),
+    );
+    expect(typedocEntryProblems(pkg)).toEqual([]);
+    expect(runApiReport(packagesDir, { typedoc: true }).ok).toBe(true);
   });
 });
 
