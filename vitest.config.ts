@@ -11,6 +11,10 @@ const alias = Object.fromEntries(
       fileURLToPath(new URL(`./packages/${name}/src/testing.ts`, import.meta.url)),
     ],
     [
+      `@bionicpro/${name}/internal`,
+      fileURLToPath(new URL(`./packages/${name}/src/internal.ts`, import.meta.url)),
+    ],
+    [
       `@bionicpro/${name}/kafkajs`,
       fileURLToPath(new URL(`./packages/${name}/src/kafkajs.ts`, import.meta.url)),
     ],
@@ -36,7 +40,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'scripts/**/*.test.mjs'],
           testTimeout: 30_000,
         },
       },

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command that runs every check: pinned toolchain, frozen install,
-# lint, type check, build, packaging checks, then every unit and integration test
+# lint, type check, build, packaging checks, the API reports and reference, then every unit and integration test
 # against real engines (embedded chDB and PGlite, the local PostgreSQL server,
 # Kafka + Kafka Connect + Debezium and Keycloak started from Maven Central jars).
 set -euo pipefail
@@ -23,6 +23,8 @@ phase "lint"; pnpm lint
 phase "build"; pnpm build
 phase "typecheck"; pnpm typecheck
 phase "packaging (publint, attw, pack + import from ESM and CJS)"; pnpm check:packages
+phase "API reports (packages/*/api/*.api.md match the build)"; pnpm api:check
+phase "API reference (typedoc into docs/api; a broken {@link} fails)"; pnpm docs:api
 phase "real stack: waiting for it"
 if ! wait "$stack_pid"; then cat .infra/up.log; echo "test.sh: the real stack did not start" >&2; exit 1; fi
 grep -E 'phase|ready|ERROR' .infra/up.log || true

@@ -23,7 +23,8 @@ import {
   isZonedTimeText,
   type TimeUnit,
 } from './decode-time.js';
-import { tryParseInt64, uuidText } from '@bionicpro/models';
+import { tryParseInt64 } from '@bionicpro/models';
+import { uuidText } from '@bionicpro/models/internal';
 import { DecodeError, EnvelopeError, type CdcPath, describeValue as describe } from './errors.js';
 import { parseJsonLossless } from './lossless-json.js';
 import { placeholderTextsOf, type UnavailableMatcher } from './unavailable-value.js';

@@ -17,9 +17,9 @@ import {
   Timestamp,
   toModelIssues,
   tryParseTimestampMs,
-  utcTextMs,
   Uuid,
 } from '@bionicpro/models';
+import { utcTextMs } from '@bionicpro/models/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';

@@ -24,7 +24,6 @@ import {
   CalendarDate,
   DECIMAL_18_2_MAX_MINOR,
   isCalendarDate,
-  isKnownNumberCheck,
   isStorableText,
   Money,
   MoneyTotal,
@@ -36,9 +35,8 @@ import {
   tryParseMoneyMinor,
   tryParseTimestampMs,
   Uuid,
-  utcTextMs,
-  uuidText,
 } from '@bionicpro/models';
+import { isKnownNumberCheck, utcTextMs, uuidText } from '@bionicpro/models/internal';
 import { regexes, z } from 'zod';
 import {
   generateShapeDecoder,

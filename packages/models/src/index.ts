@@ -2,7 +2,9 @@
  * @bionicpro/models — the entities, marts and report shapes of the BionicPRO
  * pipeline (SPEC §2–§4) as zod schemas and types, exact money and UTC time
  * helpers, DDL for PostgreSQL and ClickHouse derived from the same models, and
- * JSON Schema export. The synthetic-data generator is at `@bionicpro/models/testing`.
+ * JSON Schema export. The synthetic-data generator is at `@bionicpro/models/testing`;
+ * `@bionicpro/models/internal` holds helpers for the other `@bionicpro/*` packages only
+ * (unstable, no semver promise).
  */
 export {
   BionicProError,
@@ -58,7 +60,6 @@ export {
   type EpochUnit,
   parseInstant,
   describeInstantFailure,
-  utcTextMs,
   parseTimestamp,
   isCalendarDate,
   parseMonth,
@@ -179,6 +180,4 @@ export {
   type RowParseResult,
   safeParseRow,
   createRowParser,
-  isKnownNumberCheck,
-  uuidText,
 } from './row-parser.js';

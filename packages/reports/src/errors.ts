@@ -23,7 +23,7 @@ export type AuthenticationFailure =
 
 /**
  * The request carries no usable credentials (HTTP 401). `reason` is meant for
- * logs; {@link authErrorResponse} only tells the client `invalid_token`.
+ * logs; {@link reportErrorResponse} only tells the client `invalid_token`.
  *
  * @example
  * ```ts
