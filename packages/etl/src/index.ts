@@ -11,6 +11,7 @@ export {
   InputFileError,
 } from './errors.js';
 export { type MonthPeriod, monthPeriod, type TimeWindow, timeWindow, monthWindow } from './period.js';
+export { clickhouseTimestamp } from './clickhouse-values.js';
 export { type RowSource, type InputOrder, collectRows } from './row-source.js';
 export type {
   UserRow,
@@ -25,11 +26,11 @@ export { ProstheticMonthState } from './prosthetic-month-state.js';
 export {
   DEVICE_EVENT_ORDER,
   BATTERY_METRIC_ORDER,
-  type MonthlyTransformOptions,
   type ProstheticMonthlyInput,
   prostheticMonthlyMetrics,
   prostheticMonthlyMetricsAsync,
 } from './prosthetic-monthly-metrics.js';
+export type { MonthlyTransformOptions } from './monthly-transform-options.js';
 export {
   type UserMonthlyInput,
   userMonthlyMetrics,
@@ -54,7 +55,6 @@ export {
   type KpiShard,
   type KpiSqlOptions,
   type ProstheticKpiSqlOptions,
-  clickhouseTimestamp,
   userMonthlyMetricsSql,
   prostheticMonthlyMetricsSql,
   userProsthesisHourlyStatsSql,
