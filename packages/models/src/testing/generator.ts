@@ -7,7 +7,7 @@ import {
   type SubscriptionType,
 } from '../enums.js';
 import type { BatteryMetric, DeviceEvent, TelemetryEvent } from '../telemetry.js';
-import { formatCalendarDate, monthRange, monthsBetween, parseMonth } from '../timestamp.js';
+import { formatCalendarDate, type Month, monthRange, monthsBetween, parseMonth } from '../timestamp.js';
 import { Random } from './prng.js';
 
 /** Scale and shape of a synthetic dataset. Same options → same rows, byte for byte. */
@@ -135,7 +135,7 @@ interface Calendar {
   readonly periodEnd: number;
   /** Whole days in [periodStart, periodEnd). */
   readonly days: number;
-  readonly months: readonly { year: number; month: number }[];
+  readonly months: readonly Month[];
 }
 
 /** What the telemetry streams read: the calendar, the prostheses and the scale options. */
@@ -377,7 +377,7 @@ function monthPayments(
   ledger: PaymentLedger,
   sub: Subscription,
   r: Random,
-  month: { year: number; month: number },
+  month: Month,
   isLast: boolean,
 ): void {
   const range = monthRange(month);
