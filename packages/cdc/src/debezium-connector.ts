@@ -1,15 +1,13 @@
 /**
- * Debezium PostgreSQL connector configuration, and re-snapshots through the
- * signalling table.
+ * Debezium PostgreSQL connector configuration and the re-snapshot signal, as
+ * values: these builders run nothing (`snapshot-signal.ts` executes the signal).
  *
- * Seed 001 created its connectors before the data existed, got empty
- * snapshots, and "fixed" it by re-creating connectors with
- * `snapshot.mode=always` on every start. Here a connector is created once
- * (`upsertConnector` is idempotent), and a re-snapshot of chosen tables is an
- * incremental snapshot requested by inserting an `execute-snapshot` signal:
- * the connector reads the tables in chunks while streaming goes on, and the
- * sink's versions (snapshot reads below every streamed change) keep ClickHouse
- * free of duplicates and stale rows.
+ * A connector is created once (`upsertConnector` is idempotent) rather than
+ * re-created with `snapshot.mode=always` on every start. A re-snapshot of
+ * chosen tables is an incremental snapshot requested by inserting an
+ * `execute-snapshot` signal: the connector reads the tables in chunks while
+ * streaming goes on, and the sink's versions (snapshot reads below every
+ * streamed change) keep ClickHouse free of duplicates and stale rows.
  */
 import { InvalidArgumentError } from '@bionicpro/models';
 import { randomUUID } from 'node:crypto';
@@ -181,29 +179,4 @@ export function incrementalSnapshotSignal(options: SnapshotSignalOptions): SqlSt
     sql: `INSERT INTO ${table} (id, type, data) VALUES ($1, $2, $3)`,
     params: [options.id ?? randomUUID(), 'execute-snapshot', JSON.stringify(data)],
   };
-}
-
-/** The one method of `pg`'s Client/Pool (or any driver) the signal needs. */
-export interface SqlExecutor {
-  query(sql: string, params: unknown[]): Promise<unknown>;
-}
-
-/**
- * Inserts an `execute-snapshot` signal; returns the signal id.
- *
- * @example
- * ```ts
- * import pg from 'pg';
- * import { requestIncrementalSnapshot } from '@bionicpro/cdc';
- * const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1/crm_db' });
- * await requestIncrementalSnapshot(pool, { tables: ['public.users', 'public.payments'] });
- * ```
- */
-export async function requestIncrementalSnapshot(
-  db: SqlExecutor,
-  options: SnapshotSignalOptions,
-): Promise<string> {
-  const statement = incrementalSnapshotSignal(options);
-  await db.query(statement.sql, [...statement.params]);
-  return statement.params[0] as string;
 }

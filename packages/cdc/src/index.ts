@@ -141,9 +141,8 @@ export {
   type SnapshotSignalOptions,
   type SqlStatement,
   incrementalSnapshotSignal,
-  type SqlExecutor,
-  requestIncrementalSnapshot,
 } from './debezium-connector.js';
+export { type SqlExecutor, requestIncrementalSnapshot } from './snapshot-signal.js';
 export {
   type KafkaEngineSelectOptions,
   type KafkaEngineOptions,

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import {
   debeziumPostgresConnectorConfig,
   incrementalSnapshotSignal,
-  requestIncrementalSnapshot,
   signalTableDdl,
 } from './debezium-connector.js';
 import { ConnectError } from './errors.js';
 import { createConnectClient } from './kafka-connect.js';
+import { requestIncrementalSnapshot } from './snapshot-signal.js';
 
 /** An in-memory Connect worker speaking the REST API's status codes (pure: no sockets). */
 function fakeWorker() {

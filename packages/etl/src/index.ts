@@ -16,6 +16,7 @@ export {
   LoadMismatchError,
 } from './errors.js';
 export { type MonthPeriod, monthPeriod, type TimeWindow, timeWindow, monthWindow } from './period.js';
+export { clickhouseTimestamp } from './clickhouse-values.js';
 export { type RowSource, type InputOrder, collectRows } from './row-source.js';
 export type {
   UserRow,
@@ -30,11 +31,11 @@ export { ProstheticMonthState } from './prosthetic-month-state.js';
 export {
   DEVICE_EVENT_ORDER,
   BATTERY_METRIC_ORDER,
-  type MonthlyTransformOptions,
   type ProstheticMonthlyInput,
   prostheticMonthlyMetrics,
   prostheticMonthlyMetricsAsync,
 } from './prosthetic-monthly-metrics.js';
+export type { MonthlyTransformOptions } from './monthly-transform-options.js';
 export {
   type UserMonthlyInput,
   userMonthlyMetrics,
@@ -59,7 +60,6 @@ export {
   type KpiShard,
   type KpiSqlOptions,
   type ProstheticKpiSqlOptions,
-  clickhouseTimestamp,
   userMonthlyMetricsSql,
   prostheticMonthlyMetricsSql,
   userProsthesisHourlyStatsSql,

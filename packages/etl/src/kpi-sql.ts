@@ -6,8 +6,8 @@ import {
   tables,
   InvalidArgumentError,
 } from '@bionicpro/models';
-import type { MonthPeriod } from './period.js';
-import { resolvePeriod } from './prosthetic-monthly-metrics.js';
+import { type MonthPeriod, resolvePeriod } from './period.js';
+import { clickhouseTimestamp } from './clickhouse-values.js';
 import type { ReportWindow } from './telemetry-report.js';
 
 /**
@@ -65,11 +65,8 @@ export function assertShard(shard: KpiShard): void {
   }
 }
 
-/** `YYYY-MM-DD HH:MM:SS.mmm`, the text form ClickHouse parses for `DateTime64(3, 'UTC')` parameters. */
-export function clickhouseTimestamp(instant: Date | number): string {
-  const iso = new Date(instant).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
-}
+// Re-exported for modules that still take it from here; its home is clickhouse-values.ts.
+export { clickhouseTimestamp };
 
 function raw(options: KpiSqlOptions, table: keyof typeof tables): string {
   return qualifiedTableName(table, options.rawDatabase);

@@ -89,3 +89,11 @@ export function timeWindow(start: Date, end: Date): TimeWindow {
 export function monthWindow(period: MonthPeriod): TimeWindow {
   return { start: new Date(period.startMs), end: new Date(period.endMs) };
 }
+
+/**
+ * The {@link MonthPeriod} of a month given as `YYYY-MM`, a `Month`, or an
+ * already resolved period (returned as is).
+ */
+export function resolvePeriod(month: string | Month | MonthPeriod): MonthPeriod {
+  return typeof month === 'object' && 'startMs' in month ? month : monthPeriod(month);
+}

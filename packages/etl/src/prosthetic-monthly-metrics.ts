@@ -1,28 +1,14 @@
-import {
-  compareInt64Text,
-  type Int64Text,
-  type Month,
-  type ProstheticMonthlyMetrics,
-} from '@bionicpro/models';
+import { compareInt64Text, type Int64Text, type ProstheticMonthlyMetrics } from '@bionicpro/models';
 import type { BatteryMetricRow, DeviceEventRow, ProstheticRow, UserRow } from './kpi-inputs.js';
-import { type MonthPeriod, monthPeriod } from './period.js';
+import type { MonthlyTransformOptions } from './monthly-transform-options.js';
+import { type MonthPeriod, resolvePeriod } from './period.js';
 import { ProstheticMonthState } from './prosthetic-month-state.js';
-import { collectRows, firstById, type InputOrder, type RowSource } from './row-source.js';
+import { collectRows, firstById, type RowSource } from './row-source.js';
 import { AsyncSortedCursor, SortedCursor } from './sorted-cursor.js';
 
 /** Order the streamed telemetry tables must be in for `order: 'sorted'`. */
 export const DEVICE_EVENT_ORDER = '(prosthetic_id, event_timestamp, id)';
 export const BATTERY_METRIC_ORDER = '(prosthetic_id, metric_timestamp, id)';
-
-/** Options shared by the monthly transforms. */
-export interface MonthlyTransformOptions {
-  /** The month to compute (`YYYY-MM`, a `Month`, or a resolved {@link MonthPeriod}). */
-  readonly month: string | Month | MonthPeriod;
-  /** Order of the telemetry inputs; default `'any'`. See {@link InputOrder}. */
-  readonly order?: InputOrder;
-  /** Value of `last_updated` (default: now). */
-  readonly lastUpdated?: Date;
-}
 
 /** Inputs of {@link prostheticMonthlyMetrics}. */
 export interface ProstheticMonthlyInput<S extends 'sync' | 'async' = 'sync'> {
@@ -33,10 +19,6 @@ export interface ProstheticMonthlyInput<S extends 'sync' | 'async' = 'sync'> {
   /** Device events of the month plus context (see {@link prostheticMonthlyMetrics}). */
   readonly deviceEvents: S extends 'sync' ? Iterable<DeviceEventRow> : RowSource<DeviceEventRow>;
   readonly batteryMetrics: S extends 'sync' ? Iterable<BatteryMetricRow> : RowSource<BatteryMetricRow>;
-}
-
-export function resolvePeriod(month: string | Month | MonthPeriod): MonthPeriod {
-  return typeof month === 'object' && 'startMs' in month ? month : monthPeriod(month);
 }
 
 const deviceEntity = (row: DeviceEventRow) => row.prosthetic_id;

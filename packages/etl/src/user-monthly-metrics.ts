@@ -7,7 +7,8 @@ import {
   type UserMonthlyMetrics,
 } from '@bionicpro/models';
 import type { PaymentRow, SubscriptionRow, UserRow } from './kpi-inputs.js';
-import { type MonthlyTransformOptions, resolvePeriod } from './prosthetic-monthly-metrics.js';
+import type { MonthlyTransformOptions } from './monthly-transform-options.js';
+import { resolvePeriod } from './period.js';
 import { collectRows, type RowSource } from './row-source.js';
 
 /** Inputs of {@link userMonthlyMetrics}: the CRM tables (small; read fully). */

@@ -6,7 +6,8 @@ import type {
   TelemetryEventRow,
   UserRow,
 } from './kpi-inputs.js';
-import { type MonthlyTransformOptions, resolvePeriod } from './prosthetic-monthly-metrics.js';
+import type { MonthlyTransformOptions } from './monthly-transform-options.js';
+import { resolvePeriod } from './period.js';
 import { collectRows, isAsyncIterable, type RowSource } from './row-source.js';
 import { SortedCursor } from './sorted-cursor.js';
 

@@ -27,11 +27,10 @@ export {
   createKeycloakVerifier,
   type KeycloakVerifier,
   type KeycloakVerifierOptions,
-  type ReportPrincipal,
-  type ReportSubject,
   type SubjectClaim,
   type TokenAlgorithm,
 } from './keycloak-verifier.js';
+export type { ReportPrincipal, ReportSubject } from './principal.js';
 export {
   assertReportScope,
   parseUserId,

@@ -2,34 +2,15 @@ import { InvalidArgumentError } from '@bionicpro/models';
 import { errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { type AuthenticationFailure, AuthenticationError } from './errors.js';
 import { createJwksKeyStore, type JwksKeyStore, type JwksKeyStoreOptions } from './jwks-key-store.js';
+import type { ReportPrincipal, ReportSubject } from './principal.js';
 
 /** Signature algorithms a Keycloak realm may use for access tokens; `none` and HS* are never accepted. */
 export const ALLOWED_TOKEN_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const;
 /** One of {@link ALLOWED_TOKEN_ALGORITHMS}. */
 export type TokenAlgorithm = (typeof ALLOWED_TOKEN_ALGORITHMS)[number];
 
-/**
- * Who a token speaks for, in the CRM's terms (SPEC §4): Keycloak's `sub` is the
- * `users.user_uuid`; its `preferred_username` is `users.ldap_username`.
- */
-export type ReportSubject =
-  | { readonly kind: 'user_uuid'; readonly value: string }
-  | { readonly kind: 'ldap_username'; readonly value: string };
-
 /** Which token claim identifies the user. */
 export type SubjectClaim = 'sub' | 'preferred_username';
-
-/** A verified caller. */
-export interface ReportPrincipal {
-  readonly subject: ReportSubject;
-  /** Holds one of the configured admin roles: may read any user's report. */
-  readonly isAdmin: boolean;
-  /** Realm roles (plus client roles of `roleClientId`, when configured). */
-  readonly roles: readonly string[];
-  readonly expiresAt: Date;
-  /** The verified claims, for logging and custom policies. */
-  readonly claims: Readonly<JWTPayload>;
-}
 
 /** Options of {@link createKeycloakVerifier}. */
 export interface KeycloakVerifierOptions {

@@ -5,7 +5,7 @@ import {
   ReportParameterError,
   UnscopedQueryError,
 } from './errors.js';
-import type { ReportPrincipal, ReportSubject } from './keycloak-verifier.js';
+import type { ReportPrincipal, ReportSubject } from './principal.js';
 
 const SCOPE_BRAND: unique symbol = Symbol.for('@bionicpro/reports/ReportScope') as never;
 

@@ -7,7 +7,7 @@ import {
   type UserMonthlyReport,
 } from '@bionicpro/models';
 import { ReportNotFoundError } from './errors.js';
-import type { ReportSubject } from './keycloak-verifier.js';
+import type { ReportSubject } from './principal.js';
 import {
   assembleDailyReport,
   assembleReportDates,

@@ -7,7 +7,7 @@ import {
   type SubscriptionType,
 } from '../enums.js';
 import type { BatteryMetric, DeviceEvent, TelemetryEvent } from '../telemetry.js';
-import { formatCalendarDate, monthRange, monthsBetween, parseMonth } from '../timestamp.js';
+import { formatCalendarDate, type Month, monthRange, monthsBetween, parseMonth } from '../timestamp.js';
 import { Random } from './prng.js';
 
 /** Scale and shape of a synthetic dataset. Same options → same rows, byte for byte. */
@@ -119,6 +119,32 @@ interface ProstheticProfile {
   prosthesisType: ProsthesisType;
 }
 
+/** Counter of the text ids of one generated table (`'1'`, `'2'`, …). */
+class RowIds {
+  private last = 0;
+  next(): string {
+    this.last += 1;
+    return String(this.last);
+  }
+}
+
+/** The generated period in epoch milliseconds, shared by every entity generator. */
+interface Calendar {
+  readonly seed: number;
+  readonly periodStart: number;
+  readonly periodEnd: number;
+  /** Whole days in [periodStart, periodEnd). */
+  readonly days: number;
+  readonly months: readonly Month[];
+}
+
+/** What the telemetry streams read: the calendar, the prostheses and the scale options. */
+interface TelemetryContext extends Calendar {
+  readonly opts: Required<DatasetOptions>;
+  readonly prosthetics: readonly ProstheticProfile[];
+  readonly prostheticsByUser: ReadonlyMap<number, readonly ProstheticProfile[]>;
+}
+
 /**
  * Generates a deterministic dataset.
  *
@@ -131,6 +157,31 @@ interface ProstheticProfile {
  * ```
  */
 export function generateDataset(options: DatasetOptions): Dataset {
+  const opts = resolveOptions(options);
+  const calendar = datasetCalendar(opts);
+  const { users, prosthetics } = generateOwners(calendar, opts);
+  const subscriptions = generateSubscriptions(calendar, users);
+  const context: TelemetryContext = {
+    ...calendar,
+    opts,
+    prosthetics,
+    prostheticsByUser: groupByUser(prosthetics),
+  };
+  return {
+    options: opts,
+    period: { start: new Date(calendar.periodStart), end: new Date(calendar.periodEnd) },
+    users,
+    prosthetics: prosthetics.map((p) => p.row),
+    subscriptions,
+    payments: generatePayments(calendar, subscriptions),
+    supportTickets: generateSupportTickets(calendar, prosthetics),
+    telemetryEvents: () => telemetryEvents(context, users),
+    deviceEvents: () => deviceEvents(context),
+    batteryMetrics: () => batteryMetrics(context),
+  };
+}
+
+function resolveOptions(options: DatasetOptions): Required<DatasetOptions> {
   const opts: Required<DatasetOptions> = {
     prosthesesPerUser: 1.25,
     start: '2024-01',
@@ -146,79 +197,113 @@ export function generateDataset(options: DatasetOptions): Dataset {
     throw new InvalidArgumentError('months', 'months must be a positive integer');
   if (opts.prosthesesPerUser < 1)
     throw new InvalidArgumentError('prosthesesPerUser', 'prosthesesPerUser must be at least 1');
+  return opts;
+}
+
+function datasetCalendar(opts: Required<DatasetOptions>): Calendar {
   const first = parseMonth(opts.start);
   const lastMonth = {
     year: first.year + Math.floor((first.month - 1 + opts.months - 1) / 12),
     month: ((first.month - 1 + opts.months - 1) % 12) + 1,
   };
-  const months = monthsBetween(first, lastMonth);
   const periodStart = monthRange(first).start.getTime();
   const periodEnd = monthRange(lastMonth).end.getTime();
-  const days = Math.round((periodEnd - periodStart) / DAY);
-  const seed = opts.seed;
+  return {
+    seed: opts.seed,
+    periodStart,
+    periodEnd,
+    days: Math.round((periodEnd - periodStart) / DAY),
+    months: monthsBetween(first, lastMonth),
+  };
+}
 
+function groupByUser(prosthetics: readonly ProstheticProfile[]): Map<number, ProstheticProfile[]> {
+  const byUser = new Map<number, ProstheticProfile[]>();
+  for (const profile of prosthetics) {
+    const list = byUser.get(profile.row.user_id) ?? [];
+    list.push(profile);
+    byUser.set(profile.row.user_id, list);
+  }
+  return byUser;
+}
+
+// ---------------------------------------------------------------------------
+// CRM tables
+
+/** Users and their prostheses; prosthesis ids run across users in user order. */
+function generateOwners(
+  calendar: Calendar,
+  opts: Required<DatasetOptions>,
+): { users: User[]; prosthetics: ProstheticProfile[] } {
   const users: User[] = [];
   const prosthetics: ProstheticProfile[] = [];
   for (let uid = 1; uid <= opts.users; uid += 1) {
-    const r = new Random(seed, Stream.User, uid);
-    const firstName = r.pick(FIRST_NAMES);
-    const lastName = r.pick(LAST_NAMES);
-    const login = `${firstName}.${lastName}${uid}`.toLowerCase();
-    const registered = periodStart - r.int(30, 720) * DAY - r.int(0, DAY - 1);
-    users.push({
-      id: uid,
-      user_uuid: r.uuid(),
-      name: `${firstName} ${lastName}`,
-      email: `${login}@example.ru`,
-      age: r.chance(0.9) ? r.int(18, 80) : null,
-      gender: r.chance(0.9) ? (firstName.endsWith('a') ? 'female' : 'male') : null,
-      country: 'RU',
-      address: r.chance(0.8) ? `${r.pick(CITIES)}, ${r.int(1, 200)} Lenina st.` : null,
-      phone: r.chance(0.8) ? `+7${r.int(900_000_0000, 999_999_9999)}` : null,
-      ldap_username: login,
-      registered_at: new Date(registered),
-      updated_at: new Date(registered + r.int(0, 30) * DAY),
-    });
+    const r = new Random(calendar.seed, Stream.User, uid);
+    const user = generateUser(r, uid, calendar.periodStart);
+    users.push(user);
     const extra = opts.prosthesesPerUser - 1;
     const count = 1 + Math.floor(extra) + (r.chance(extra - Math.floor(extra)) ? 1 : 0);
     for (let k = 0; k < count; k += 1) {
-      const pid = prosthetics.length + 1;
-      const p = new Random(seed, Stream.Prosthetic, pid);
-      const deviceType = p.pick(DEVICE_TYPES);
-      const purchase = registered + p.int(1, 20) * DAY;
-      const isArm = deviceType.endsWith('arm');
-      prosthetics.push({
-        prosthesisType: isArm ? (p.chance(0.5) ? 'hand' : 'arm') : 'leg',
-        row: {
-          id: pid,
-          user_id: uid,
-          prosthetic_uuid: p.uuid(),
-          device_type: deviceType,
-          serial_number: `BP-${String(pid).padStart(7, '0')}`,
-          chip_id: `CHIP-${p.uint32().toString(16).padStart(8, '0')}-${pid}`,
-          model: isArm ? p.pick(MODELS.slice(0, 3)) : 'BionicLeg Flex',
-          purchase_date: formatCalendarDate(purchase),
-          warranty_end_date: formatCalendarDate(purchase + 2 * 365 * DAY),
-          is_active: true,
-          created_at: new Date(purchase),
-          updated_at: new Date(purchase),
-        },
-      });
+      prosthetics.push(generateProsthetic(calendar.seed, prosthetics.length + 1, user));
     }
   }
+  return { users, prosthetics };
+}
 
+function generateUser(r: Random, uid: number, periodStart: number): User {
+  const firstName = r.pick(FIRST_NAMES);
+  const lastName = r.pick(LAST_NAMES);
+  const login = `${firstName}.${lastName}${uid}`.toLowerCase();
+  const registered = periodStart - r.int(30, 720) * DAY - r.int(0, DAY - 1);
+  return {
+    id: uid,
+    user_uuid: r.uuid(),
+    name: `${firstName} ${lastName}`,
+    email: `${login}@example.ru`,
+    age: r.chance(0.9) ? r.int(18, 80) : null,
+    gender: r.chance(0.9) ? (firstName.endsWith('a') ? 'female' : 'male') : null,
+    country: 'RU',
+    address: r.chance(0.8) ? `${r.pick(CITIES)}, ${r.int(1, 200)} Lenina st.` : null,
+    phone: r.chance(0.8) ? `+7${r.int(900_000_0000, 999_999_9999)}` : null,
+    ldap_username: login,
+    registered_at: new Date(registered),
+    updated_at: new Date(registered + r.int(0, 30) * DAY),
+  };
+}
+
+function generateProsthetic(seed: number, pid: number, owner: User): ProstheticProfile {
+  const p = new Random(seed, Stream.Prosthetic, pid);
+  const deviceType = p.pick(DEVICE_TYPES);
+  const purchase = owner.registered_at.getTime() + p.int(1, 20) * DAY;
+  const isArm = deviceType.endsWith('arm');
+  return {
+    prosthesisType: isArm ? (p.chance(0.5) ? 'hand' : 'arm') : 'leg',
+    row: {
+      id: pid,
+      user_id: owner.id,
+      prosthetic_uuid: p.uuid(),
+      device_type: deviceType,
+      serial_number: `BP-${String(pid).padStart(7, '0')}`,
+      chip_id: `CHIP-${p.uint32().toString(16).padStart(8, '0')}-${pid}`,
+      model: isArm ? p.pick(MODELS.slice(0, 3)) : 'BionicLeg Flex',
+      purchase_date: formatCalendarDate(purchase),
+      warranty_end_date: formatCalendarDate(purchase + 2 * 365 * DAY),
+      is_active: true,
+      created_at: new Date(purchase),
+      updated_at: new Date(purchase),
+    },
+  };
+}
+
+/** One plan per user, some ending in the period and half of those followed by an upgrade. */
+function generateSubscriptions(calendar: Calendar, users: readonly User[]): Subscription[] {
   const subscriptions: Subscription[] = [];
   for (const user of users) {
-    const r = new Random(seed, Stream.Subscription, user.id);
+    const r = new Random(calendar.seed, Stream.Subscription, user.id);
     const type = weightedPlan(r);
-    const startMs = periodStart + r.int(-180, Math.max(0, days - 10)) * DAY;
+    const startMs = calendar.periodStart + r.int(-180, Math.max(0, calendar.days - 10)) * DAY;
     const endsInPeriod = r.chance(0.2);
-    const endMs = endsInPeriod ? Math.min(periodEnd - DAY, startMs + r.int(5, 60) * DAY) : undefined;
-    const base = {
-      user_id: user.id,
-      created_at: new Date(startMs),
-      updated_at: new Date(endMs ?? startMs),
-    };
+    const endMs = endsInPeriod ? Math.min(calendar.periodEnd - DAY, startMs + r.int(5, 60) * DAY) : undefined;
     const ended = endMs !== undefined && endMs > startMs;
     subscriptions.push({
       id: subscriptions.length + 1,
@@ -227,63 +312,96 @@ export function generateDataset(options: DatasetOptions): Dataset {
       end_date: ended ? formatCalendarDate(endMs) : null,
       is_active: !ended,
       monthly_cost: SUBSCRIPTION_LIST_PRICES[type],
-      ...base,
+      user_id: user.id,
+      created_at: new Date(startMs),
+      updated_at: new Date(endMs ?? startMs),
     });
-    if (ended && r.chance(0.5)) {
-      const upgrade: SubscriptionType = type === 'basic' ? 'premium' : 'enterprise';
-      const nextStart = endMs + DAY;
-      subscriptions.push({
-        id: subscriptions.length + 1,
-        subscription_type: upgrade,
-        start_date: formatCalendarDate(nextStart),
-        end_date: null,
-        is_active: true,
-        monthly_cost: SUBSCRIPTION_LIST_PRICES[upgrade],
-        user_id: user.id,
-        created_at: new Date(nextStart),
-        updated_at: new Date(nextStart),
-      });
-    }
+    if (ended && r.chance(0.5)) subscriptions.push(upgradeOf(subscriptions.length + 1, user.id, type, endMs));
   }
+  return subscriptions;
+}
 
-  const payments: Payment[] = [];
-  for (const sub of subscriptions) {
-    const r = new Random(seed, Stream.Payment, sub.id);
-    months.forEach((month, index) => {
-      const range = monthRange(month);
-      if (sub.start_date > range.lastDay || (sub.end_date !== null && sub.end_date < range.firstDay)) return;
-      const from = Math.max(range.start.getTime(), Date.parse(`${sub.start_date}T00:00:00Z`));
-      const when = Math.min(from + r.int(0, 5) * DAY + r.int(0, DAY - 1), range.end.getTime() - HOUR);
-      const roll = r.next();
-      const isLast = index === months.length - 1;
-      const add = (at: number, status: Payment['status']) =>
-        payments.push({
-          id: payments.length + 1,
-          user_id: sub.user_id,
-          subscription_id: sub.id,
-          payment_date: new Date(at),
-          amount: sub.monthly_cost,
-          payment_method: r.pick(['card', 'card', 'bank_transfer', 'paypal'] as const),
-          status,
-          description: `${sub.subscription_type} subscription ${range.firstDay.slice(0, 7)}`,
-          created_at: new Date(at),
-        });
-      if (roll < 0.1) {
-        add(when, 'failed');
-        const retry = when + r.int(1, 3) * DAY;
-        if (retry < range.end.getTime()) add(retry, 'success');
-      } else if (roll < 0.15 && isLast) {
-        add(when, 'pending');
-      } else {
-        add(when, 'success');
-      }
+function upgradeOf(id: number, userId: number, from: SubscriptionType, endedMs: number): Subscription {
+  const upgrade: SubscriptionType = from === 'basic' ? 'premium' : 'enterprise';
+  const nextStart = endedMs + DAY;
+  return {
+    id,
+    subscription_type: upgrade,
+    start_date: formatCalendarDate(nextStart),
+    end_date: null,
+    is_active: true,
+    monthly_cost: SUBSCRIPTION_LIST_PRICES[upgrade],
+    user_id: userId,
+    created_at: new Date(nextStart),
+    updated_at: new Date(nextStart),
+  };
+}
+
+/** Payments in the order they were drawn; {@link generatePayments} sorts and renumbers them. */
+class PaymentLedger {
+  readonly payments: Payment[] = [];
+
+  add(sub: Subscription, r: Random, at: number, status: Payment['status'], firstDay: string): void {
+    this.payments.push({
+      id: this.payments.length + 1,
+      user_id: sub.user_id,
+      subscription_id: sub.id,
+      payment_date: new Date(at),
+      amount: sub.monthly_cost,
+      payment_method: r.pick(['card', 'card', 'bank_transfer', 'paypal'] as const),
+      status,
+      description: `${sub.subscription_type} subscription ${firstDay.slice(0, 7)}`,
+      created_at: new Date(at),
     });
   }
+}
+
+/** One payment per subscription and month it covers (a failed one retried), in time order. */
+function generatePayments(calendar: Calendar, subscriptions: readonly Subscription[]): Payment[] {
+  const ledger = new PaymentLedger();
+  for (const sub of subscriptions) {
+    const r = new Random(calendar.seed, Stream.Payment, sub.id);
+    calendar.months.forEach((month, index) => {
+      monthPayments(ledger, sub, r, month, index === calendar.months.length - 1);
+    });
+  }
+  const payments = ledger.payments;
   payments.sort((a, b) => a.payment_date.getTime() - b.payment_date.getTime() || a.id - b.id);
   payments.forEach((payment, index) => {
     payment.id = index + 1;
   });
+  return payments;
+}
 
+function monthPayments(
+  ledger: PaymentLedger,
+  sub: Subscription,
+  r: Random,
+  month: Month,
+  isLast: boolean,
+): void {
+  const range = monthRange(month);
+  if (sub.start_date > range.lastDay || (sub.end_date !== null && sub.end_date < range.firstDay)) return;
+  const from = Math.max(range.start.getTime(), Date.parse(`${sub.start_date}T00:00:00Z`));
+  const when = Math.min(from + r.int(0, 5) * DAY + r.int(0, DAY - 1), range.end.getTime() - HOUR);
+  const roll = r.next();
+  if (roll < 0.1) {
+    ledger.add(sub, r, when, 'failed', range.firstDay);
+    const retry = when + r.int(1, 3) * DAY;
+    if (retry < range.end.getTime()) ledger.add(sub, r, retry, 'success', range.firstDay);
+  } else if (roll < 0.15 && isLast) {
+    ledger.add(sub, r, when, 'pending', range.firstDay);
+  } else {
+    ledger.add(sub, r, when, 'success', range.firstDay);
+  }
+}
+
+/** About three prostheses in ten get a ticket. */
+function generateSupportTickets(
+  calendar: Calendar,
+  prosthetics: readonly ProstheticProfile[],
+): SupportTicket[] {
+  const { seed, periodStart, periodEnd } = calendar;
   const supportTickets: SupportTicket[] = [];
   for (const profile of prosthetics) {
     const r = new Random(seed, Stream.Ticket, profile.row.id);
@@ -303,189 +421,262 @@ export function generateDataset(options: DatasetOptions): Dataset {
       resolved_at: resolved === null ? null : new Date(resolved),
     });
   }
+  return supportTickets;
+}
 
-  const planOf = (prostheticId: number, day: number): DayPlan =>
-    dayPlan(seed, prostheticId, day, periodStart, periodEnd);
-  const byUser = new Map<number, ProstheticProfile[]>();
-  for (const profile of prosthetics) {
-    const list = byUser.get(profile.row.user_id) ?? [];
-    list.push(profile);
-    byUser.set(profile.row.user_id, list);
+// ---------------------------------------------------------------------------
+// Telemetry streams
+
+function planOf(context: Calendar, prostheticId: number, day: number): DayPlan {
+  return dayPlan(context.seed, prostheticId, day, context.periodStart, context.periodEnd);
+}
+
+/** A span of one day in which one of the user's prostheses was powered on. */
+interface EmgWindow {
+  start: number;
+  end: number;
+  profile: ProstheticProfile;
+}
+
+/** EMG events user by user, day by day, spread uniformly over the user's powered-on time. */
+function* telemetryEvents(context: TelemetryContext, users: readonly User[]): Generator<TelemetryEvent> {
+  const ids = new RowIds();
+  for (const user of users) {
+    const owned = context.prostheticsByUser.get(user.id) ?? [];
+    const r = new Random(context.seed, Stream.Emg, user.id);
+    for (let day = 0; day < context.days; day += 1) {
+      const windows = emgWindows(context, owned, day);
+      const emg = EmgDay.draw(r, windows, context.opts.eventsPerDay);
+      if (emg === undefined) continue;
+      for (let i = 0; i < emg.count; i += 1) yield emg.event(i, ids, user.id);
+    }
+  }
+}
+
+function emgWindows(context: Calendar, owned: readonly ProstheticProfile[], day: number): EmgWindow[] {
+  const windows: EmgWindow[] = [];
+  for (const profile of owned) {
+    for (const s of planOf(context, profile.row.id, day).sessions) {
+      const end = s.critical ?? s.end;
+      if (end > s.start) windows.push({ start: s.start, end, profile });
+    }
+  }
+  windows.sort((a, b) => a.start - b.start);
+  return windows;
+}
+
+/**
+ * One user's EMG events of one day: their times are drawn as sorted offsets into
+ * the concatenated windows, then walked back to a window and a time, in order.
+ */
+class EmgDay {
+  /** Index of the window the walk has reached. */
+  private window = 0;
+  /** Length of the windows before {@link window}. */
+  private before = 0;
+
+  private constructor(
+    private readonly r: Random,
+    private readonly windows: readonly EmgWindow[],
+    private readonly offsets: Float64Array,
+  ) {}
+
+  /** Draws the day's event count and offsets; undefined when the user's prostheses were never on. */
+  static draw(r: Random, windows: readonly EmgWindow[], eventsPerDay: number): EmgDay | undefined {
+    const total = windows.reduce((sum, w) => sum + (w.end - w.start), 0);
+    if (total === 0 || eventsPerDay === 0) return undefined;
+    const count = Math.max(0, Math.round(eventsPerDay * r.float(0.8, 1.2)));
+    const offsets = new Float64Array(count);
+    for (let i = 0; i < count; i += 1) offsets[i] = r.next() * total;
+    offsets.sort();
+    return new EmgDay(r, windows, offsets);
   }
 
-  return {
-    options: opts,
-    period: { start: new Date(periodStart), end: new Date(periodEnd) },
-    users,
-    prosthetics: prosthetics.map((p) => p.row),
-    subscriptions,
-    payments,
-    supportTickets,
-    *telemetryEvents() {
-      let id = 0;
-      for (const user of users) {
-        const owned = byUser.get(user.id) ?? [];
-        const r = new Random(seed, Stream.Emg, user.id);
-        for (let day = 0; day < days; day += 1) {
-          const windows: { start: number; end: number; profile: ProstheticProfile }[] = [];
-          for (const profile of owned) {
-            for (const s of planOf(profile.row.id, day).sessions) {
-              const end = s.critical ?? s.end;
-              if (end > s.start) windows.push({ start: s.start, end, profile });
-            }
-          }
-          windows.sort((a, b) => a.start - b.start);
-          const total = windows.reduce((sum, w) => sum + (w.end - w.start), 0);
-          if (total === 0 || opts.eventsPerDay === 0) continue;
-          const count = Math.max(0, Math.round(opts.eventsPerDay * r.float(0.8, 1.2)));
-          const offsets = new Float64Array(count);
-          for (let i = 0; i < count; i += 1) offsets[i] = r.next() * total;
-          offsets.sort();
-          let w = 0;
-          let before = 0;
-          for (let i = 0; i < count; i += 1) {
-            let offset = offsets[i]! - before;
-            while (offset >= windows[w]!.end - windows[w]!.start && w < windows.length - 1) {
-              before += windows[w]!.end - windows[w]!.start;
-              offset -= windows[w]!.end - windows[w]!.start;
-              w += 1;
-            }
-            const window = windows[w]!;
-            const at = Math.min(window.end - 1, Math.floor(window.start + offset));
-            const type = window.profile.prosthesisType;
-            id += 1;
-            yield {
-              id: String(id),
-              event_uuid: r.uuid(),
-              user_id: user.id,
-              prosthetic_id: window.profile.row.id,
-              prosthesis_type: type,
-              muscle_group: r.pick(MUSCLES[type]),
-              signal_frequency: r.int(50, 500),
-              signal_duration: r.int(100, 5000),
-              signal_amplitude: Math.round(r.float(0.5, 5) * 1000) / 1000,
-              event_timestamp: new Date(at),
-              saved_ts: new Date(at + r.int(5, 2000)),
-            };
-          }
-        }
+  get count(): number {
+    return this.offsets.length;
+  }
+
+  /** The `i`-th event of the day; call with i = 0, 1, … in order. */
+  event(i: number, ids: RowIds, userId: number): TelemetryEvent {
+    const { r, windows } = this;
+    let offset = this.offsets[i]! - this.before;
+    while (
+      offset >= windows[this.window]!.end - windows[this.window]!.start &&
+      this.window < windows.length - 1
+    ) {
+      this.before += windows[this.window]!.end - windows[this.window]!.start;
+      offset -= windows[this.window]!.end - windows[this.window]!.start;
+      this.window += 1;
+    }
+    const window = windows[this.window]!;
+    const at = Math.min(window.end - 1, Math.floor(window.start + offset));
+    const type = window.profile.prosthesisType;
+    return {
+      id: ids.next(),
+      event_uuid: r.uuid(),
+      user_id: userId,
+      prosthetic_id: window.profile.row.id,
+      prosthesis_type: type,
+      muscle_group: r.pick(MUSCLES[type]),
+      signal_frequency: r.int(50, 500),
+      signal_duration: r.int(100, 5000),
+      signal_amplitude: Math.round(r.float(0.5, 5) * 1000) / 1000,
+      event_timestamp: new Date(at),
+      saved_ts: new Date(at + r.int(5, 2000)),
+    };
+  }
+}
+
+/** Device events of one prosthesis on one day, collected before they are sorted by time. */
+class DeviceDayLog {
+  readonly events: Omit<DeviceEvent, 'id' | 'created_at'>[] = [];
+
+  constructor(private readonly prostheticId: number) {}
+
+  push(
+    at: number,
+    event_type: DeviceEvent['event_type'],
+    severity: DeviceEvent['severity'],
+    event_value: string | null,
+    response_time_ms: number | null = null,
+  ): void {
+    this.events.push({
+      prosthetic_id: this.prostheticId,
+      event_type,
+      event_timestamp: new Date(at),
+      event_value,
+      severity,
+      response_time_ms,
+    });
+  }
+}
+
+/** Device events prosthesis by prosthesis, day by day, each day in time order. */
+function* deviceEvents(context: TelemetryContext): Generator<DeviceEvent> {
+  const ids = new RowIds();
+  for (const profile of context.prosthetics) {
+    const pid = profile.row.id;
+    for (let day = 0; day < context.days; day += 1) {
+      const r = new Random(context.seed, Stream.DeviceDay, pid, day);
+      const log = new DeviceDayLog(pid);
+      logDeviceDay(log, r, planOf(context, pid, day), context.opts.deviceEventsPerDay);
+      log.events.sort((a, b) => a.event_timestamp.getTime() - b.event_timestamp.getTime());
+      for (const event of log.events) {
+        yield {
+          id: ids.next(),
+          ...event,
+          created_at: new Date(event.event_timestamp.getTime() + r.int(50, 5000)),
+        };
       }
-    },
-    *deviceEvents() {
-      let id = 0;
-      for (const profile of prosthetics) {
-        const pid = profile.row.id;
-        for (let day = 0; day < days; day += 1) {
-          const r = new Random(seed, Stream.DeviceDay, pid, day);
-          const plan = planOf(pid, day);
-          const events: Omit<DeviceEvent, 'id' | 'created_at'>[] = [];
-          const push = (
-            at: number,
-            event_type: DeviceEvent['event_type'],
-            severity: DeviceEvent['severity'],
-            event_value: string | null,
-            response_time_ms: number | null = null,
-          ) =>
-            events.push({
-              prosthetic_id: pid,
-              event_type,
-              event_timestamp: new Date(at),
-              event_value,
-              severity,
-              response_time_ms,
-            });
-          const sessionLength = plan.sessions.reduce((sum, s) => sum + ((s.critical ?? s.end) - s.start), 0);
-          for (const s of plan.sessions) {
-            const end = s.critical ?? s.end;
-            push(s.start, 'power_on', 'info', `battery_${r.int(40, 100)}%`, r.int(20, 80));
-            const share = sessionLength > 0 ? (end - s.start) / sessionLength : 0;
-            const n = Math.round(opts.deviceEventsPerDay * share);
-            for (let i = 0; i < n; i += 1) {
-              push(
-                s.start + 1 + Math.floor(r.next() * (end - s.start - 2)),
-                'movement',
-                'info',
-                'grip',
-                r.int(15, 120),
-              );
-            }
-            if (r.chance(0.15))
-              push(
-                s.start + Math.floor(r.next() * (end - s.start)),
-                'warning',
-                'warning',
-                'high_temperature',
-              );
-            if (r.chance(0.06))
-              push(
-                s.start + Math.floor(r.next() * (end - s.start)),
-                'error',
-                'error',
-                'motor_fault',
-                r.int(100, 400),
-              );
-            if (r.chance(0.03))
-              push(s.start + Math.floor(r.next() * (end - s.start)), 'calibration', 'info', 'auto');
-            if (s.critical !== undefined) push(s.critical, 'error', 'critical', 'motor_failure');
-            else if (s.closed) push(s.end, 'power_off', 'info', `battery_${r.int(5, 90)}%`);
-          }
-          if (plan.charge) {
-            push(plan.charge.start, 'charging_started', 'info', `${r.int(800, 1400)}mA`);
-            push(plan.charge.end, 'charging_stopped', 'info', 'battery_100%');
-          }
-          if (r.chance(0.01) && plan.charge)
-            push(plan.charge.start + 10 * MINUTE, 'firmware_update', 'info', '2.4.1');
-          events.sort((a, b) => a.event_timestamp.getTime() - b.event_timestamp.getTime());
-          for (const event of events) {
-            id += 1;
-            yield {
-              id: String(id),
-              ...event,
-              created_at: new Date(event.event_timestamp.getTime() + r.int(50, 5000)),
-            };
-          }
-        }
-      }
-    },
-    *batteryMetrics() {
-      let id = 0;
-      const step = DAY / opts.batterySamplesPerDay;
-      for (const profile of prosthetics) {
-        const pid = profile.row.id;
-        const r = new Random(seed, Stream.Battery, pid);
-        let level = r.float(60, 100);
-        let previous: DayPlan | undefined;
-        for (let day = 0; day < days; day += 1) {
-          const plan = planOf(pid, day);
-          const dayStart = periodStart + day * DAY;
-          for (let k = 0; k < opts.batterySamplesPerDay; k += 1) {
-            const at = Math.floor(dayStart + k * step + step / 2);
-            const active = plan.sessions.some((s) => at >= s.start && at < (s.critical ?? s.end));
-            const charging = [plan.charge, previous?.charge].some(
-              (c) => c !== undefined && at >= c.start && at < c.end,
-            );
-            let current: number;
-            if (charging) current = level >= 99.5 ? r.float(20, 60) : r.float(900, 1400);
-            else if (active) current = -r.float(350, 600);
-            else current = -r.float(15, 40);
-            // 2000 mAh pack: percent change over one step.
-            level = Math.min(100, Math.max(0, level + ((current * (step / HOUR)) / 2000) * 100));
-            id += 1;
-            yield {
-              id: String(id),
-              prosthetic_id: pid,
-              metric_timestamp: new Date(at),
-              charge_level: Math.round(level * 100) / 100,
-              current_ma: Math.round(current * 10) / 10,
-              is_charging: charging,
-              created_at: new Date(at + r.int(10, 3000)),
-            };
-          }
-          previous = plan;
-        }
-      }
-    },
-  };
+    }
+  }
+}
+
+function logDeviceDay(log: DeviceDayLog, r: Random, plan: DayPlan, deviceEventsPerDay: number): void {
+  const sessionLength = plan.sessions.reduce((sum, s) => sum + ((s.critical ?? s.end) - s.start), 0);
+  for (const s of plan.sessions) {
+    const share = sessionLength > 0 ? ((s.critical ?? s.end) - s.start) / sessionLength : 0;
+    logSession(log, r, s, Math.round(deviceEventsPerDay * share));
+  }
+  if (plan.charge) {
+    log.push(plan.charge.start, 'charging_started', 'info', `${r.int(800, 1400)}mA`);
+    log.push(plan.charge.end, 'charging_stopped', 'info', 'battery_100%');
+  }
+  if (r.chance(0.01) && plan.charge)
+    log.push(plan.charge.start + 10 * MINUTE, 'firmware_update', 'info', '2.4.1');
+}
+
+/** Power on, `movements` grips, occasional warnings, faults and calibrations, then power off or a critical fault. */
+function logSession(log: DeviceDayLog, r: Random, s: Session, movements: number): void {
+  const end = s.critical ?? s.end;
+  log.push(s.start, 'power_on', 'info', `battery_${r.int(40, 100)}%`, r.int(20, 80));
+  for (let i = 0; i < movements; i += 1) {
+    log.push(
+      s.start + 1 + Math.floor(r.next() * (end - s.start - 2)),
+      'movement',
+      'info',
+      'grip',
+      r.int(15, 120),
+    );
+  }
+  if (r.chance(0.15))
+    log.push(s.start + Math.floor(r.next() * (end - s.start)), 'warning', 'warning', 'high_temperature');
+  if (r.chance(0.06))
+    log.push(
+      s.start + Math.floor(r.next() * (end - s.start)),
+      'error',
+      'error',
+      'motor_fault',
+      r.int(100, 400),
+    );
+  if (r.chance(0.03))
+    log.push(s.start + Math.floor(r.next() * (end - s.start)), 'calibration', 'info', 'auto');
+  if (s.critical !== undefined) log.push(s.critical, 'error', 'critical', 'motor_failure');
+  else if (s.closed) log.push(s.end, 'power_off', 'info', `battery_${r.int(5, 90)}%`);
+}
+
+/** The charge state of one prosthesis' battery between samples. */
+class BatteryPack {
+  /** Percent, 0–100. */
+  private level: number;
+  /** The previous day's plan: its charge window may run past midnight. */
+  private previous: DayPlan | undefined;
+
+  constructor(
+    private readonly r: Random,
+    /** Milliseconds between samples. */
+    private readonly step: number,
+  ) {
+    this.level = r.float(60, 100);
+  }
+
+  /** Remembers the plan of the day just sampled: its charge window may run past midnight. */
+  endDay(plan: DayPlan): void {
+    this.previous = plan;
+  }
+
+  /** One sample at `at`, a moment of the day planned by `plan`. */
+  sample(ids: RowIds, pid: number, at: number, plan: DayPlan): BatteryMetric {
+    const r = this.r;
+    const active = plan.sessions.some((s) => at >= s.start && at < (s.critical ?? s.end));
+    const charging = [plan.charge, this.previous?.charge].some(
+      (c) => c !== undefined && at >= c.start && at < c.end,
+    );
+    let current: number;
+    if (charging) current = this.level >= 99.5 ? r.float(20, 60) : r.float(900, 1400);
+    else if (active) current = -r.float(350, 600);
+    else current = -r.float(15, 40);
+    // 2000 mAh pack: percent change over one step.
+    this.level = Math.min(100, Math.max(0, this.level + ((current * (this.step / HOUR)) / 2000) * 100));
+    return {
+      id: ids.next(),
+      prosthetic_id: pid,
+      metric_timestamp: new Date(at),
+      charge_level: Math.round(this.level * 100) / 100,
+      current_ma: Math.round(current * 10) / 10,
+      is_charging: charging,
+      created_at: new Date(at + r.int(10, 3000)),
+    };
+  }
+}
+
+/** Battery samples prosthesis by prosthesis, at a fixed step. */
+function* batteryMetrics(context: TelemetryContext): Generator<BatteryMetric> {
+  const ids = new RowIds();
+  const samples = context.opts.batterySamplesPerDay;
+  const step = DAY / samples;
+  for (const profile of context.prosthetics) {
+    const pid = profile.row.id;
+    const pack = new BatteryPack(new Random(context.seed, Stream.Battery, pid), step);
+    for (let day = 0; day < context.days; day += 1) {
+      const plan = planOf(context, pid, day);
+      const dayStart = context.periodStart + day * DAY;
+      // Samples sit at the middle of each step.
+      for (let k = 0; k < samples; k += 1)
+        yield pack.sample(ids, pid, Math.floor(dayStart + k * step + step / 2), plan);
+      pack.endDay(plan);
+    }
+  }
 }
 
 function weightedPlan(r: Random): SubscriptionType {
