@@ -13,7 +13,7 @@ import {
   DECIMAL_18_2_MAX_MINOR,
   parseMoney,
 } from '@bionicpro/models';
-import { clickhouseTimestamp } from './kpi-sql.js';
+import { clickhouseTimestamp } from './clickhouse-values.js';
 import type { MonthPeriod, TimeWindow } from './period.js';
 import { Readable } from 'node:stream';
 import { isAsyncIterable, type RowSource } from './row-source.js';

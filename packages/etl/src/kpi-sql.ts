@@ -65,9 +65,6 @@ export function assertShard(shard: KpiShard): void {
   }
 }
 
-// Re-exported for modules that still take it from here; its home is clickhouse-values.ts.
-export { clickhouseTimestamp };
-
 function raw(options: KpiSqlOptions, table: keyof typeof tables): string {
   return qualifiedTableName(table, options.rawDatabase);
 }

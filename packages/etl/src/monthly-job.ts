@@ -32,9 +32,9 @@ import {
   LoadMismatchError,
   OutsideRetentionError,
 } from './errors.js';
+import { clickhouseTimestamp } from './clickhouse-values.js';
 import {
   type CompiledQuery,
-  clickhouseTimestamp,
   prostheticMonthlyMetricsSql,
   userMonthlyMetricsSql,
   userProsthesisHourlyStatsSql,

@@ -1,5 +1,6 @@
 import { columnsOf, DELETED_COLUMN, qualifiedTableName, tables, VERSION_COLUMN } from '@bionicpro/models';
-import { clickhouseTimestamp, type CompiledQuery } from './kpi-sql.js';
+import { clickhouseTimestamp } from './clickhouse-values.js';
+import type { CompiledQuery } from './kpi-sql.js';
 import type { TimeWindow } from './period.js';
 import { TELEMETRY_TIME_COLUMN, type TelemetrySourceTable } from './source-rules-sql.js';
 
