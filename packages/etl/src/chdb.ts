@@ -20,14 +20,32 @@ export interface ChdbClientOptions {
   readonly path: string;
   /** Settings for every query (default {@link CHDB_SETTINGS}). */
   readonly clickhouse_settings?: ClickHouseSettings;
-  /** `log` of `@clickhouse/client` (e.g. a `LoggerClass` routing its messages into your logger). */
-  readonly log?: ClickHouseClientConfigOptions['log'];
+  /** `log` of `@clickhouse/client`: a `LoggerClass` routing its messages into your logger, and a `level`. */
+  readonly log?: ChdbClientLog;
+}
+
+type ClickHouseLog = NonNullable<ClickHouseClientConfigOptions['log']>;
+
+/** The `log` option of `@clickhouse/client`, as {@link createChdbClient} passes it on. */
+export interface ChdbClientLog {
+  /** A class implementing `@clickhouse/client`'s `Logger` (trace, debug, info, warn, error). */
+  readonly LoggerClass?: ClickHouseLog['LoggerClass'];
+  /** The lowest level logged (`@clickhouse/client`'s `ClickHouseLogLevel`). */
+  readonly level?: ClickHouseLog['level'];
 }
 
 /** A `@clickhouse/client` client on chDB, plus `insertBody` (zero-copy raw inserts the ETL's loader uses). */
 export type ChdbClient = ClickHouseClient & {
   insertBody(params: InsertBodyParams): Promise<unknown>;
 };
+
+/** The same option without absent keys, as `exactOptionalPropertyTypes` wants it. */
+function clickHouseLog(log: ChdbClientLog): ClickHouseLog {
+  return {
+    ...(log.LoggerClass === undefined ? {} : { LoggerClass: log.LoggerClass }),
+    ...(log.level === undefined ? {} : { level: log.level }),
+  };
+}
 
 /**
  * `createClient({ connection: createChdbConnection({ path }) })`, typed: the
@@ -50,7 +68,7 @@ export function createChdbClient(options: ChdbClientOptions): ChdbClient {
   const client = createClient({
     connection: connection as unknown as NonNullable<ClickHouseClientConfigOptions['connection']>,
     clickhouse_settings: settings,
-    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.log === undefined ? {} : { log: clickHouseLog(options.log) }),
   });
   // Batches go to chDB as TabSeparated bytes (zero-copy rawInsert), not as row
   // objects turned into one query string per batch.
