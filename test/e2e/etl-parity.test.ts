@@ -26,7 +26,7 @@ const services = {
   clickhouse: requireService('clickhouse'),
 };
 
-// Last month: user_prosthesis_stats has a 365-day TTL (SPEC §3), so an old month would be empty.
+// Last month: user_prosthesis_stats has a 365-day TTL (docs/kpis.md), so an old month would be empty.
 const now = new Date();
 const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
 const MONTH = first.toISOString().slice(0, 7);

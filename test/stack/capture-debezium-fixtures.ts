@@ -4,7 +4,7 @@
  * Debezium actually sends, and can be refreshed when Debezium changes.
  *
  * Run with scripts/infra/capture-fixtures.sh (which brings PostgreSQL, Kafka and Connect up).
- * It recreates the tables of SPEC §2 in crm_db and telemetry_db (from @bionicpro/models' DDL)
+ * It recreates the tables of docs/data-contract.md in crm_db and telemetry_db (from @bionicpro/models' DDL)
  * plus a `type_samples` table with the types a decoder must handle, registers one connector per
  * variant (JSON schemas on/off × decimal.handling.mode precise/string/double, and the
  * ExtractNewRecordState-unwrapped form), runs one scripted workload that every variant sees, and

@@ -38,7 +38,7 @@ export function postgresSource(url: string): PostgresSource {
 }
 
 /**
- * Registers the Debezium connectors once, idempotently (SPEC §5: created
+ * Registers the Debezium connectors once, idempotently (docs/data-contract.md: created
  * once, never re-created with `snapshot.mode=always` on every start): creates
  * the signalling table in each database (for incremental snapshots), then
  * upserts a connector per database through the Connect REST API and waits

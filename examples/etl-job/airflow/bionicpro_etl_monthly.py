@@ -48,7 +48,7 @@ with DAG(
     dag_id="bionicpro_etl_monthly",
     description="Extract a month from crm_db/telemetry_db, load ClickHouse, rebuild the KPI marts",
     default_args=default_args,
-    # Daily at 02:00 UTC (seed 002): the current month is rebuilt every night
+    # Daily at 02:00 UTC: the current month is rebuilt every night
     # with what has arrived so far; the previous month is finalised by the
     # first runs of the next month.
     schedule="0 2 * * *",

@@ -57,7 +57,7 @@ export function nextRun(now: Date, schedule: MonthlySchedule): Date {
 }
 
 /**
- * The month a run at `at` computes: the last complete month (SPEC §3: a month
+ * The month a run at `at` computes: the last complete month (docs/kpis.md: a month
  * is a UTC calendar month, re-running it replaces it).
  *
  * @example

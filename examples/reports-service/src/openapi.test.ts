@@ -19,7 +19,7 @@ import { renderDocsPage } from './routes/docs-routes.js';
 describe('openApiDocument', () => {
   const doc = openApiDocument();
 
-  it('describes every SPEC §4 and seed-000 endpoint', () => {
+  it('describes every docs/reports.md and ingestion endpoint', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/reports/user/{user_id}',

@@ -30,7 +30,7 @@ import { createLogger, type LogFields } from '../src/logger.js';
 let stack: EmbeddedStack;
 let dir: string;
 const logLines: Record<string, unknown>[] = [];
-// The hourly mart keeps 365 days (SPEC §3 TTL), so the dataset is the two months before this one.
+// The hourly mart keeps 365 days (docs/kpis.md TTL), so the dataset is the two months before this one.
 const MONTH = (() => {
   const now = new Date();
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 2, 1)).toISOString().slice(0, 7);
@@ -221,7 +221,7 @@ describe('GET /reports/user/{user_id}', () => {
   });
 });
 
-describe('seed-003 reports', () => {
+describe('daily-usage reports', () => {
   it('lists the dates with data, newest first, at most 30', async () => {
     const expected = [...new Set(hourlyRowsOf(1).map((r) => r.date))].sort().reverse();
     const response = await call('/api/reports', { token: await stack.tokenFor(1) });
@@ -262,7 +262,7 @@ describe('seed-003 reports', () => {
 });
 
 describe('POST /report', () => {
-  it("returns the seed-004 report with the ETL transform's numbers", async () => {
+  it("returns the EMG report with the ETL transform's numbers", async () => {
     const data = stack.data;
     const window = { start_ts: `${MONTH}-10T00:00:00Z`, end_ts: `${NEXT_MONTH}-05T23:59:59Z` };
     const expected = telemetryReports(
@@ -334,7 +334,7 @@ describe('routing', () => {
   });
 });
 
-describe('ingestion (seed 000)', () => {
+describe('ingestion', () => {
   it('creates a user with server-set registered_at, refusing client-set fields and callers without the role', async () => {
     const ingest = await stack.tokenFor(1, [DEMO_INGEST_ROLE]);
     const before = Date.now();

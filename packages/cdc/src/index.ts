@@ -1,7 +1,7 @@
 /**
  * @bionicpro/cdc — Debezium envelopes and logical types, typed change streams
  * validated by `@bionicpro/models`, an exactly-once-effect Kafka-to-ClickHouse
- * sink, Kafka Connect management, and the ClickHouse Kafka-engine DDL (SPEC §5).
+ * sink, Kafka Connect management, and the ClickHouse Kafka-engine DDL (docs/data-contract.md).
  * Kafka client adapters: `@bionicpro/cdc/kafkajs`, `@bionicpro/cdc/platformatic`.
  */
 export {

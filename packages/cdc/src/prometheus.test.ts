@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type CdcConsumer, type CdcMessage, createCdcPipeline } from './cdc-pipeline.js';
 import type { ClickHouseSink } from './clickhouse-sink.js';
 import type { DeadLetter } from './dead-letter.js';
+import { SinkError } from './errors.js';
 import { examples } from './fixtures/debezium-examples.js';
 import { cdcPrometheusMetrics } from './prometheus.js';
 
@@ -76,7 +77,7 @@ describe('cdcPrometheusMetrics', () => {
     let failures = 1;
     const sink: ClickHouseSink = {
       async write(events) {
-        if (failures-- > 0) throw new Error('ClickHouse down');
+        if (failures-- > 0) throw new SinkError('sink_write_failed', 'ClickHouse down');
         return { rows: events.length, rejected: [] };
       },
     };

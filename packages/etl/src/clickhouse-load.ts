@@ -351,7 +351,7 @@ export async function deleteRawWindow(
 }
 
 /**
- * Re-imports a time window of a raw table (seed 004): deletes the window's rows
+ * Re-imports a time window of a raw table: deletes the window's rows
  * first, then inserts the new ones, so rows deleted at the source disappear and
  * none is duplicated. Rows outside the window (context rows) are upserted: the
  * table is a ReplacingMergeTree keyed by id.
@@ -589,7 +589,7 @@ export class BatchWriter {
  * Makes a raw CRM table (users, prosthetics, subscriptions) equal to the source
  * rows given: upserts them with `_version`, and writes a delete marker
  * (`_is_deleted = 1`) for every current id the source no longer has. One
- * current row per id, with updates and deletes, as SPEC §3 asks of `users`.
+ * current row per id, with updates and deletes, as docs/kpis.md asks of `users`.
  * Returns the number of ids marked deleted.
  */
 export async function syncRawTable(
@@ -636,7 +636,7 @@ export async function syncRawTable(
 }
 
 /**
- * Removes EMG events whose user no longer exists (seed 004's orphan cleanup).
+ * Removes EMG events whose user no longer exists.
  */
 export async function removeOrphanTelemetry(
   client: ClickHouseLike,

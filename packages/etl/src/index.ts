@@ -1,5 +1,5 @@
 /**
- * @bionicpro/etl — the batch side of the BionicPRO pipeline (SPEC §3): pure KPI
+ * @bionicpro/etl — the batch side of the BionicPRO pipeline (docs/kpis.md): pure KPI
  * transforms, the same KPIs as ClickHouse SQL, extract from PostgreSQL,
  * idempotent load into ClickHouse, jobs and a CLI.
  */

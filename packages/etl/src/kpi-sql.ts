@@ -96,7 +96,7 @@ const END = "{end:DateTime64(3, 'UTC')}";
 const LAST_UPDATED = "{last_updated:DateTime64(3, 'UTC')}";
 
 /**
- * `INSERT INTO report_user_monthly_metrics SELECT …` computing SPEC §3's
+ * `INSERT INTO report_user_monthly_metrics SELECT …` computing docs/kpis.md's
  * finance KPIs for one month inside ClickHouse from the raw `users`,
  * `subscriptions` and `payments` tables, with exactly the semantics of
  * {@link userMonthlyMetrics} (Decimal sums, subscriptions active on the
@@ -163,7 +163,7 @@ const inIdOrder = (sorted: string, keys: string, ids: string) =>
         arraySort((k, i) -> (intDiv(k - bitAnd(k, 1), 2), i), ${keys}, ${ids}), ${sorted})`;
 
 /**
- * `INSERT INTO report_prosthetic_monthly_metrics SELECT …`: SPEC §3's
+ * `INSERT INTO report_prosthetic_monthly_metrics SELECT …`: docs/kpis.md's
  * engineering KPIs for one month inside ClickHouse, with exactly the semantics
  * of {@link prostheticMonthlyMetrics}.
  *
@@ -389,7 +389,7 @@ SETTINGS join_use_nulls = 0`;
 }
 
 /**
- * `INSERT INTO user_prosthesis_stats SELECT …`: SPEC §3's hourly mart for one
+ * `INSERT INTO user_prosthesis_stats SELECT …`: docs/kpis.md's hourly mart for one
  * month inside ClickHouse, with exactly the semantics of
  * {@link userProsthesisHourlyStats}.
  *
@@ -469,7 +469,7 @@ export interface TelemetryReportSqlRow {
 }
 
 /**
- * `SELECT` of the seed-004 per-prosthesis-type report rows (SPEC §4 `POST
+ * `SELECT` of the EMG per-prosthesis-type report rows (docs/reports.md `POST
  * /report`) from the raw `telemetry_events` and `users`, optionally for one
  * user and an inclusive window; events of users that no longer exist are left
  * out. Assemble the reports with {@link telemetryReportsFromRows}.

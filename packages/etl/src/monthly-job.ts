@@ -95,7 +95,7 @@ export interface MonthlyJobOptions {
   /** Pool on telemetry_db (telemetry_events, device_events, battery_metrics). */
   readonly telemetry: PgPoolLike;
   readonly clickhouse: ClickHouseLike;
-  /** Default `sql`: ClickHouse aggregates (SPEC §6); `ts` computes in this process while streaming. */
+  /** Default `sql`: ClickHouse aggregates (docs/architecture.md); `ts` computes in this process while streaming. */
   readonly engine?: KpiEngine;
   readonly layout?: WarehouseLayout;
   /** Marts to rebuild (default: all three). */
@@ -220,7 +220,7 @@ export function checkRetention(period: MonthPeriod, retentionDays: number | null
 }
 
 /**
- * One idempotent ETL period (SPEC §3, §6): extract a month from both
+ * One idempotent ETL period (docs/kpis.md, docs/architecture.md): extract a month from both
  * PostgreSQL databases, load the raw ClickHouse tables (CRM tables synced with
  * delete markers, the month's telemetry window deleted first and re-imported,
  * orphan EMG events removed), then rebuild each mart's month atomically (a
@@ -838,7 +838,7 @@ export interface TelemetryWindowImportOptions {
 }
 
 /**
- * Seed 004's import, incremental: syncs `users` (one current row per user,
+ * the import, incremental: syncs `users` (one current row per user,
  * deleted users marked deleted), re-imports the EMG `telemetry_events` of the
  * window `[start, end)` after deleting that window, removes events of users
  * that no longer exist, and advances the watermark to `end`. Without `start`,

@@ -9,7 +9,7 @@ import {
 import { InvalidPeriodError } from './errors.js';
 
 /**
- * One UTC calendar month as every monthly KPI works on it (SPEC §2: a month is
+ * One UTC calendar month as every monthly KPI works on it (docs/data-contract.md: a month is
  * a UTC calendar month): the half-open interval `[startMs, endMs)`, its first
  * and last calendar day, its length in days and its ClickHouse partition id.
  */
@@ -65,7 +65,7 @@ export function monthPeriod(month: string | Month): MonthPeriod {
   };
 }
 
-/** A half-open UTC time window `[start, end)` for incremental raw imports (seed 004). */
+/** A half-open UTC time window `[start, end)` for incremental raw imports. */
 export interface TimeWindow {
   readonly start: Date;
   readonly end: Date;

@@ -72,7 +72,7 @@ function parseInstant(text: string): Date | string {
 }
 
 /**
- * pg type parsers for extraction (SPEC §2): `date` stays `YYYY-MM-DD` text (no
+ * pg type parsers for extraction (docs/data-contract.md): `date` stays `YYYY-MM-DD` text (no
  * local-time `Date`), `numeric` stays decimal text (money is never a float),
  * `timestamp` without zone is read as UTC and `timestamptz` as the instant it
  * names, `bigint` stays decimal text (the models' `Int64Text`: exact over the

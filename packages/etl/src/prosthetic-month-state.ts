@@ -2,7 +2,7 @@ import type { BatteryMetricRow, DeviceEventRow } from './kpi-inputs.js';
 
 /**
  * The running state of one prosthesis while its device events and battery
- * samples stream past in event-time order (SPEC §3,
+ * samples stream past in event-time order (docs/kpis.md,
  * report_prosthetic_monthly_metrics). Constant memory: a few numbers, however
  * many rows the prosthesis has.
  *
@@ -42,7 +42,7 @@ export class ProstheticMonthState {
   private pendingCriticals = 0;
   private pendingCriticalOffsets = 0;
   // Discharging samples taken while a session was open after the latest device
-  // event: inside the session only if another device event follows (SPEC §3:
+  // event: inside the session only if another device event follows (docs/kpis.md:
   // an open session at the end of the data closes at the last event seen).
   private pendingSum = 0;
   private pendingSamples = 0;
@@ -69,7 +69,7 @@ export class ProstheticMonthState {
     const type = event.event_type;
     if (type === 'power_on') {
       if (inMonth) this.powerOnCount += 1;
-      // SPEC §3: a power_on followed by another power_on closes the first session at the second.
+      // docs/kpis.md: a power_on followed by another power_on closes the first session at the second.
       if (this.sessionOpen) this.closeSession(t);
       this.sessionOpen = true;
       this.sessionStart = t;
@@ -89,7 +89,7 @@ export class ProstheticMonthState {
       if (inMonth) this.errorCount += 1;
     } else if (severity === 'critical') {
       if (inMonth) this.criticalCount += 1;
-      // SPEC §3: downtime runs from the critical event to the next power_on. A
+      // docs/kpis.md: downtime runs from the critical event to the next power_on. A
       // power_on at the same instant ends it at once (zero minutes); a critical
       // event at or after the month's end adds nothing to this month.
       if (t !== this.lastPowerOnMs && t < this.endMs) {
@@ -103,7 +103,7 @@ export class ProstheticMonthState {
     const t = sample.metric_timestamp.getTime();
     const level = sample.charge_level;
     const inMonth = t >= this.startMs && t < this.endMs;
-    // SPEC §3 charge cycles: counted when the level, having been below 50 %,
+    // docs/kpis.md charge cycles: counted when the level, having been below 50 %,
     // next reaches above 95 %; after counting it must drop below 50 % again.
     // The hysteresis state carries over from samples before the month.
     if (level < 50) {
@@ -133,7 +133,7 @@ export class ProstheticMonthState {
   /** Ends the stream: closes an open session at the last event seen and pending downtime at the month's end. */
   finish(): this {
     if (this.sessionOpen) {
-      // SPEC §3: a session open at the end of the data closes at the month's
+      // docs/kpis.md: a session open at the end of the data closes at the month's
       // end or at the last event seen, whichever is earlier (clipping does the former).
       this.closeSession(this.lastEventMs);
       this.sessionOpen = false;
@@ -142,12 +142,12 @@ export class ProstheticMonthState {
     this.idleDischargeSamples += this.pendingSamples;
     this.pendingSum = 0;
     this.pendingSamples = 0;
-    // SPEC §3: no power_on after a critical event: downtime runs to the month's end.
+    // docs/kpis.md: no power_on after a critical event: downtime runs to the month's end.
     this.closeDowntime(this.endMs);
     return this;
   }
 
-  /** SPEC §3: a session crossing a month boundary is split there; only the part inside this month counts. */
+  /** docs/kpis.md: a session crossing a month boundary is split there; only the part inside this month counts. */
   private closeSession(end: number): void {
     const from = Math.max(this.sessionStart, this.startMs);
     const to = Math.min(end, this.endMs);

@@ -21,7 +21,7 @@ function run(
   return rows[0]!;
 }
 
-describe('prostheticMonthlyMetrics sessions (SPEC §3 total_active_hours)', () => {
+describe('prostheticMonthlyMetrics sessions (docs/kpis.md total_active_hours)', () => {
   it('counts a session from power_on to the next power_off', () => {
     const row = run([
       device(1, 10, 'power_on', '2024-01-10T08:00:00Z'),
@@ -88,7 +88,7 @@ describe('prostheticMonthlyMetrics sessions (SPEC §3 total_active_hours)', () =
   });
 });
 
-describe('prostheticMonthlyMetrics battery (SPEC §3)', () => {
+describe('prostheticMonthlyMetrics battery (docs/kpis.md)', () => {
   it('splits discharge samples into active (inside a session) and idle', () => {
     const row = run(
       [device(1, 10, 'power_on', '2024-01-05T10:00:00Z'), device(2, 10, 'power_off', '2024-01-05T12:00:00Z')],
@@ -150,7 +150,7 @@ describe('prostheticMonthlyMetrics battery (SPEC §3)', () => {
   });
 });
 
-describe('prostheticMonthlyMetrics reliability and downtime (SPEC §3)', () => {
+describe('prostheticMonthlyMetrics reliability and downtime (docs/kpis.md)', () => {
   it('measures downtime from a critical event to the next power_on', () => {
     const row = run([
       device(1, 10, 'error', '2024-01-10T10:00:00Z', { severity: 'critical' }),

@@ -28,7 +28,7 @@ const batteryTs = (row: BatteryMetricRow) => row.metric_timestamp.getTime();
 const rowId = (row: { readonly id: Int64Text }) => row.id;
 
 /**
- * report_prosthetic_monthly_metrics (SPEC §3, seed 002): engineering KPIs of
+ * report_prosthetic_monthly_metrics (docs/kpis.md): engineering KPIs of
  * every prosthesis for one UTC month.
  *
  * - Sessions run from a power_on to the next power_off in event-time order

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { emg, user } from '../test/support/rows.js';
 import { telemetryReports } from './telemetry-report.js';
 
-describe('telemetryReports (seed 004, SPEC §4 POST /report)', () => {
+describe('telemetryReports (docs/reports.md POST /report)', () => {
   const telemetryEvents = [
     emg(1, 1, '2026-01-01T00:00:00Z', {
       prosthesis_type: 'hand',

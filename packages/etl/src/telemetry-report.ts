@@ -3,7 +3,7 @@ import type { TelemetryEventRow, UserRow } from './kpi-inputs.js';
 import { isAsyncIterable, type RowSource } from './row-source.js';
 
 /**
- * The time filter of the seed-004 report, as `POST /report` takes it: both ends
+ * The time filter of the EMG report, as `POST /report` takes it: both ends
  * optional and inclusive (`start_ts <= event_timestamp <= end_ts`).
  */
 export interface ReportWindow {
@@ -22,7 +22,7 @@ interface TypeTotals {
 }
 
 /**
- * Accumulates the per-prosthesis-type telemetry report of seed 004 (SPEC §4,
+ * Accumulates the per-prosthesis-type EMG report (docs/reports.md,
  * `POST /report`) for every user: events counted once per id, Σ
  * signal_duration (ms), mean amplitude and frequency per prosthesis type.
  * Memory O(users × 3) plus the id set; O(n) time; any input order.
@@ -41,7 +41,7 @@ export class TelemetryReportAccumulator {
   add(event: TelemetryEventRow): void {
     const t = event.event_timestamp.getTime();
     if (t < this.fromMs || t > this.toMs) return;
-    // SPEC §3/§4: a row repeated with the same id (a re-delivered event) counts once.
+    // docs/reports.md: a row repeated with the same id (a re-delivered event) counts once.
     if (this.seen.has(event.id)) return;
     this.seen.add(event.id);
     let byType = this.totals.get(event.user_id);
@@ -100,7 +100,7 @@ export class TelemetryReportAccumulator {
 }
 
 /**
- * Per-prosthesis-type telemetry reports of seed 004 (SPEC §4 `POST /report`):
+ * Per-prosthesis-type EMG reports (docs/reports.md `POST /report`):
  * one per user with EMG events in the window; `total_events` and
  * `total_duration` equal the sums of the per-type rows; types sorted by name.
  * Events of users that do not exist are ignored.

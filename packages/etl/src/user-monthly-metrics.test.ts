@@ -4,7 +4,7 @@ import { userMonthlyMetrics } from './user-monthly-metrics.js';
 
 const lastUpdated = new Date('2024-02-01T00:00:00Z');
 
-describe('userMonthlyMetrics (SPEC §3 report_user_monthly_metrics)', () => {
+describe('userMonthlyMetrics (docs/kpis.md report_user_monthly_metrics)', () => {
   it('reproduces the seed example of January 2024', () => {
     const [row] = userMonthlyMetrics(
       {

@@ -28,7 +28,7 @@ interface UserTotals {
 }
 
 /**
- * report_user_monthly_metrics (SPEC §3, seed 002): finance KPIs of every user
+ * report_user_monthly_metrics (docs/kpis.md): finance KPIs of every user
  * for one UTC month. Money is summed exactly in kopecks.
  *
  * - `total_payments` sums payments dated inside the month with status success

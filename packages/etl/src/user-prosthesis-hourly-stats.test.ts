@@ -12,7 +12,7 @@ const prosthetics = [
   prosthetic(20, 2, { is_active: false }),
 ];
 
-describe('userProsthesisHourlyStats (SPEC §3 user_prosthesis_stats)', () => {
+describe('userProsthesisHourlyStats (docs/kpis.md user_prosthesis_stats)', () => {
   const input = {
     users,
     prosthetics,

@@ -36,7 +36,7 @@ interface HourTotals {
 }
 
 /**
- * Accumulates user_prosthesis_stats (SPEC §3, seed 003) row by row; feed it
+ * Accumulates user_prosthesis_stats (docs/kpis.md) row by row; feed it
  * any number of rows from any table in any order, then call {@link result}.
  * Memory is O(user-hours with data), independent of the number of rows.
  * Deduplication is the caller's (see {@link userProsthesisHourlyStats}).
@@ -148,7 +148,7 @@ export class HourlyStatsAccumulator {
 }
 
 /**
- * user_prosthesis_stats (SPEC §3, seed 003): one row per user and UTC hour of
+ * user_prosthesis_stats (docs/kpis.md): one row per user and UTC hour of
  * the month that has any EMG event, device event or battery sample of the
  * user (device rows reach the user through `prosthetics.user_id`).
  * `movements_count` counts EMG events; `avg_response_time` averages device

@@ -35,7 +35,7 @@ import { battery, device, prosthetic, user } from './support/rows.js';
 
 /**
  * The TS transforms and the ClickHouse SQL builders compute the same mart rows
- * from the same raw rows (SPEC §3), on embedded chDB: money equal exactly,
+ * from the same raw rows (docs/kpis.md), on embedded chDB: money equal exactly,
  * floats within 1e-9 relative.
  */
 const dir = mkdtempSync(join(tmpdir(), 'etl-parity-'));
@@ -223,7 +223,7 @@ for (const seed of [1, 2, 3]) {
 }
 
 /**
- * Rows of one prosthesis at the same instant are ordered by id (SPEC §3
+ * Rows of one prosthesis at the same instant are ordered by id (docs/kpis.md
  * event-time order is `(timestamp, id)`). The SQL sorts cheap numeric keys
  * first and falls back to `(timestamp, id)` only for such ties, so every case
  * here puts the ids against the cheap order.

@@ -40,7 +40,7 @@ const userProfile = {
 };
 
 /**
- * What a client sends to create a user (seed 000). Strict: server-owned fields
+ * What a client sends to create a user. Strict: server-owned fields
  * (`id`, `user_uuid`, `registered_at`, `updated_at`) are refused, not ignored.
  *
  * @example

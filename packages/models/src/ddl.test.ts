@@ -18,7 +18,7 @@ describe('DDL from the models', () => {
     expect(columns.map((c) => c.name)).toEqual(Object.keys(table.model.shape));
   });
 
-  it('marts follow SPEC §3: MergeTree, monthly partitions, ORDER BY starting with user_id, TTL on the hourly mart', () => {
+  it('marts follow docs/kpis.md: MergeTree, monthly partitions, ORDER BY starting with user_id, TTL on the hourly mart', () => {
     for (const name of martTableNames) {
       const ddl = clickhouseDdl(tables[name]);
       expect(ddl).toMatch(/ENGINE = MergeTree\(\)/);

@@ -168,7 +168,7 @@ export function qualifiedTableName(name: string, database?: string): string {
 
 /**
  * `CREATE TABLE IF NOT EXISTS` for ClickHouse: the marts and the raw copies of
- * OLTP tables, with engines, partitioning, ORDER BY and TTL of SPEC §3.
+ * OLTP tables, with engines, partitioning, ORDER BY and TTL of docs/kpis.md
  *
  * @example
  * ```ts

@@ -4,11 +4,11 @@ import { z } from 'zod';
 export const DeviceType = z.enum(['left_arm', 'right_arm', 'left_leg', 'right_leg']);
 export type DeviceType = z.infer<typeof DeviceType>;
 
-/** Subscription plans (SPEC §2). */
+/** Subscription plans (docs/data-contract.md). */
 export const SubscriptionType = z.enum(['basic', 'premium', 'enterprise']);
 export type SubscriptionType = z.infer<typeof SubscriptionType>;
 
-/** List prices a month, in RUB (SPEC §2). */
+/** List prices a month, in RUB (docs/data-contract.md). */
 export const SUBSCRIPTION_LIST_PRICES: Readonly<Record<SubscriptionType, string>> = {
   basic: '2999.00',
   premium: '5999.00',
@@ -49,10 +49,10 @@ export type DeviceEventType = z.infer<typeof DeviceEventType>;
 export const Severity = z.enum(['info', 'warning', 'error', 'critical']);
 export type Severity = z.infer<typeof Severity>;
 
-/** Battery wear derived from charge cycles (SPEC §3). */
+/** Battery wear derived from charge cycles (docs/kpis.md). */
 export const BatteryHealth = z.enum(['good', 'worn']);
 export type BatteryHealth = z.infer<typeof BatteryHealth>;
 
-/** Device status derived in the prosthetic monthly mart (SPEC §3). */
+/** Device status derived in the prosthetic monthly mart (docs/kpis.md). */
 export const DeviceStatus = z.enum(['healthy', 'attention', 'critical']);
 export type DeviceStatus = z.infer<typeof DeviceStatus>;

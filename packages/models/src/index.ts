@@ -1,6 +1,6 @@
 /**
  * @bionicpro/models — the entities, marts and report shapes of the BionicPRO
- * pipeline (SPEC §2–§4) as zod schemas and types, exact money and UTC time
+ * pipeline (docs/data-contract.md, docs/kpis.md, docs/reports.md) as zod schemas and types, exact money and UTC time
  * helpers, DDL for PostgreSQL and ClickHouse derived from the same models, and
  * JSON Schema export. The synthetic-data generator is at `@bionicpro/models/testing`;
  * `@bionicpro/models/internal` holds helpers for the other `@bionicpro/*` packages only

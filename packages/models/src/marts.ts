@@ -8,7 +8,7 @@ const Ratio = withColumnType(Float64.min(0), { pg: 'double precision', ch: 'Floa
 const Percent = withColumnType(Float64.min(0).max(100), { pg: 'double precision', ch: 'Float64' });
 
 /**
- * report_user_monthly_metrics (SPEC §3, seed 002): finance KPIs of one user in
+ * report_user_monthly_metrics (docs/kpis.md): finance KPIs of one user in
  * one UTC month. `report_date` is the first day of the month.
  */
 export const UserMonthlyMetrics = z.object({
@@ -33,7 +33,7 @@ export const UserMonthlyMetrics = z.object({
 });
 export type UserMonthlyMetrics = z.infer<typeof UserMonthlyMetrics>;
 
-/** report_prosthetic_monthly_metrics (SPEC §3, seed 002): engineering KPIs of one prosthesis in one month. */
+/** report_prosthetic_monthly_metrics (docs/kpis.md): engineering KPIs of one prosthesis in one month. */
 export const ProstheticMonthlyMetrics = z.object({
   user_id: Id,
   prosthetic_id: Id,
@@ -66,7 +66,7 @@ export const ProstheticMonthlyMetrics = z.object({
 export type ProstheticMonthlyMetrics = z.infer<typeof ProstheticMonthlyMetrics>;
 
 /**
- * user_prosthesis_stats (SPEC §3, seed 003): one row per user and UTC hour.
+ * user_prosthesis_stats (docs/kpis.md): one row per user and UTC hour.
  * The prosthesis fields describe the user's active prosthesis with the lowest id.
  */
 export const UserProsthesisHourlyStats = z.object({

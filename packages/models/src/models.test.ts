@@ -295,7 +295,7 @@ describe('batch validation', () => {
 });
 
 describe('report DTOs', () => {
-  it('accepts the seed 002 example report', () => {
+  it('accepts the worked example of docs/kpis.md report', () => {
     const report = UserMonthlyReport.parse({
       period: '2024-01',
       user_id: 1,

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, InvalidMoneyError } from './errors.js';
 
 /**
- * Exact money (SPEC §2): numeric(10,2) travels as a decimal string or integer
+ * Exact money (docs/data-contract.md): numeric(10,2) travels as a decimal string or integer
  * minor units (kopecks), never as a binary float. Arithmetic is done on bigint
  * kopecks; the canonical text form has exactly two decimals.
  */

@@ -5,7 +5,7 @@ import { Count, Float64, Id, MoneyTotal, Timestamp } from './scalars.js';
 const MonthText = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month YYYY-MM');
 const DateText = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
 
-/** Query of `GET /reports/user/{user_id}?month=YYYY-MM` (seed 002). */
+/** Query of `GET /reports/user/{user_id}?month=YYYY-MM`. */
 export const UserMonthlyReportQuery = z.strictObject({
   user_id: z.coerce.number().int().min(1),
   month: MonthText,
@@ -25,7 +25,7 @@ export const UserMonthlyReportDevice = z.object({
 });
 export type UserMonthlyReportDevice = z.infer<typeof UserMonthlyReportDevice>;
 
-/** Response of `GET /reports/user/{user_id}?month=YYYY-MM` (SPEC §4, seed 002). Money as strings. */
+/** Response of `GET /reports/user/{user_id}?month=YYYY-MM` (docs/reports.md). Money as strings. */
 export const UserMonthlyReport = z.object({
   period: MonthText,
   user_id: Id,
@@ -42,7 +42,7 @@ export const UserMonthlyReport = z.object({
 });
 export type UserMonthlyReport = z.infer<typeof UserMonthlyReport>;
 
-/** Response of `GET /api/reports`: dates with data for the caller, newest first, at most 30 (seed 003). */
+/** Response of `GET /api/reports`: dates with data for the caller, newest first, at most 30. */
 export const ReportDates = z.object({
   reports: z.array(z.object({ date: DateText })).max(30),
   total: Count,
@@ -50,7 +50,7 @@ export const ReportDates = z.object({
 });
 export type ReportDates = z.infer<typeof ReportDates>;
 
-/** Summary block of a daily report (seed 003). */
+/** Summary block of a daily report. */
 export const ReportSummary = z.object({
   total_movements: Count,
   avg_response_time_ms: Float64.nullable(),
@@ -81,7 +81,7 @@ export const HourlyReportRow = z.object({
 });
 export type HourlyReportRow = z.infer<typeof HourlyReportRow>;
 
-/** Response of `GET /api/reports/{date}` (SPEC §4, seed 003). */
+/** Response of `GET /api/reports/{date}` (docs/reports.md). */
 export const DailyReport = z.object({
   date: DateText,
   user: z.string(),
@@ -91,7 +91,7 @@ export const DailyReport = z.object({
 });
 export type DailyReport = z.infer<typeof DailyReport>;
 
-/** Body of `POST /report` (seed 004). */
+/** Body of `POST /report`. */
 export const TelemetryReportRequest = z.strictObject({
   user_id: z.number().int().min(1),
   start_ts: Timestamp.optional(),
@@ -99,7 +99,7 @@ export const TelemetryReportRequest = z.strictObject({
 });
 export type TelemetryReportRequest = z.infer<typeof TelemetryReportRequest>;
 
-/** Per-prosthesis-type block of the seed-004 report. */
+/** Per-prosthesis-type block of the EMG report. */
 export const ProsthesisTypeStats = z.object({
   prosthesis_type: ProsthesisType,
   events_count: Count,
@@ -110,7 +110,7 @@ export const ProsthesisTypeStats = z.object({
 });
 export type ProsthesisTypeStats = z.infer<typeof ProsthesisTypeStats>;
 
-/** Response of `POST /report` (SPEC §4, seed 004). Totals equal the sums of the per-type rows. */
+/** Response of `POST /report` (docs/reports.md). Totals equal the sums of the per-type rows. */
 export const TelemetryReport = z
   .object({
     user_name: z.string(),

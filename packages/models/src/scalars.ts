@@ -137,7 +137,7 @@ export const Uuid = withColumnType(
 );
 
 /**
- * A UTC instant. Input: ISO-8601 text (offset or `Z`; none means UTC per SPEC §2)
+ * A UTC instant. Input: ISO-8601 text (offset or `Z`; none means UTC per docs/data-contract.md)
  * or a `Date`. Output: a `Date`. Read by {@link parseInstant}: years as written (never
  * the two-digit-year rule), range 1900-01-01 … 2299-12-31T23:59:59.999Z (ClickHouse
  * `DateTime64(3)`); outside it the issue code is `timestamp_out_of_range`.
@@ -204,7 +204,7 @@ function moneySchema(maxMinor: bigint, pg: string, ch: string) {
   );
 }
 
-/** numeric(10,2) money (SPEC §2): decimal text in, canonical two-decimal text out. */
+/** numeric(10,2) money (docs/data-contract.md): decimal text in, canonical two-decimal text out. */
 export const Money = moneySchema(NUMERIC_10_2_MAX_MINOR, 'numeric(10,2)', 'Decimal(10, 2)');
 
 /** Money totals in marts (sums and ARR can exceed numeric(10,2)): Decimal(18,2). */

@@ -11,7 +11,7 @@ export type TableHome = 'crm' | 'telemetry' | 'warehouse';
 export const VERSION_COLUMN = '_version';
 export const DELETED_COLUMN = '_is_deleted';
 
-/** ClickHouse layout of a table (SPEC §3). */
+/** ClickHouse layout of a table (docs/kpis.md). */
 export interface ClickHouseLayout {
   /**
    * `ReplacingMergeTree` tables keep one current row per ORDER BY key using
@@ -68,7 +68,7 @@ const replacing = (orderBy: string[], partitionBy?: string): ClickHouseLayout =>
     ? { engine: 'ReplacingMergeTree', orderBy }
     : { engine: 'ReplacingMergeTree', orderBy, partitionBy };
 
-/** Every table of SPEC §2 and §3. */
+/** Every table of docs/data-contract.md and docs/kpis.md. */
 export const tables = {
   users: defineTable({
     name: 'users',
@@ -141,7 +141,7 @@ export const tables = {
     unique: [['event_uuid']],
     defaults: { event_uuid: 'gen_random_uuid()', saved_ts: 'now()' },
     indexes: [['event_timestamp'], ['user_id', 'event_timestamp']],
-    // SPEC §3: ORDER BY (user_id, event_timestamp); `id` ends the key so that
+    // docs/kpis.md: ORDER BY (user_id, event_timestamp); `id` ends the key so that
     // replacing works per event.
     clickhouse: replacing(['user_id', 'event_timestamp', 'id'], 'toYYYYMM(event_timestamp)'),
   }),

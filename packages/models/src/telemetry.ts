@@ -25,7 +25,7 @@ const emgSignal = {
 };
 
 /**
- * An EMG signal event as a client sends it (seed 000/004). `event_uuid` is
+ * An EMG signal event as a client sends it. `event_uuid` is
  * optional: the server generates one when absent ({@link withEventUuid}).
  */
 export const IncomingTelemetryEvent = z.strictObject({
@@ -66,7 +66,7 @@ export function withEventUuid(
     : { ...event, event_uuid: event.event_uuid };
 }
 
-/** A device event (telemetry_db.device_events; seed 002 calls it telemetry_events). */
+/** A device event (telemetry_db.device_events; monthly user report calls it telemetry_events). */
 export const DeviceEvent = z.object({
   id: BigId,
   prosthetic_id: Id,

@@ -1,11 +1,11 @@
 import { InvalidMonthError, InvalidTimestampError } from './errors.js';
 
 /**
- * Time values (SPEC §2: all timestamps are UTC; a month is a UTC calendar month).
+ * Time values (docs/data-contract.md: all timestamps are UTC; a month is a UTC calendar month).
  *
  * Accepted timestamp text is ISO-8601: `YYYY-MM-DDTHH:MM[:SS[.fraction]]` with
  * `Z` or a `±HH:MM` offset, a space instead of `T` (PostgreSQL's and
- * ClickHouse's text form), or no offset at all, which SPEC §2 defines as UTC.
+ * ClickHouse's text form), or no offset at all, which docs/data-contract.md defines as UTC.
  * Anything else (`01/02/2024`, `Jan 2 2024`, `2024-02-30`) is rejected rather
  * than guessed at.
  */

@@ -1,5 +1,5 @@
 /**
- * Report latency: the seed-002 monthly user report and the seed-004 range
+ * Report latency: the monthly user report and the EMG range
  * report served by @bionicpro/reports from embedded chDB (marts and raw
  * events), next to the same reports computed on the local PostgreSQL server
  * from the OLTP tables. The figure is the ratio of the two in this run.
@@ -9,8 +9,8 @@
  *
  * Data is generated inside each engine (chDB `numbers()`, PostgreSQL
  * `generate_series`) from the same formulas, so the EMG events of the
- * seed-004 report are identical in both, and the bench checks the two engines
- * agree before it times them. The seed-002 marts are synthetic (the ETL that
+ * EMG report are identical in both, and the bench checks the two engines
+ * agree before it times them. The monthly-user marts are synthetic (the ETL that
  * derives them from OLTP rows is another package), so that report is timed,
  * not compared.
  */
@@ -44,7 +44,7 @@ const MONTHS = 12;
 const YEAR_START = '2025-01-01';
 const SCHEMA = 'bionicpro_reports_bench';
 const DB = 'reports';
-// Seed 004 window: three months of the year.
+// EMG report window: three months of the year.
 const WINDOW = { start_ts: '2025-02-01T00:00:00Z', end_ts: '2025-04-30T23:59:59Z' };
 
 const log = (...args: unknown[]) => console.log(...args);
@@ -221,7 +221,7 @@ async function loadPostgres(db: pg.Client) {
   await db.query(`ANALYZE`);
 }
 
-/** Seed 002 computed from the OLTP tables (SPEC §3 KPIs for one user and month). */
+/** Monthly user report computed from the OLTP tables (docs/kpis.md KPIs for one user and month). */
 async function postgresMonthlyReport(db: pg.Client, user: number, month: string) {
   const start = `${month}-01T00:00:00Z`;
   const [y, m] = month.split('-').map(Number) as [number, number];
@@ -305,7 +305,7 @@ async function postgresMonthlyReport(db: pg.Client, user: number, month: string)
   };
 }
 
-/** Seed 004 computed from the OLTP telemetry table. */
+/** EMG report computed from the OLTP telemetry table. */
 async function postgresTelemetryReport(db: pg.Client, user: number) {
   const s = SCHEMA;
   const u = await db.query(`SELECT name, email FROM ${s}.users WHERE id = $1`, [user]);
@@ -350,7 +350,7 @@ async function main() {
 
     const reports = createReportService({ client, database: DB });
 
-    // The two engines must agree on the seed-004 report before their times mean anything.
+    // The two engines must agree on the EMG report before their times mean anything.
     for (let user = 1; user <= USERS; user += Math.max(1, Math.floor(USERS / 25))) {
       const a = await reports.telemetry(trustedReportScope(user), WINDOW);
       const b = await postgresTelemetryReport(db, user);
@@ -363,22 +363,22 @@ async function main() {
             s.events_count === b.prosthesis_stats[i]?.events_count &&
             Math.abs(s.avg_amplitude - Number(b.prosthesis_stats[i]?.avg_amplitude)) <= 0.01,
         );
-      if (!same) throw new Error(`engines disagree on the seed-004 report of user ${user}`);
+      if (!same) throw new Error(`engines disagree on the EMG report of user ${user}`);
     }
     const sampleMonthly = await reports.userMonthly(trustedReportScope(1), '2025-03');
     const pgMonthly = await postgresMonthlyReport(db, 1, '2025-03');
-    log(`sample seed-002 report, chDB marts: ${JSON.stringify(sampleMonthly)}`);
-    log(`sample seed-002 report, PostgreSQL OLTP: ${JSON.stringify(pgMonthly)}`);
+    log(`sample monthly-user report, chDB marts: ${JSON.stringify(sampleMonthly)}`);
+    log(`sample monthly-user report, PostgreSQL OLTP: ${JSON.stringify(pgMonthly)}`);
 
     const results = [
       {
-        report: 'seed 002 monthly user report',
+        report: 'monthly user report monthly user report',
         chdb: await time('chdb-002', (u, m) => reports.userMonthly(trustedReportScope(u), m)),
         postgres: await time('pg-002', (u, m) => postgresMonthlyReport(db, u, m)),
         target: 20,
       },
       {
-        report: 'seed 004 range report (3 months)',
+        report: 'EMG report range report (3 months)',
         chdb: await time('chdb-004', (u) => reports.telemetry(trustedReportScope(u), WINDOW)),
         postgres: await time('pg-004', (u) => postgresTelemetryReport(db, u)),
         target: undefined,
@@ -467,7 +467,7 @@ async function tuningAb(
   const telemetry = (user: number) =>
     telemetryByProsthesisTypeQuery(t, trustedReportScope(user), window).compile();
   const groups = {
-    'seed 002 union (marts)': await interleaved({
+    'monthly user report union (marts)': await interleaved({
       'before: client settings (SET), PREWHERE, ORDER BY': (u, m) => raw(untuned(monthly(t, u, m)), true),
       '+ settings inline (no SET statements)': (u, m) => raw(noPrewhereFlag(monthly(t, u, m))),
       '+ optimize_move_to_prewhere = 0': (u, m) => raw(monthly(t, u, m)),
@@ -476,7 +476,7 @@ async function tuningAb(
       '  whole reports.userMonthly (assembly, zod)': (u, m) => reports.userMonthly(trustedReportScope(u), m),
       'SELECT 1 (the engine floor per query)': () => raw({ query: 'SELECT 1', query_params: {} }),
     }),
-    'seed 004 stats (raw events, FINAL)': await interleaved({
+    'EMG report stats (raw events, FINAL)': await interleaved({
       'before: client settings (SET), PREWHERE': (u) => runQuery(client, untuned(telemetry(u))),
       '+ settings inline (no SET statements)': (u) => raw(noPrewhereFlag(telemetry(u))),
       '+ optimize_move_to_prewhere = 0 (sent now)': (u) => raw(telemetry(u)),

@@ -1,7 +1,7 @@
 /**
  * Reports served through a report store, side by side in one run:
  *
- * 1. engine calls and time of a cold seed-002 report: the two queries the
+ * 1. engine calls and time of a cold monthly-user report: the two queries the
  *    package sent before (finance, devices) against the one UNION ALL it sends now;
  * 2. prewarm throughput (`prewarmReports`, batched across users) against the
  *    one-at-a-time uncached rate (`reports.userMonthly` per user);
@@ -203,7 +203,7 @@ async function main() {
 
   const prewarmRate = (p: { users: number; elapsedMs: number }) => (p.users / p.elapsedMs) * 1000;
   log('');
-  log('cold seed-002 report (one at a time, uncached)    engine calls   reports/s   ratio');
+  log('cold monthly-user report (one at a time, uncached)    engine calls   reports/s   ratio');
   log(
     `  before: finance + devices queries             ${String(callsBefore).padStart(12)} ${coldBefore.toFixed(0).padStart(11)}   1.00x`,
   );

@@ -137,7 +137,7 @@ export class ReportAssemblyError extends BionicProError {
 
 /**
  * The report's subject has no data row that the report cannot do without
- * (seed 004 needs the user's CRM row) (HTTP 404). Only reachable for a scope
+ * (EMG report needs the user's CRM row) (HTTP 404). Only reachable for a scope
  * the caller may read, so it reveals nothing about other users.
  *
  * @example

@@ -1,5 +1,5 @@
 /**
- * @bionicpro/reports — per-user reports of SPEC §4: user-scoped, parameterised
+ * @bionicpro/reports — per-user reports of docs/reports.md: user-scoped, parameterised
  * ClickHouse queries over the marts and raw tables, assembly into the API
  * shapes validated by @bionicpro/models, Keycloak access control and caching.
  */

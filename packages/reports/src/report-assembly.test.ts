@@ -24,7 +24,7 @@ const device = (over: Record<string, unknown> = {}) => ({
 });
 
 describe('assembleUserMonthlyReport', () => {
-  it('reproduces the seed 002 example of January 2024', () => {
+  it('reproduces the worked example of docs/kpis.md of January 2024', () => {
     const report = assembleUserMonthlyReport({
       userId: 1,
       month: '2024-01',
@@ -150,7 +150,7 @@ describe('assembleTelemetryReport', () => {
   });
 });
 
-describe('seed 003 assembly', () => {
+describe('daily usage report assembly', () => {
   it('sums the hours into the summary and writes hours as UTC ISO', () => {
     const report = assembleDailyReport({
       date: '2024-01-15',

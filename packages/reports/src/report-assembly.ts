@@ -132,7 +132,7 @@ export function worstStatus(statuses: Iterable<DeviceStatus>): DeviceStatus {
 }
 
 /**
- * Seed 002: builds `GET /reports/user/{user_id}?month=` from the rows of
+ * builds `GET /reports/user/{user_id}?month=` from the rows of
  * {@link userMonthlyFinancialQuery} (zero or one) and {@link userMonthlyDevicesQuery}.
  * A month without rows is a well-formed report of zeros with no devices.
  *
@@ -187,7 +187,7 @@ export function assembleUserMonthlyReport(input: {
 }
 
 /**
- * Seed 003 `GET /api/reports`: from the rows of {@link reportDatesQuery}.
+ * `GET /api/reports`: from the rows of {@link reportDatesQuery}.
  *
  * @example
  * ```ts
@@ -208,7 +208,7 @@ export function assembleReportDates(input: {
 }
 
 /**
- * Seed 003 `GET /api/reports/summary`: from the single row of {@link reportsOverviewQuery}.
+ * `GET /api/reports/summary`: from the single row of {@link reportsOverviewQuery}.
  *
  * @example
  * ```ts
@@ -239,7 +239,7 @@ export function assembleReportsOverview(input: {
 }
 
 /**
- * Seed 003 `GET /api/reports/{date}`: from the hourly rows of
+ * `GET /api/reports/{date}`: from the hourly rows of
  * {@link dailyReportQuery}. The summary is computed from those same rows, so
  * its totals always equal the sums of `hourly_data`; the averages are means of
  * the hourly means (the mart keeps no per-hour sample counts).
@@ -283,7 +283,7 @@ export function assembleDailyReport(input: {
 }
 
 /**
- * Seed 004 `POST /report`: from the user row of {@link reportUserQuery} and
+ * `POST /report`: from the user row of {@link reportUserQuery} and
  * the per-type rows of {@link telemetryByProsthesisTypeQuery}. Totals are the
  * sums of the per-type rows (and the DTO schema checks it).
  *

@@ -4,14 +4,14 @@ import { assertReportScope, type ReportScope } from './report-scope.js';
 
 /**
  * The time a cached report covers, as a half-open UTC interval. `null` ends
- * are open (a seed-004 report without `start_ts` reaches back to the first event).
+ * are open (a EMG report without `start_ts` reaches back to the first event).
  */
 export interface ReportPeriod {
   readonly from: Date | null;
   readonly to: Date | null;
 }
 
-/** What a cached report is keyed by (SPEC §4): subject, report, period and data version. */
+/** What a cached report is keyed by (docs/reports.md): subject, report, period and data version. */
 export interface ReportCacheKey {
   /** The user the report is about; a scope, so a key cannot be made for an unchecked user. */
   readonly scope: ReportScope;

@@ -45,7 +45,7 @@ export function parseReportDate(value: unknown, parameter = 'date'): string {
   return value;
 }
 
-/** An optional inclusive time window of the seed-004 report. */
+/** An optional inclusive time window of the EMG report. */
 export interface TimeWindow {
   readonly start: Date | undefined;
   readonly end: Date | undefined;
@@ -95,7 +95,7 @@ export function dateEquals(dateColumn: string, date: string, name = 'date'): Sql
 
 /**
  * `column >= {start_ts} AND column <= {end_ts}` on a DateTime64 column, each
- * side only when given. Inclusive on both ends, as seed 004's API reads them.
+ * side only when given. Inclusive on both ends, as the API reads them.
  *
  * @example
  * ```ts
@@ -115,7 +115,7 @@ export function timeWindow(timeColumn: string, window: TimeWindow): SqlFragment 
 const money = (name: string) => sql`toString(${column(name)})`;
 
 /**
- * Seed 002, finance part: the user's row of report_user_monthly_metrics for a
+ * Monthly user report, finance part: the user's row of report_user_monthly_metrics for a
  * month. Money is selected as text so it stays exact whatever the client's
  * JSON settings.
  *
@@ -142,7 +142,7 @@ export function userMonthlyFinancialQuery(
 }
 
 /**
- * Seed 002, devices part: the user's prostheses in report_prosthetic_monthly_metrics for a month.
+ * Monthly user report, devices part: the user's prostheses in report_prosthetic_monthly_metrics for a month.
  *
  * @example
  * ```ts
@@ -176,7 +176,7 @@ export function userMonthlyDevicesRows(tables: ReportTables, scope: ReportScope,
 }
 
 /**
- * Seed 003 `GET /api/reports`: dates with data, newest first, at most `limit`
+ * `GET /api/reports`: dates with data, newest first, at most `limit`
  * (30), with the count of all such dates and the user's LDAP name.
  *
  * @example
@@ -197,7 +197,7 @@ export function reportDatesQuery(tables: ReportTables, scope: ReportScope, limit
 }
 
 /**
- * Seed 003 `GET /api/reports/summary`: the user's totals over every date with data.
+ * `GET /api/reports/summary`: the user's totals over every date with data.
  *
  * @example
  * ```ts
@@ -219,7 +219,7 @@ export function reportsOverviewQuery(tables: ReportTables, scope: ReportScope): 
 }
 
 /**
- * `date >= {from:Date}`: narrows a seed-003 query to recent dates.
+ * `date >= {from:Date}`: narrows a daily-usage query to recent dates.
  *
  * @example
  * ```ts
@@ -231,7 +231,7 @@ export function dateFrom(date: string, dateColumn = 'date'): SqlFragment {
 }
 
 /**
- * Seed 003 `GET /api/reports/{date}`: the user's hourly rows of one date.
+ * `GET /api/reports/{date}`: the user's hourly rows of one date.
  *
  * @example
  * ```ts
@@ -278,7 +278,7 @@ export function monthHourlyRowsQuery(tables: ReportTables, scope: ReportScope, m
 }
 
 /**
- * Seed 004 `POST /report`: the user's EMG events per prosthesis type in an
+ * `POST /report`: the user's EMG events per prosthesis type in an
  * optional inclusive window, from the raw telemetry_events (current rows only).
  *
  * @example

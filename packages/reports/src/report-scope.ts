@@ -36,7 +36,7 @@ export interface SubjectDirectory {
  *   directory and compared with `requestedUserId`. The requested user is never
  *   looked up, so a 403 takes the same path and says the same thing whether
  *   that user exists or not.
- * - Without `requestedUserId` (seed 003 "my reports" endpoints) the caller's own
+ * - Without `requestedUserId` (daily usage report "my reports" endpoints) the caller's own
  *   user is the scope.
  *
  * @example

@@ -76,17 +76,17 @@ export async function runQuery(client: ReportQueryClient, compiled: CompiledQuer
   return rows;
 }
 
-/** The four reports of SPEC §4 bound to a client and tables. */
+/** The four reports of docs/reports.md bound to a client and tables. */
 export interface ReportService {
-  /** Seed 002: `GET /reports/user/{user_id}?month=YYYY-MM`. */
+  /** `GET /reports/user/{user_id}?month=YYYY-MM`. */
   userMonthly(scope: ReportScope, month: string): Promise<UserMonthlyReport>;
-  /** Seed 003: `GET /api/reports`. `user` labels the report when the mart has no LDAP name. */
+  /** `GET /api/reports`. `user` labels the report when the mart has no LDAP name. */
   reportDates(scope: ReportScope, user?: string): Promise<ReportDates>;
-  /** Seed 003: `GET /api/reports/summary`. */
+  /** `GET /api/reports/summary`. */
   overview(scope: ReportScope, user?: string): Promise<ReportsOverview>;
-  /** Seed 003: `GET /api/reports/{date}`. */
+  /** `GET /api/reports/{date}`. */
   daily(scope: ReportScope, date: string, user?: string): Promise<DailyReport>;
-  /** Seed 004: `POST /report`; throws {@link ReportNotFoundError} when the user has no CRM row. */
+  /** `POST /report`; throws {@link ReportNotFoundError} when the user has no CRM row. */
   telemetry(scope: ReportScope, window?: { start_ts?: unknown; end_ts?: unknown }): Promise<TelemetryReport>;
   /** Resolves token subjects to user ids from the ClickHouse users table. */
   readonly directory: SubjectDirectory;

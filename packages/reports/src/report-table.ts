@@ -72,17 +72,17 @@ export function reportTable(definition: TableDefinition, options: ReportTableOpt
   });
 }
 
-/** The tables the four reports of SPEC §4 read. */
+/** The tables the four reports of docs/reports.md read. */
 export interface ReportTables {
-  /** report_user_monthly_metrics (seed 002 finance). */
+  /** report_user_monthly_metrics (monthly user report finance). */
   readonly userMonthly: ReportTable;
-  /** report_prosthetic_monthly_metrics (seed 002 devices). */
+  /** report_prosthetic_monthly_metrics (monthly user report devices). */
   readonly prostheticMonthly: ReportTable;
-  /** user_prosthesis_stats (seed 003 hourly). */
+  /** user_prosthesis_stats (daily usage report hourly). */
   readonly hourly: ReportTable;
-  /** telemetry_events, raw EMG events (seed 004). */
+  /** telemetry_events, raw EMG events. */
   readonly telemetryEvents: ReportTable;
-  /** users, one current row per user (seed 004 name and e-mail). */
+  /** users, one current row per user (EMG report name and e-mail). */
   readonly users: ReportTable;
 }
 

@@ -150,7 +150,7 @@ describe('request parameters', () => {
     expect(() => dailyReportQuery(t, scope, '2024-02-30')).toThrow(/date/);
   });
 
-  it('parses the seed-004 window: no offset means UTC, start must not follow end', () => {
+  it('parses the EMG window: no offset means UTC, start must not follow end', () => {
     const w = parseTimeWindow({ start_ts: '2026-01-01T00:00:00', end_ts: '2026-03-01T23:59:59' });
     expect(w.start?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
     expect(w.end?.toISOString()).toBe('2026-03-01T23:59:59.000Z');

@@ -1,6 +1,6 @@
 /**
  * Independent reference computations for the report tests: straightforward
- * loops over the raw generated rows, written from SPEC §3/§4 without using
+ * loops over the raw generated rows, written from docs/reports.md without using
  * the package's queries or assembly code. Mart rows computed here are
  * inserted into chDB; reports computed here are what the package must return.
  */

@@ -132,7 +132,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('seed 002 monthly user report', () => {
+describe('monthly user report monthly user report', () => {
   it('equals the reference computed from raw payments, subscriptions and device events, for every user and month', async () => {
     let devicesSeen = 0;
     for (const month of months) {
@@ -227,7 +227,7 @@ describe('seed 002 monthly user report', () => {
   });
 });
 
-describe('seed 004 telemetry report', () => {
+describe('EMG report telemetry report', () => {
   it('equals the reference from raw EMG events for every user, with and without a window', async () => {
     const start = new Date(dataset.period.start.getTime() + 10 * 86_400_000);
     const end = new Date(dataset.period.start.getTime() + 40 * 86_400_000 - 1);
@@ -291,7 +291,7 @@ describe('seed 004 telemetry report', () => {
   });
 });
 
-describe('seed 003 hourly reports', () => {
+describe('daily usage report hourly reports', () => {
   it('lists the dates with data newest first, at most 30, with the total count', async () => {
     for (const user of raw.users.slice(0, 4)) {
       const dates = [...new Set(hourly.filter((r) => r.user_id === user.id).map((r) => r.date))]
@@ -546,7 +546,7 @@ describe('EXPLAIN indexes = 1: a user-month query prunes partitions and granules
     };
   }
 
-  it('seed 002 finance query reads one partition and one granule', async () => {
+  it('monthly user report finance query reads one partition and one granule', async () => {
     const plan = stages(
       await explain(userMonthlyFinancialQuery(t, trustedReportScope(100_123), '2025-03').compile()),
     );
@@ -558,7 +558,7 @@ describe('EXPLAIN indexes = 1: a user-month query prunes partitions and granules
     expect(plan.readGranules).toBe(1);
   });
 
-  it('seed 003 daily query and seed 004 windowed query prune as well', async () => {
+  it('daily usage report daily query and EMG report windowed query prune as well', async () => {
     const daily = stages(
       await explain(dailyReportQuery(t, trustedReportScope(100_123), `${startMonth}-03`).compile()),
     );

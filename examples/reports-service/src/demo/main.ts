@@ -55,7 +55,7 @@ const months = positive('months', args.months, 12);
 const port = positive('port', args.port, 65_535);
 const seed = positive('seed', args.seed, 2 ** 31);
 const eventsPerDay = positive('events-per-day', args['events-per-day'], 10_000);
-// The hourly mart keeps 365 days (SPEC §3), so the data covers the months just before this one.
+// The hourly mart keeps 365 days (docs/kpis.md), so the data covers the months just before this one.
 const now = new Date();
 const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months, 1))
   .toISOString()

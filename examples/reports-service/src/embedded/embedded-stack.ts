@@ -153,6 +153,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
           telemetry: extractTelemetry,
           clickhouse,
           engine: options.engine ?? 'sql',
+          // The demo's months may lie in the past: keep every hourly row rather than let the TTL drop them.
+          retentionDays: null,
           onProgress: (event) => progress({ phase: 'etl', month, event }),
         });
         progress({ phase: 'etl-done', month, summary });

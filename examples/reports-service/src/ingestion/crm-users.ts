@@ -23,7 +23,7 @@ const PROFILE_COLUMNS = [
   'ldap_username',
 ] as const;
 
-/** The CRM API of seed 000 over crm_db.users. */
+/** The CRM API over crm_db.users. */
 export interface CrmUsers {
   /**
    * Writes a new user. `id`, `user_uuid`, `registered_at` and `updated_at` are

@@ -30,7 +30,7 @@ const INCOMING_COLUMNS = [
   'event_timestamp',
 ] as const;
 
-/** The Telemetry API of seed 000 over telemetry_db.telemetry_events. */
+/** The Telemetry API over telemetry_db.telemetry_events. */
 export interface TelemetryEvents {
   /**
    * Stores a batch of validated events. An event without `event_uuid` gets

@@ -76,7 +76,7 @@ export async function reportMonths(
 }
 
 /**
- * Loads the page's data through user-scoped queries: the seed-002 report from
+ * Loads the page's data through user-scoped queries: the monthly-user report from
  * the report service, per-day series from the hourly mart, and the battery and
  * reliability KPIs of each prosthesis (the package's device query, extended).
  *

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 
 /**
  * The data version of each mart period, used to decide whether a stored
- * report is current (SPEC §4: a cached report is keyed by user, period and
+ * report is current (docs/reports.md: a cached report is keyed by user, period and
  * data version). Versions are `max(last_updated)` per period, read for all
  * users in one query every `pollMs`, so a request costs no ClickHouse round
  * trip for them. What changed is handed to `publish` (the shared report

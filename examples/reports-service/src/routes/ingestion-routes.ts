@@ -39,7 +39,7 @@ const EventUuidPath = z.strictObject({ event_uuid: z.uuid() });
 const PopulateQuery = z.strictObject({ table: z.string() });
 
 /**
- * Registers the CRM and Telemetry APIs of seed 000 on a router:
+ * Registers the CRM and Telemetry APIs on a router:
  * `POST /users`, `GET /users/:id`, `POST /telemetry/events`,
  * `GET /telemetry/events/:event_uuid` and `POST /populate_base?table=…`.
  * Writes need the ingest role; a user may read their own CRM record.

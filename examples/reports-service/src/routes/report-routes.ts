@@ -68,20 +68,20 @@ async function revalidatedReport(
   });
 }
 
-/** `?user_id=` lets an admin read another user's seed-003 reports; anyone else may only name themselves. */
+/** `?user_id=` lets an admin read another user's daily-usage reports; anyone else may only name themselves. */
 const OwnReportsQuery = z.strictObject({ user_id: IdParameter.optional() });
 /** Ids within the id columns' range (see `IdParameter`). */
 const MonthlyQuery = UserMonthlyReportQuery.extend({ user_id: IdParameter });
 const TelemetryRequest = TelemetryReportRequest.extend({ user_id: Id });
 
-/** Label of seed-003 reports: the token's `preferred_username` (the mart's `ldap_username`). */
+/** Label of daily-usage reports: the token's `preferred_username` (the mart's `ldap_username`). */
 function userLabel(principal: ReportPrincipal): string | undefined {
   const name = principal.claims['preferred_username'];
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
 /**
- * Registers the report endpoints of SPEC §4 on a router:
+ * Registers the report endpoints of docs/reports.md on a router:
  * `GET /reports/user/:user_id`, `GET /api/reports`, `GET /api/reports/summary`,
  * `GET /api/reports/:date` and `POST /report`. Each authenticates (401),
  * validates its input with the models (400), resolves the caller's scope

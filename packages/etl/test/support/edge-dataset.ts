@@ -2,7 +2,7 @@ import type { BatteryMetric, DeviceEvent, Prosthetic, TelemetryEvent, User } fro
 import { generateDataset } from '@bionicpro/models/testing';
 import { battery, device, emg, prosthetic, user } from './rows.js';
 
-/** A generated dataset (two consecutive months) plus hand-written edge cases of SPEC §3. */
+/** A generated dataset (two consecutive months) plus hand-written edge cases of docs/kpis.md */
 export interface KpiDataset {
   users: User[];
   prosthetics: Prosthetic[];

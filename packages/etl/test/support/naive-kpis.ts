@@ -1,5 +1,5 @@
 /**
- * A deliberately naive reference for the KPIs of SPEC §3: whole tables in
+ * A deliberately naive reference for the KPIs of docs/kpis.md: whole tables in
  * memory, explicit session interval lists, linear scans for "the next
  * power_on", the decisive-sample formulation of charge cycles. Written apart
  * from the streaming transforms so that property tests compare two
