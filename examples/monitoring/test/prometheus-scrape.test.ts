@@ -230,7 +230,15 @@ it('ETL job: rows and seconds per step and table, last success per mart and mont
   const telemetry = await createExtractPool(stack.telemetryUrl, { max: 1 });
   try {
     await etl.observeRun((onProgress) =>
-      runMonthlyJob({ month: first, crm, telemetry, clickhouse: stack.clickhouse, onProgress }),
+      // The dataset's months lie in the past: keep every hourly row, as the embedded stack does.
+      runMonthlyJob({
+        month: first,
+        crm,
+        telemetry,
+        clickhouse: stack.clickhouse,
+        retentionDays: null,
+        onProgress,
+      }),
     );
   } finally {
     await Promise.all([crm.end(), telemetry.end()]);
