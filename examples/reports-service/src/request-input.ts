@@ -70,7 +70,7 @@ export async function parseJsonBody<S extends z.ZodType>(
     ).issues;
     if (issues) {
       const model = RequestValidationError.fromModel('body', issues).issues;
-      throw new RequestValidationError([...model, ...nul]);
+      throw new RequestValidationError([...model, ...notYetNamed(nul, model)]);
     }
     throw error;
   }
@@ -154,6 +154,16 @@ export function nulIssues(
 }
 
 const NUL_KEY = Symbol('key holding U+0000');
+
+/**
+ * The NUL issues at places the model's issues do not already name: the models
+ * refuse U+0000 in every text field themselves (`invalid_text`), so this walk
+ * only adds what they cannot see (keys, values of fields they refuse anyway).
+ */
+export function notYetNamed(nul: readonly RequestIssue[], named: readonly RequestIssue[]): RequestIssue[] {
+  const seen = new Set(named.map((issue) => JSON.stringify(issue.path)));
+  return nul.filter((issue) => !seen.has(JSON.stringify(issue.path)));
+}
 
 /** The issue of one text value holding U+0000. */
 export function nulIssue(path: readonly (string | number)[]): RequestIssue {

@@ -9,7 +9,6 @@ import {
 import { parse } from 'csv-parse/sync';
 import type { z } from 'zod';
 import { MAX_LISTED_ISSUES, type RequestIssue, RequestValidationError } from '../http-errors.js';
-import { nulIssue } from '../request-input.js';
 import { telemetryEventUuid } from './event-uuid.js';
 import { advanceIdentity, insertRows, type PgQueryable } from './postgres-writer.js';
 
@@ -132,18 +131,12 @@ export async function populateBase(
   for (const [index, record] of data.entries()) {
     const line = index + 2;
     const raw: Record<string, unknown> = {};
-    let nul = false;
     for (const [i, name] of header.entries()) {
-      const cell = record[i] ?? '';
-      if (cell.includes('\u0000')) {
-        nul = true;
-        issueCount += 1;
-        if (issues.length < MAX_LISTED_ISSUES) issues.push(nulIssue(['body', `line ${line}`, name]));
-      }
-      raw[name] = fromCsvCell(cell, (byName.get(name) as { pg: string }).pg);
+      raw[name] = fromCsvCell(record[i] ?? '', (byName.get(name) as { pg: string }).pg);
     }
+    // The models refuse U+0000 in text (invalid_text), so a cell PostgreSQL cannot store is named here.
     const parsed = rowModel.safeParse(raw);
-    if (parsed.success && !nul) {
+    if (parsed.success) {
       rows.push(parsed.data as Record<string, unknown>);
       continue;
     }

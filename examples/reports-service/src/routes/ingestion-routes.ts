@@ -13,7 +13,7 @@ import { type OltpDatabases, parseSourceTable, populateBase } from '../ingestion
 import type { TelemetryEvents } from '../ingestion/telemetry-events.js';
 import { readCsvBody, readJsonBody } from '../request-body.js';
 import type { Handler } from '../request-context.js';
-import { IdParameter, nulIssues, parseJsonBody, parseQuery } from '../request-input.js';
+import { IdParameter, notYetNamed, nulIssues, parseJsonBody, parseQuery } from '../request-input.js';
 import type { Router } from '../router.js';
 
 /** What the ingestion endpoints need. */
@@ -119,7 +119,11 @@ export function registerIngestionRoutes(router: Router<Handler>, deps: Ingestion
           issues.push({ path: ['body', row.index, ...issue.path], code: issue.code, message: issue.message });
         }
       }
-      throw new RequestValidationError([...issues, ...nul].slice(0, MAX_LISTED_ISSUES), total + nul.length);
+      const extra = notYetNamed(nul, issues);
+      throw new RequestValidationError(
+        [...issues, ...extra].slice(0, MAX_LISTED_ISSUES),
+        total + extra.length,
+      );
     }
     const outcome = await deps.telemetry.ingest(valid);
     ctx.log.info('telemetry batch stored', {
