@@ -5,6 +5,7 @@
  * `ZonedTimestamp` keeps the digits Debezium wrote. Integer arithmetic only,
  * so no value is rounded through a double.
  */
+import { civilFromDays, daysFromCivil } from '@bionicpro/models';
 
 /** The unit of an integer temporal value. */
 export type TimeUnit = 'ms' | 'us' | 'ns';
@@ -32,17 +33,7 @@ function pad(value: number, width: number): string {
  * sign and at least 4 digits (ISO-8601 expanded form).
  */
 export function formatEpochDay(days: number): string {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const { year, month, day } = civilFromDays(days);
   const yearText = year >= 0 && year <= 9999 ? pad(year, 4) : (year < 0 ? '-' : '+') + pad(Math.abs(year), 6);
   return `${yearText}-${pad(month, 2)}-${pad(day, 2)}`;
 }
@@ -264,16 +255,6 @@ export function decodeZonedTimestamp(text: string): string | undefined {
   const sod = utcSeconds - days * SECONDS_PER_DAY;
   const base = `${formatEpochDay(days)}T${pad(Math.floor(sod / 3600), 2)}:${pad(Math.floor((sod % 3600) / 60), 2)}:${pad(sod % 60, 2)}`;
   return m[7] === undefined ? `${base}Z` : `${base}.${m[7]}Z`;
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days-from-civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
 }
 
 /**

@@ -13,15 +13,18 @@
  * `DateTime64(3, 'UTC')`; whole seconds without the fraction), booleans as `true`/`false`, null as `\N`, and text
  * with TabSeparated's escapes (backslash, tab, newline, carriage return, NUL).
  */
+import { BionicProError, civilFromDays } from '@bionicpro/models';
 
 /** A value the encoder cannot write (an object, a non-finite number): names the column. */
-export class TabSeparatedEncodeError extends TypeError {
+export class TabSeparatedEncodeError extends BionicProError {
   readonly code = 'tab_separated_encode' as const;
   constructor(
     readonly column: string,
     readonly value: unknown,
   ) {
-    super(`column ${column}: cannot write ${describe(value)} as a ClickHouse TabSeparated value`);
+    super(`column ${column}: cannot write ${describe(value)} as a ClickHouse TabSeparated value`, {
+      path: [column],
+    });
     this.name = 'TabSeparatedEncodeError';
   }
 }
@@ -62,17 +65,7 @@ const DAY_MS = 86_400_000;
 function instantText(ms: number): string {
   const days = Math.floor(ms / DAY_MS);
   let rest = ms - days * DAY_MS;
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const { year, month, day } = civilFromDays(days);
   const hour = Math.floor(rest / 3_600_000);
   rest -= hour * 3_600_000;
   const minute = Math.floor(rest / 60_000);

@@ -68,6 +68,9 @@ export {
   monthOf,
   monthsBetween,
   daysInMonth,
+  type CivilDate,
+  civilFromDays,
+  daysFromCivil,
   formatCalendarDate,
 } from './timestamp.js';
 export { type ColumnType, columnTypes, withColumnType, columnTypeOf, unwrapColumn } from './column-types.js';

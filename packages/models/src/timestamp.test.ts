@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Timestamp } from './scalars.js';
 import {
+  civilFromDays,
+  daysFromCivil,
   formatMonth,
   isCalendarDate,
   MAX_TIMESTAMP_MS,
@@ -207,5 +209,35 @@ describe('months', () => {
       '2024-02',
     ]);
     expect(formatMonth(monthOf(new Date('2024-12-31T23:59:59.999Z')))).toBe('2024-12');
+  });
+});
+
+describe('civilFromDays and daysFromCivil', () => {
+  it('agree with Date in its range and invert each other over the whole int32 day range', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -100_000_000, max: 100_000_000 }), (days) => {
+        const date = civilFromDays(days);
+        expect(daysFromCivil(date.year, date.month, date.day)).toBe(days);
+        const reference = new Date(days * 86_400_000);
+        expect([date.year, date.month, date.day]).toEqual([
+          reference.getUTCFullYear(),
+          reference.getUTCMonth() + 1,
+          reference.getUTCDate(),
+        ]);
+      }),
+      { numRuns: 20_000 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: -2_147_483_648, max: 2_147_483_647 }), (days) => {
+        const date = civilFromDays(days);
+        expect(daysFromCivil(date.year, date.month, date.day)).toBe(days);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('puts the years 0001 and 0026 where they are, not in the 1900s', () => {
+    expect(civilFromDays(daysFromCivil(1, 1, 1))).toEqual({ year: 1, month: 1, day: 1 });
+    expect(civilFromDays(daysFromCivil(26, 11, 20))).toEqual({ year: 26, month: 11, day: 20 });
   });
 });

@@ -238,8 +238,50 @@ function twoDigits(text: string, at: number): number {
   return tens >>> 0 > 9 || ones >>> 0 > 9 ? -1 : tens * 10 + ones;
 }
 
-/** Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
+/** A proleptic Gregorian calendar date; `month` 1–12. */
+export interface CivilDate {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+}
+
+/**
+ * The calendar date of a day count since 1970-01-01 (Howard Hinnant's
+ * civil_from_days), exact for the whole int32 range: the one date arithmetic
+ * every path that writes dates and instants uses (no `Date` round trip).
+ *
+ * @example
+ * ```ts
+ * import { civilFromDays } from '@bionicpro/models';
+ * civilFromDays(0); // { year: 1970, month: 1, day: 1 }
+ * civilFromDays(-693_594); // { year: 1, month: 1, day: 1 }
+ * ```
+ */
+export function civilFromDays(days: number): CivilDate {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
+}
+
+/**
+ * Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil), the inverse of {@link civilFromDays}.
+ *
+ * @example
+ * ```ts
+ * import { daysFromCivil } from '@bionicpro/models';
+ * daysFromCivil(2024, 1, 1); // 19723
+ * ```
+ */
+export function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
   const yearOfEra = y - era * 400;
