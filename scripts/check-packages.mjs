@@ -35,6 +35,8 @@ const SUBPATH_PEERS = {
   chdb: ['chdb', '@clickhouse/client'],
   kafkajs: ['kafkajs'],
   platformatic: ['@platformatic/kafka'],
+  prometheus: ['prom-client'],
+  redis: ['redis'],
 };
 
 for (const { dir, manifest } of packages) {
