@@ -89,12 +89,33 @@ function kindOf(node) {
   return ts.SyntaxKind[node.kind];
 }
 
+/**
+ * The declaration with the members of every object type literal in name order. The compiler's
+ * declaration emit writes inferred object types (a `z.enum([...])`'s `{ a: "a"; b: "b" }`) in an
+ * order that changes from one build to the next; member order carries no meaning in a type.
+ */
+function withSortedTypeLiterals(node) {
+  const nameOf = (member) => (member.name ? (member.name.getText?.() ?? member.name.text ?? '') : '');
+  const visit = (child) => {
+    const visited = ts.visitEachChild(child, visit, undefined);
+    if (ts.isTypeLiteralNode(visited) && visited.members.every((m) => ts.isPropertySignature(m))) {
+      const members = [...visited.members].sort((a, b) =>
+        nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0,
+      );
+      return ts.factory.updateTypeLiteralNode(visited, ts.factory.createNodeArray(members));
+    }
+    return visited;
+  };
+  return ts.visitNode(node, visit);
+}
+
 /** The text of one declaration, comments dropped, printed by the compiler (stable formatting). */
-function declarationText(node) {
-  const sourceFile = node.getSourceFile();
+function declarationText(original) {
+  const sourceFile = original.getSourceFile();
+  const node = withSortedTypeLiterals(original);
   let printed;
-  if (ts.isVariableDeclaration(node)) {
-    const keyword = kindOf(node);
+  if (ts.isVariableDeclaration(original)) {
+    const keyword = kindOf(original);
     printed = `declare ${keyword} ${printer.printNode(ts.EmitHint.Unspecified, node, sourceFile)};`;
   } else {
     printed = printer.printNode(ts.EmitHint.Unspecified, node, sourceFile);
