@@ -9,6 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Random } from '@bionicpro/models/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevKeys } from '../src/embedded/dev-keys.js';
 import { DEMO_TOKEN_COOKIE } from '../src/embedded/demo-routes.js';
@@ -72,18 +73,6 @@ afterAll(async () => {
   await stack?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-/** mulberry32: small, seeded, good enough to pick cases. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface FuzzRequest {
   readonly method: string;
@@ -433,7 +422,8 @@ function acceptable(request: FuzzRequest, status: number): boolean {
 
 describe('request fuzzer', () => {
   it(`answers ${REQUESTS} mutated requests (seed ${SEED}) without a single 500`, async () => {
-    const rand = random(SEED);
+    const random = new Random(SEED);
+    const rand = () => random.next();
     const requests = Array.from({ length: REQUESTS }, (_, n) => generate(rand, n));
     const statuses = new Map<number, number>();
     const failures: string[] = [];

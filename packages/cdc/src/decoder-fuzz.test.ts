@@ -9,6 +9,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Random } from '@bionicpro/models/testing';
 import { describe, expect, it } from 'vitest';
 import { type CdcEvent, createChangeDecoder, type KafkaRecord } from './decode-change.js';
 import { formatDecodedEvent } from './decode-command.js';
@@ -18,18 +19,6 @@ import { stringifyJsonLossless } from './lossless-json.js';
 
 const SEED = 20261206;
 const INPUTS = 12_000;
-
-/** mulberry32: small, fast, deterministic. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Sample {
   readonly topic: string;
@@ -254,7 +243,8 @@ function outcome(decode: () => CdcEvent): string {
 describe('decoder fuzz: mutated real envelopes', () => {
   it(`gives exactly one outcome for each of ${INPUTS} mutated envelopes (seed ${SEED})`, () => {
     expect(samples.length).toBeGreaterThan(100);
-    const rand = generator(SEED);
+    const random = new Random(SEED);
+    const rand = () => random.next();
     const decoder = createChangeDecoder();
     const tally = new Map<string, number>();
     for (let i = 0; i < INPUTS; i++) {
