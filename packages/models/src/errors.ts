@@ -98,6 +98,22 @@ export class BatchValidationError extends BionicProError {
   }
 }
 
+/** Where an input value was refused, and the value: what the value-rule errors below share. */
+export interface InputErrorOptions {
+  readonly path?: readonly (string | number)[];
+  readonly cause?: unknown;
+}
+
+/** A value refused by one of the models' rules (id, money, timestamp, month); `input` is the value. */
+export abstract class InvalidInputError extends BionicProError {
+  /** The text or value refused. */
+  readonly input: unknown;
+  constructor(message: string, input: unknown, options: InputErrorOptions = {}) {
+    super(message, options);
+    this.input = input;
+  }
+}
+
 /**
  * An id in a path, query or body is not canonical decimal digits within its column's
  * range (see {@link parseIdText}).
@@ -110,66 +126,36 @@ export class BatchValidationError extends BionicProError {
  * }
  * ```
  */
-export class InvalidIdError extends BionicProError {
+export class InvalidIdError extends InvalidInputError {
   readonly code = 'invalid_id' as const;
-  /** The text or value refused. */
-  readonly input: unknown;
-  constructor(
-    message: string,
-    input: unknown,
-    options: { path?: readonly (string | number)[]; cause?: unknown } = {},
-  ) {
-    super(message, options);
-    this.name = 'InvalidIdError';
-    this.input = input;
-  }
+  override readonly name = 'InvalidIdError';
 }
 
 /** A money value is not exact decimal text within its column (see `tryParseMoneyMinor`). */
-export class InvalidMoneyError extends BionicProError {
+export class InvalidMoneyError extends InvalidInputError {
   readonly code = 'invalid_money' as const;
-  readonly input: unknown;
-  constructor(
-    message: string,
-    input: unknown,
-    options: { path?: readonly (string | number)[]; cause?: unknown } = {},
-  ) {
-    super(message, options);
-    this.name = 'InvalidMoneyError';
-    this.input = input;
-  }
+  override readonly name = 'InvalidMoneyError';
 }
 
 /** A timestamp is not an ISO-8601 instant (`invalid_timestamp`) or lies outside the stored range (`timestamp_out_of_range`). */
-export class InvalidTimestampError extends BionicProError {
+export class InvalidTimestampError extends InvalidInputError {
   readonly code: 'invalid_timestamp' | 'timestamp_out_of_range';
-  readonly input: unknown;
+  override readonly name = 'InvalidTimestampError';
   constructor(
     code: InvalidTimestampError['code'],
     message: string,
     input: unknown,
-    options: { path?: readonly (string | number)[]; cause?: unknown } = {},
+    options: InputErrorOptions = {},
   ) {
-    super(message, options);
-    this.name = 'InvalidTimestampError';
+    super(message, input, options);
     this.code = code;
-    this.input = input;
   }
 }
 
 /** A month is not `YYYY-MM` with a month 01–12. */
-export class InvalidMonthError extends BionicProError {
+export class InvalidMonthError extends InvalidInputError {
   readonly code = 'invalid_month' as const;
-  readonly input: unknown;
-  constructor(
-    message: string,
-    input: unknown,
-    options: { path?: readonly (string | number)[]; cause?: unknown } = {},
-  ) {
-    super(message, options);
-    this.name = 'InvalidMonthError';
-    this.input = input;
-  }
+  override readonly name = 'InvalidMonthError';
 }
 
 /**

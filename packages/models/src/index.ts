@@ -12,6 +12,8 @@ export {
   type ModelIssue,
   ModelValidationError,
   BatchValidationError,
+  InvalidInputError,
+  type InputErrorOptions,
   InvalidIdError,
   InvalidMoneyError,
   InvalidTimestampError,
