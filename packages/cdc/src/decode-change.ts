@@ -12,6 +12,7 @@ import {
   toModelIssues,
   tryParseInt64,
 } from '@bionicpro/models';
+import { generateFunction } from '@bionicpro/models/internal';
 import type { z } from 'zod';
 import {
   type Envelope,
@@ -266,18 +267,16 @@ const keyRows = new Map<string, (value: number | string) => Record<string, unkno
 function keyRowOf(column: string): (value: number | string) => Record<string, unknown> {
   let keyRow = keyRows.get(column);
   if (keyRow === undefined) {
-    try {
-      keyRow = new Function('value', `return { ${column}: value };`) as (
-        value: number | string,
-      ) => Record<string, unknown>;
-    } catch {
-      // No code generation here (e.g. a Content-Security-Policy without 'unsafe-eval').
-      keyRow = (value) => {
+    keyRow = generateFunction<(value: number | string) => Record<string, unknown>>({
+      generated: 'cdc.key-row',
+      bindings: new Map(),
+      body: [`return function keyRow(value) { return { ${column}: value }; };`],
+      fallback: () => (value) => {
         const row: Record<string, unknown> = {};
         row[column] = value;
         return row;
-      };
-    }
+      },
+    });
     if (keyRows.size < 1000) keyRows.set(column, keyRow);
   }
   return keyRow;
