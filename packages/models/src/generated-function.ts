@@ -153,6 +153,15 @@ export function codeGenerationCounts(): CodeGenerationCounts {
 }
 
 /**
+ * Whether code generation is turned off process-wide (see {@link configureCodeGeneration}).
+ *
+ * @internal
+ */
+export function isJitless(): boolean {
+  return state.jitless;
+}
+
+/**
  * A function to generate: `body` is the body of a factory whose parameters are the names of
  * `bindings` and which returns the generated function; `fallback` builds the function (or the
  * caller's "no generated function" value) when code is not generated.

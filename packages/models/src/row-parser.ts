@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { ModelValidationError } from './errors.js';
-import { generateFunction } from './generated-function.js';
+import { generateFunction, isJitless } from './generated-function.js';
 import { fieldChecker, fieldCode, type ModelRule, modelRuleOf, REFUSED } from './model-checker.js';
 import { modelUuid } from './uuid-text.js';
 import { toModelIssues } from './validate-issues.js';
@@ -125,14 +125,17 @@ function objectParserCode(
   return { bindings, body: lines };
 }
 
+// Per schema, compiled with generated code and without (when it is turned off, see generated-function.ts).
 const compiled = new WeakMap<z.ZodType, ObjectParser | null>();
+const compiledJitless = new WeakMap<z.ZodType, ObjectParser | null>();
 
 function fastParserOf(schema: z.ZodType): ObjectParser | undefined {
-  let parser = compiled.get(schema);
+  const cache = isJitless() ? compiledJitless : compiled;
+  let parser = cache.get(schema);
   if (parser === undefined) {
     const rule = modelRuleOf(schema);
     parser = rule === undefined ? null : compileObjectParser(rule);
-    compiled.set(schema, parser);
+    cache.set(schema, parser);
   }
   return parser ?? undefined;
 }
