@@ -25,14 +25,16 @@ function outcome(run: () => unknown): unknown {
   }
 }
 
-const columns: CopyColumn[] = [
-  { name: 'id', pg: 'bigint' },
-  { name: 'n', pg: 'integer' },
-  { name: 'x', pg: 'double precision' },
-  { name: 'ok', pg: 'boolean' },
-  { name: 'at', pg: 'timestamptz' },
-  { name: 'note', pg: 'text' },
-];
+// One column of each decoder: int8 text, the integer and float types, bool, and text-like columns.
+const columns: CopyColumn[] = Object.entries({
+  event_id: 'int8',
+  small: 'smallint',
+  ratio: 'real',
+  active: 'bool',
+  amount: 'numeric(10,2)',
+  device: 'uuid',
+  day: 'date',
+}).map(([name, pg]) => ({ name, pg }));
 const copyField = fc.oneof(
   fc.constantFrom(
     '\\N',
@@ -54,19 +56,20 @@ describe('code paths without generated code (jitless)', () => {
     const { generated, fallback, counted } = bothWays(() => compileCopyLineDecoder(columns));
     expect(counted).toBe(1);
     fc.assert(
-      fc.property(fc.array(copyField, { minLength: 4, maxLength: 8 }), (fields) => {
+      fc.property(fc.array(copyField, { minLength: 5, maxLength: 9 }), (fields) => {
         const line = fields.join('\t');
         expect(outcome(() => fallback(line))).toStrictEqual(outcome(() => generated(line)));
       }),
       { numRuns: 2000 },
     );
-    expect(fallback('7\t-3\t1.5\tt\t\\N\thello')).toStrictEqual({
-      id: '7',
-      n: -3,
-      x: 1.5,
-      ok: true,
-      at: null,
-      note: 'hello',
+    expect(fallback('7\t-3\t1.5\tt\t12.50\t\\N\t2026-09-01')).toStrictEqual({
+      event_id: '7',
+      small: -3,
+      ratio: 1.5,
+      active: true,
+      amount: '12.50',
+      device: null,
+      day: '2026-09-01',
     });
   });
 
