@@ -5,7 +5,7 @@
  * A model compiles once into {@link ModelRule}: per field, a {@link FieldRule} saying which of the
  * package's scalars it is (timestamp, money, id, UUID, text, date, boolean, enum, bounded number)
  * under which wrappers (nullable, optional, default), or "ask zod" for anything else. This module is
- * the only reader of zod's definitions (`def.checks`, `def.catchall`, `def.defaultValue` and a
+ * the one place validation reads zod's definitions (`def.checks`, `def.catchall`, `def.defaultValue` and a
  * number check's `_zod.def`); `model-checker.test.ts` fails when zod changes what they hold, and the
  * peer range of zod is the one that test covers. A rule runs two ways with the same results:
  * {@link fieldChecker} (closures; the path without generated code) and {@link fieldCode}
