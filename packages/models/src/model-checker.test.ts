@@ -89,3 +89,37 @@ describe('the zod definitions the model compiler reads', () => {
     expect(modelRuleOf(z.string())).toBeUndefined();
   });
 });
+
+describe("the package's scalars", () => {
+  it('are found by their tag, not by identity: a second copy of them compiles alike', async () => {
+    // Each entry point of the built package has its own copy of scalars.ts; a query makes vite load a second one.
+    const specifier = './scalars.js?second-copy';
+    const copy = (await import(/* @vite-ignore */ specifier)) as typeof import('./scalars.js');
+    expect(copy.Timestamp).not.toBe(Timestamp);
+    const model = z.object({
+      at: copy.Timestamp,
+      amount: copy.Money.nullable(),
+      total: copy.MoneyTotal,
+      id: copy.BigId,
+      uuid: copy.Uuid,
+      name: copy.RequiredText,
+      note: copy.Text,
+      day: copy.CalendarDate,
+    });
+    expect(modelRuleOf(model)?.fields).toEqual([
+      { kind: 'timestamp' },
+      { kind: 'nullable', inner: { kind: 'money', maxMinor: 99_999_999_99n } },
+      { kind: 'money', maxMinor: 9_999_999_999_999_999_99n },
+      { kind: 'big-id' },
+      { kind: 'uuid' },
+      { kind: 'text', required: true },
+      { kind: 'text', required: false },
+      { kind: 'calendar-date' },
+    ]);
+  });
+
+  it('a schema derived from a scalar is not the scalar: zod checks it', () => {
+    expect(fieldRuleOf(Timestamp.refine(() => true)).kind).toBe('zod');
+    expect(fieldRuleOf(Money.describe('price')).kind).toBe('zod');
+  });
+});

@@ -15,20 +15,9 @@
  * which either accepts it (the checker was merely conservative) or produces zod's own issues.
  */
 import { z } from 'zod';
-import { DECIMAL_18_2_MAX_MINOR, minorToMoney, NUMERIC_10_2_MAX_MINOR, tryParseMoneyMinor } from './money.js';
-import {
-  BigId,
-  Bool,
-  bigIdValue,
-  CalendarDate,
-  isStorableText,
-  Money,
-  MoneyTotal,
-  RequiredText,
-  Text,
-  Timestamp,
-  Uuid,
-} from './scalars.js';
+import { minorToMoney, tryParseMoneyMinor } from './money.js';
+import { bigIdValue, isStorableText } from './scalars.js';
+import { scalarRuleOf } from './scalar-rules.js';
 import { isCalendarDate, tryParseTimestampMs } from './timestamp.js';
 import { isStandardUuid, modelUuid } from './uuid-text.js';
 
@@ -69,15 +58,10 @@ export interface ModelRule {
  * @internal
  */
 export function fieldRuleOf(schema: z.ZodType): FieldRule {
-  if (schema === Timestamp) return { kind: 'timestamp' };
-  if (schema === Money) return { kind: 'money', maxMinor: NUMERIC_10_2_MAX_MINOR };
-  if (schema === MoneyTotal) return { kind: 'money', maxMinor: DECIMAL_18_2_MAX_MINOR };
-  if (schema === BigId) return { kind: 'big-id' };
-  if (schema === Uuid) return { kind: 'uuid' };
-  if (schema === Text) return { kind: 'text', required: false };
-  if (schema === RequiredText) return { kind: 'text', required: true };
-  if (schema === CalendarDate) return { kind: 'calendar-date' };
-  if (schema === Bool || schema instanceof z.ZodBoolean) return { kind: 'boolean' };
+  // The package's scalars (timestamp, money, ids, UUID, text, date) carry their rule (scalar-rules.ts).
+  const scalar = scalarRuleOf(schema);
+  if (scalar !== undefined) return scalar;
+  if (schema instanceof z.ZodBoolean) return { kind: 'boolean' };
   if (schema instanceof z.ZodDefault) {
     const value: unknown = schema.def.defaultValue;
     // An object default is copied per parse by zod: left to zod.
