@@ -121,13 +121,25 @@ try {
         `{ const m = require('${s}'); if (Object.keys(m).length === 0) throw new Error('${s}: no CJS exports'); }`,
     )
     .join('\n');
+  // Each entry point is built standalone with its own copy of what it imports: what the models'
+  // root and `/internal` share must still meet — the model compiler (from `/internal`, as
+  // @bionicpro/cdc uses it) knows the root's scalars, and one code-generation setting holds for both.
+  const acrossEntries = (root, internal) => `
+    if (${internal}.modelRuleOf(${root}.TelemetryEvent).fields.some((field) => field.kind === 'zod')) {
+      throw new Error('@bionicpro/models/internal does not know the scalars of @bionicpro/models');
+    }
+    ${root}.configureCodeGeneration({ jitless: true });
+    const generated = ${internal}.generateFunction({ generated: 'check', bindings: new Map(), body: ['return 1;'], fallback: () => 2 });
+    ${root}.configureCodeGeneration({ jitless: false });
+    if (generated !== 2) throw new Error('@bionicpro/models/internal does not see configureCodeGeneration of @bionicpro/models');
+    console.log('models root and /internal agree');`;
   writeFileSync(
     join(consumer, 'check.mjs'),
-    `${esm}\nconsole.log('esm ok: ${specifiers.length} entry points');\n`,
+    `${esm}\nimport * as modelsRoot from '@bionicpro/models';\nimport * as modelsInternal from '@bionicpro/models/internal';\n${acrossEntries('modelsRoot', 'modelsInternal')}\nconsole.log('esm ok: ${specifiers.length} entry points');\n`,
   );
   writeFileSync(
     join(consumer, 'check.cjs'),
-    `${cjs}\nconsole.log('cjs ok: ${specifiers.length} entry points');\n`,
+    `${cjs}\n{ const modelsRoot = require('@bionicpro/models'); const modelsInternal = require('@bionicpro/models/internal');\n${acrossEntries('modelsRoot', 'modelsInternal')} }\nconsole.log('cjs ok: ${specifiers.length} entry points');\n`,
   );
   for (const file of ['check.mjs', 'check.cjs']) {
     try {

@@ -24,7 +24,7 @@ import {
   type TimeUnit,
 } from './decode-time.js';
 import { tryParseInt64 } from '@bionicpro/models';
-import { uuidText } from '@bionicpro/models/internal';
+import { generateFunction, uuidText } from '@bionicpro/models/internal';
 import { DecodeError, EnvelopeError, type CdcPath, describeValue as describe } from './errors.js';
 import { parseJsonLossless } from './lossless-json.js';
 import { placeholderTextsOf, type UnavailableMatcher } from './unavailable-value.js';
@@ -600,42 +600,52 @@ export function decoderFor(type: ValueType, isUnavailable?: UnavailableMatcher):
       return decodeJson;
     case 'array': {
       const item = decoderFor(type.items, isUnavailable);
-      return (value, column, ctx) => {
-        if (!Array.isArray(value))
-          return fail(ctx, column, 'array', `expected an array, got ${describe(value)}`);
-        const inner: DecodeContext = { path: [...ctx.path, column], unsafe: false };
-        const out = value.map((element, i) => (element === null ? null : item(element, i, inner)));
-        if (inner.unsafe) ctx.unsafe = true;
-        return out;
-      };
+      return nestedDecoder('array', 'an array', Array.isArray, (value, inner) =>
+        (value as unknown[]).map((element, i) => (element === null ? null : item(element, i, inner))),
+      );
     }
     case 'map': {
       const valueDecoder = decoderFor(type.values, isUnavailable);
-      return (value, column, ctx) => {
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-          return fail(ctx, column, 'map', `expected an object, got ${describe(value)}`);
-        }
-        const inner: DecodeContext = { path: [...ctx.path, column], unsafe: false };
+      return nestedDecoder('map', 'an object', isPlainObject, (value, inner) => {
         const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(value))
+        for (const [k, v] of Object.entries(value as object))
           setColumn(out, k, v === null ? null : valueDecoder(v, k, inner));
-        if (inner.unsafe) ctx.unsafe = true;
         return out;
-      };
+      });
     }
     case 'struct': {
       const row = compileRowType(type.fields, isUnavailable);
-      return (value, column, ctx) => {
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-          return fail(ctx, column, 'struct', `expected an object, got ${describe(value)}`);
-        }
-        const inner: DecodeContext = { path: [...ctx.path, column], unsafe: false };
-        const out = decodeRow(row, value as Record<string, unknown>, inner).row;
-        if (inner.unsafe) ctx.unsafe = true;
-        return out;
-      };
+      return nestedDecoder(
+        'struct',
+        'an object',
+        isPlainObject,
+        (value, inner) => decodeRow(row, value as Record<string, unknown>, inner).row,
+      );
     }
   }
+}
+
+function isPlainObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * The decoder of an array, map or struct column: checks the JSON type, decodes the elements under
+ * the column's path, and passes a rounded integer met inside on to the row's context.
+ */
+function nestedDecoder(
+  type: 'array' | 'map' | 'struct',
+  expected: string,
+  accepts: (value: unknown) => boolean,
+  decodeElements: (value: unknown, inner: DecodeContext) => unknown,
+): ValueDecoder {
+  return (value, column, ctx) => {
+    if (!accepts(value)) return fail(ctx, column, type, `expected ${expected}, got ${describe(value)}`);
+    const inner: DecodeContext = { path: [...ctx.path, column], unsafe: false };
+    const out = decodeElements(value, inner);
+    if (inner.unsafe) ctx.unsafe = true;
+    return out;
+  };
 }
 
 /** A row decoder: the columns it knows, in order, and how each decodes. */
@@ -980,9 +990,10 @@ export function rowCode(decoder: RowDecoder, columns: readonly string[], exact: 
 }
 
 /**
- * Compiles `function (value, ctx, out) { <body> }` with `bindings` in scope; null where code
- * generation is not allowed (e.g. a Content-Security-Policy without 'unsafe-eval'), and the
- * general path is used instead.
+ * Compiles `function (value, ctx, out) { <body> }` with `bindings` in scope (by the one
+ * code-generation helper of `@bionicpro/models/internal`); null where code is not generated
+ * (turned off, or refused by the runtime: counted and reported there), and the general path is
+ * used instead.
  *
  * @internal
  */
@@ -990,17 +1001,12 @@ export function generateShapeDecoder(
   bindings: ReadonlyMap<string, unknown>,
   body: readonly string[],
 ): ShapeDecoder | null {
-  const source = [
-    'return function decodeRowFast(value, ctx, out) {',
-    ...body.map((line) => `  ${line}`),
-    '};',
-  ];
-  try {
-    const factory = new Function(...bindings.keys(), source.join('\n'));
-    return factory(...bindings.values()) as ShapeDecoder;
-  } catch {
-    return null;
-  }
+  return generateFunction<ShapeDecoder | null>({
+    generated: 'cdc.row-decoder',
+    bindings,
+    body: ['return function decodeRowFast(value, ctx, out) {', ...body.map((line) => `  ${line}`), '};'],
+    fallback: () => null,
+  });
 }
 
 /** The generated decoder of rows with `columns` (see {@link rowCode}). */

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@bionicpro/models';
+import { generateFunction } from '@bionicpro/models/internal';
 /**
  * `COPY (SELECT …) TO STDOUT` extraction: PostgreSQL streams the rows of one
  * statement in its text format, which is decoded here straight into the plain
@@ -125,9 +126,35 @@ export function compileCopyLineDecoder(columns: readonly CopyColumn[]): CopyLine
     }),
     `  return { ${names.map((name, i) => `${name}: v${i}`).join(', ')} };`,
     '};',
-  ].join('\n');
-  const factory = new Function(...decoders.map((_, i) => `d${i}`), body);
-  return factory(...decoders) as CopyLineDecoder;
+  ];
+  return generateFunction<CopyLineDecoder>({
+    generated: 'etl.copy-line-decoder',
+    bindings: new Map(decoders.map((decode, i) => [`d${i}`, decode])),
+    body,
+    fallback: () => copyLineLoop(names, decoders),
+  });
+}
+
+/** {@link compileCopyLineDecoder}'s decoder without generated code: same rows, same errors. */
+function copyLineLoop(names: readonly string[], decoders: readonly FieldDecoder[]): CopyLineDecoder {
+  return (line) => {
+    const row: Record<string, unknown> = {};
+    let start = 0;
+    for (let i = 0; i < names.length; i++) {
+      let end: number;
+      if (i === names.length - 1) {
+        end = line.length;
+        if (line.indexOf('\t', start) !== -1) throw new RangeError('COPY line has more fields than columns');
+      } else {
+        end = line.indexOf('\t', start);
+        if (end === -1) throw new RangeError('COPY line has fewer fields than columns');
+      }
+      const text = line.slice(start, end);
+      row[names[i]!] = text === '\\N' ? null : decoders[i]!(text);
+      start = end + 1;
+    }
+    return row;
+  };
 }
 
 /**

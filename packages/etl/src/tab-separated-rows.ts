@@ -14,6 +14,7 @@
  * with TabSeparated's escapes (backslash, tab, newline, carriage return, NUL).
  */
 import { BionicProError, civilFromDays } from '@bionicpro/models';
+import { generateFunction } from '@bionicpro/models/internal';
 
 /** A value the encoder cannot write (an object, a non-finite number): names the column. */
 export class TabSeparatedEncodeError extends BionicProError {
@@ -135,8 +136,25 @@ export function compileTabSeparatedEncoder(
     ),
     `  return ${columns.map((_, i) => `v${i}`).join(' + "\\t" + ')} + ${JSON.stringify(`${tail}\n`)};`,
     '};',
-  ].join('\n');
-  return new Function('f', 'E', body)(field, TabSeparatedEncodeError) as TabSeparatedEncoder;
+  ];
+  return generateFunction<TabSeparatedEncoder>({
+    generated: 'etl.tab-separated-encoder',
+    bindings: new Map<string, unknown>([
+      ['f', field],
+      ['E', TabSeparatedEncodeError],
+    ]),
+    body,
+    fallback: () => (row) => {
+      let line = '';
+      for (let i = 0; i < columns.length; i++) {
+        const value = (row as Record<string, unknown>)[columns[i]!];
+        const text = field(value);
+        if (text === undefined) throw new TabSeparatedEncodeError(columns[i]!, value);
+        line += i === 0 ? text : `\t${text}`;
+      }
+      return `${line}${tail}\n`;
+    },
+  });
 }
 
 /**

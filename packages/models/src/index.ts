@@ -186,3 +186,12 @@ export {
   safeParseRow,
   createRowParser,
 } from './row-parser.js';
+export {
+  type CodeGenerationCounts,
+  CodeGenerationError,
+  type CodeGenerationFallback,
+  type CodeGenerationFallbackReason,
+  type CodeGenerationSettings,
+  codeGenerationCounts,
+  configureCodeGeneration,
+} from './generated-function.js';

@@ -4,7 +4,9 @@ import type { z } from 'zod';
 import { IncomingUser, Payment, Prosthetic, Subscription, SupportTicket, User } from './crm.js';
 import { ModelValidationError } from './errors.js';
 import { ProstheticMonthlyMetrics, UserMonthlyMetrics, UserProsthesisHourlyStats } from './marts.js';
-import { createRowParser, safeParseRow } from './row-parser.js';
+import { codeGenerationCounts } from './generated-function.js';
+import { modelRuleOf } from './model-checker.js';
+import { compileObjectParser, createRowParser, ROW_REFUSED, safeParseRow } from './row-parser.js';
 import { BatteryMetric, DeviceEvent, IncomingTelemetryEvent, TelemetryEvent } from './telemetry.js';
 import { generateDataset } from './testing/generator.js';
 
@@ -90,22 +92,27 @@ const samples: Record<string, unknown> = {
   BatteryMetric: data.batteryMetrics()[Symbol.iterator]().next().value,
 };
 
+/** Rows of a model's fields (and one it does not have) with any values, from scratch or over its sample. */
+function mutatedRow(name: string, schema: z.ZodObject): fc.Arbitrary<Record<string, unknown>> {
+  const keys = Object.keys(schema.shape);
+  const base = (samples[name] ?? {}) as Record<string, unknown>;
+  return fc
+    .tuple(
+      fc.dictionary(fc.constantFrom(...keys, 'unexpected_field'), anyValue, { maxKeys: keys.length + 1 }),
+      fc.boolean(),
+    )
+    .map(([patch, fromSample]) => (fromSample ? { ...base, ...patch } : patch));
+}
+
 describe('fast row parser', () => {
   it.each(models)('%s: agrees with zod on mutated rows (never accepts what zod rejects)', (name, schema) => {
-    const keys = Object.keys(schema.shape);
-    const base = (samples[name] ?? {}) as Record<string, unknown>;
     fc.assert(
-      fc.property(
-        fc.dictionary(fc.constantFrom(...keys, 'unexpected_field'), anyValue, { maxKeys: keys.length + 1 }),
-        fc.boolean(),
-        (patch, fromSample) => {
-          const row = fromSample ? { ...base, ...patch } : patch;
-          const fast = safeParseRow(schema, row);
-          const reference = schema.safeParse(row);
-          expect(fast.success).toBe(reference.success);
-          if (fast.success && reference.success) expect(fast.data).toEqual(reference.data);
-        },
-      ),
+      fc.property(mutatedRow(name, schema), (row) => {
+        const fast = safeParseRow(schema, row);
+        const reference = schema.safeParse(row);
+        expect(fast.success).toBe(reference.success);
+        if (fast.success && reference.success) expect(fast.data).toEqual(reference.data);
+      }),
       { numRuns: 300 },
     );
   });
@@ -152,5 +159,87 @@ describe('fast row parser', () => {
     const parse = createRowParser(Payment, 'payments');
     expect(() => parse({ ...data.payments[0], amount: 0.5 })).toThrow(ModelValidationError);
     expect(() => parse({ ...data.payments[0], amount: 0.5 })).toThrow(/payments: amount/);
+  });
+});
+
+describe('row parser without generated code', () => {
+  const before = codeGenerationCounts();
+  const parsers = models.map(([name, schema]) => {
+    const rule = modelRuleOf(schema)!;
+    return {
+      name,
+      schema,
+      generated: compileObjectParser(rule, false),
+      loop: compileObjectParser(rule, true),
+    };
+  });
+  const after = codeGenerationCounts();
+
+  it('is what a jitless compile returns, and the fallback is counted', () => {
+    expect(after.generated - before.generated).toBe(models.length);
+    expect(after.jitless - before.jitless).toBe(models.length);
+    expect(after.fallbacks - before.fallbacks).toBe(models.length);
+  });
+
+  it.each(parsers.map((p) => [p.name, p] as const))(
+    '%s: returns what the generated parser returns, on mutated rows and valid ones',
+    (name, { schema, generated, loop }) => {
+      fc.assert(
+        fc.property(mutatedRow(name, schema), (row) => {
+          const fast = generated(row);
+          const slow = loop(row);
+          if (fast === ROW_REFUSED || slow === ROW_REFUSED) expect(slow).toBe(fast);
+          else expect(slow).toStrictEqual(fast);
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
+
+  const telemetry = samples['TelemetryEvent'] as Record<string, unknown>;
+  const { id: _id, saved_ts: _saved, ...incoming } = telemetry;
+  const validRows: Record<string, unknown> = { ...samples, IncomingTelemetryEvent: incoming };
+  // Besides anyValue: text with spaces around it (trimmed by RequiredText), absent optional fields.
+  const changed = fc.oneof(anyValue, fc.constantFrom(undefined, ' flexor ', '\tgrip\n', '   ', 'a\u0000b'));
+
+  it.each(parsers.filter((p) => p.name in validRows).map((p) => [p.name, p] as const))(
+    '%s: returns what the generated parser returns when one field of a valid row changes',
+    (name, { schema, generated, loop }) => {
+      const base = validRows[name] as Record<string, unknown>;
+      expect(generated(base)).not.toBe(ROW_REFUSED);
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...Object.keys(schema.shape), 'unexpected_field'),
+          changed,
+          fc.boolean(),
+          (key, value, remove) => {
+            const row = { ...base, [key]: value };
+            if (remove) delete row[key];
+            const fast = generated(row);
+            const slow = loop(row);
+            if (fast === ROW_REFUSED || slow === ROW_REFUSED) expect(slow).toBe(fast);
+            else expect(slow).toStrictEqual(fast);
+          },
+        ),
+        { numRuns: 1000 },
+      );
+    },
+  );
+
+  it('accepts every generated dataset row as the generated parser does', () => {
+    for (const [rows, schema] of [
+      [[...data.telemetryEvents()], TelemetryEvent],
+      [[...data.deviceEvents()], DeviceEvent],
+      [[...data.batteryMetrics()], BatteryMetric],
+      [data.payments, Payment],
+      [data.users, User],
+    ] as const) {
+      const { generated, loop } = parsers.find((p) => p.schema === schema)!;
+      for (const row of rows) {
+        const parsed = generated(row);
+        expect(parsed).not.toBe(ROW_REFUSED);
+        expect(loop(row)).toStrictEqual(parsed);
+      }
+    }
   });
 });

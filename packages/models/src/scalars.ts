@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { withColumnType } from './column-types.js';
+import { withScalarRule } from './scalar-rules.js';
 import {
   DECIMAL_18_2_MAX_MINOR,
   describeMoneyFailure,
@@ -28,32 +29,35 @@ export const Id = withColumnType(z.number().int().min(1).max(INT32_MAX), { pg: '
  * BigId.parse(42); // '42'
  * ```
  */
-export const BigId = withColumnType(
-  z.unknown().transform((value, ctx): Int64Text => {
-    if (value === undefined) return missing(ctx);
-    const result = tryParseIntegerText(value, 1n, INT64_MAX);
-    if (!result.ok) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${describeInt64Failure(result.reason, 1n, INT64_MAX).replace('an integer', 'an id')}, got ${describe(value)}`,
-        params: { code: 'invalid_id' },
-        input: value,
-      });
-      return z.NEVER;
-    }
-    return result.text;
-  }),
-  {
-    pg: 'bigint',
-    ch: 'Int64',
-    jsonSchema: {
-      anyOf: [
-        { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-        { type: 'string', pattern: '^[1-9][0-9]{0,18}$' },
-      ],
-      description: 'a 64-bit id, 1 to 9223372036854775807; decimal text above 2^53-1',
+export const BigId = withScalarRule(
+  withColumnType(
+    z.unknown().transform((value, ctx): Int64Text => {
+      if (value === undefined) return missing(ctx);
+      const result = tryParseIntegerText(value, 1n, INT64_MAX);
+      if (!result.ok) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${describeInt64Failure(result.reason, 1n, INT64_MAX).replace('an integer', 'an id')}, got ${describe(value)}`,
+          params: { code: 'invalid_id' },
+          input: value,
+        });
+        return z.NEVER;
+      }
+      return result.text;
+    }),
+    {
+      pg: 'bigint',
+      ch: 'Int64',
+      jsonSchema: {
+        anyOf: [
+          { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+          { type: 'string', pattern: '^[1-9][0-9]{0,18}$' },
+        ],
+        description: 'a 64-bit id, 1 to 9223372036854775807; decimal text above 2^53-1',
+      },
     },
-  },
+  ),
+  { kind: 'big-id' },
 );
 
 /**
@@ -111,13 +115,19 @@ function storableString() {
 }
 
 /** Any text column. U+0000 is refused (`invalid_text`): PostgreSQL cannot store it. */
-export const Text = withColumnType(storableString(), { pg: 'text', ch: 'String' });
+export const Text = withScalarRule(withColumnType(storableString(), { pg: 'text', ch: 'String' }), {
+  kind: 'text',
+  required: false,
+});
 
 /** Text that must not be empty (names, titles, serial numbers); no U+0000. */
-export const RequiredText = withColumnType(storableString().trim().min(1, 'must not be empty'), {
-  pg: 'text',
-  ch: 'String',
-});
+export const RequiredText = withScalarRule(
+  withColumnType(storableString().trim().min(1, 'must not be empty'), {
+    pg: 'text',
+    ch: 'String',
+  }),
+  { kind: 'text', required: true },
+);
 
 /** An e-mail address, trimmed and lower-cased; no U+0000. */
 export const Email = withColumnType(storableString().trim().toLowerCase().pipe(z.email()), {
@@ -127,13 +137,16 @@ export const Email = withColumnType(storableString().trim().toLowerCase().pipe(z
 });
 
 /** A UUID in canonical lower-case form. */
-export const Uuid = withColumnType(
-  z.uuid().transform((value) => value.toLowerCase()),
-  {
-    pg: 'uuid',
-    ch: 'UUID',
-    jsonSchema: { type: 'string', format: 'uuid' },
-  },
+export const Uuid = withScalarRule(
+  withColumnType(
+    z.uuid().transform((value) => value.toLowerCase()),
+    {
+      pg: 'uuid',
+      ch: 'UUID',
+      jsonSchema: { type: 'string', format: 'uuid' },
+    },
+  ),
+  { kind: 'uuid' },
 );
 
 /**
@@ -142,32 +155,38 @@ export const Uuid = withColumnType(
  * the two-digit-year rule), range 1900-01-01 … 2299-12-31T23:59:59.999Z (ClickHouse
  * `DateTime64(3)`); outside it the issue code is `timestamp_out_of_range`.
  */
-export const Timestamp = withColumnType(
-  z.unknown().transform((value, ctx): Date => {
-    if (value === undefined) return missing(ctx);
-    const result = typeof value === 'string' || value instanceof Date ? parseInstant(value) : undefined;
-    if (result === undefined || !result.ok) {
-      const reason = result?.reason ?? 'not_timestamp';
-      ctx.addIssue({
-        code: 'custom',
-        message: `${describeInstantFailure(reason)}, got ${describe(value)}`,
-        params: { code: reason === 'out_of_range' ? 'timestamp_out_of_range' : 'invalid_timestamp' },
-        input: value,
-      });
-      return z.NEVER;
-    }
-    return new Date(result.ms);
-  }),
-  { pg: 'timestamptz', ch: "DateTime64(3, 'UTC')", jsonSchema: { type: 'string', format: 'date-time' } },
+export const Timestamp = withScalarRule(
+  withColumnType(
+    z.unknown().transform((value, ctx): Date => {
+      if (value === undefined) return missing(ctx);
+      const result = typeof value === 'string' || value instanceof Date ? parseInstant(value) : undefined;
+      if (result === undefined || !result.ok) {
+        const reason = result?.reason ?? 'not_timestamp';
+        ctx.addIssue({
+          code: 'custom',
+          message: `${describeInstantFailure(reason)}, got ${describe(value)}`,
+          params: { code: reason === 'out_of_range' ? 'timestamp_out_of_range' : 'invalid_timestamp' },
+          input: value,
+        });
+        return z.NEVER;
+      }
+      return new Date(result.ms);
+    }),
+    { pg: 'timestamptz', ch: "DateTime64(3, 'UTC')", jsonSchema: { type: 'string', format: 'date-time' } },
+  ),
+  { kind: 'timestamp' },
 );
 
 /** A calendar date `YYYY-MM-DD` (no time, no zone). */
-export const CalendarDate = withColumnType(
-  z.string().refine(isCalendarDate, {
-    message: 'expected a calendar date YYYY-MM-DD',
-    params: { code: 'invalid_date' },
-  }),
-  { pg: 'date', ch: 'Date', jsonSchema: { type: 'string', format: 'date' } },
+export const CalendarDate = withScalarRule(
+  withColumnType(
+    z.string().refine(isCalendarDate, {
+      message: 'expected a calendar date YYYY-MM-DD',
+      params: { code: 'invalid_date' },
+    }),
+    { pg: 'date', ch: 'Date', jsonSchema: { type: 'string', format: 'date' } },
+  ),
+  { kind: 'calendar-date' },
 );
 
 /** The start of an hour (hourly mart key). */
@@ -177,30 +196,33 @@ export const HourStart = withColumnType(
 );
 
 function moneySchema(maxMinor: bigint, pg: string, ch: string) {
-  return withColumnType(
-    z.unknown().transform((value, ctx): string => {
-      if (value === undefined) return missing(ctx);
-      const result = tryParseMoneyMinor(value, maxMinor);
-      if (!result.ok) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${describeMoneyFailure(result.reason, maxMinor)}, got ${describe(value)}`,
-          params: { code: 'invalid_money' },
-          input: value,
-        });
-        return z.NEVER;
-      }
-      return minorToMoney(result.minor);
-    }),
-    {
-      pg,
-      ch,
-      jsonSchema: {
-        type: 'string',
-        pattern: '^-?\\d{1,16}(\\.\\d{1,2})?$',
-        description: 'exact decimal money, two decimals',
+  return withScalarRule(
+    withColumnType(
+      z.unknown().transform((value, ctx): string => {
+        if (value === undefined) return missing(ctx);
+        const result = tryParseMoneyMinor(value, maxMinor);
+        if (!result.ok) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${describeMoneyFailure(result.reason, maxMinor)}, got ${describe(value)}`,
+            params: { code: 'invalid_money' },
+            input: value,
+          });
+          return z.NEVER;
+        }
+        return minorToMoney(result.minor);
+      }),
+      {
+        pg,
+        ch,
+        jsonSchema: {
+          type: 'string',
+          pattern: '^-?\\d{1,16}(\\.\\d{1,2})?$',
+          description: 'exact decimal money, two decimals',
+        },
       },
-    },
+    ),
+    { kind: 'money', maxMinor },
   );
 }
 
