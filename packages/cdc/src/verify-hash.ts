@@ -146,6 +146,16 @@ const START = { 4: 2_658_358_868, 8: 2_658_358_872 } as const;
 
 const rotl = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
 
+/** The rounds of lookup3 `mix(a, b, c)`: `x -= y; x ^= rot(y, k); y += z`. */
+const MIX_ROUNDS: readonly ['a' | 'b' | 'c', 'a' | 'b' | 'c', 'a' | 'b' | 'c', number][] = [
+  ['a', 'c', 'b', 4],
+  ['b', 'a', 'c', 6],
+  ['c', 'b', 'a', 8],
+  ['a', 'c', 'b', 16],
+  ['b', 'a', 'c', 19],
+  ['c', 'b', 'a', 4],
+];
+
 /**
  * The lookup3 state after `hash_bytes*_extended` perturbed it with a
  * non-zero `seed` (small and positive here, so its high word is 0): the same
@@ -153,29 +163,13 @@ const rotl = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
  */
 export function seededState(length: 4 | 8, seed: number): [number, number, number] {
   const start = START[length];
-  let a = start;
-  let b = (start + seed) >>> 0;
-  let c = start;
-  // mix(a, b, c), as PostgreSQL's hashfn.c defines it.
-  a = (a - c) >>> 0;
-  a = (a ^ rotl(c, 4)) >>> 0;
-  c = (c + b) >>> 0;
-  b = (b - a) >>> 0;
-  b = (b ^ rotl(a, 6)) >>> 0;
-  a = (a + c) >>> 0;
-  c = (c - b) >>> 0;
-  c = (c ^ rotl(b, 8)) >>> 0;
-  b = (b + a) >>> 0;
-  a = (a - c) >>> 0;
-  a = (a ^ rotl(c, 16)) >>> 0;
-  c = (c + b) >>> 0;
-  b = (b - a) >>> 0;
-  b = (b ^ rotl(a, 19)) >>> 0;
-  a = (a + c) >>> 0;
-  c = (c - b) >>> 0;
-  c = (c ^ rotl(b, 4)) >>> 0;
-  b = (b + a) >>> 0;
-  return [a, b, c];
+  const v = { a: start, b: (start + seed) >>> 0, c: start };
+  // mix(a, b, c), as PostgreSQL's hashfn.c defines it: x -= y; x ^= rot(y, k); y += z.
+  for (const [x, y, z, k] of MIX_ROUNDS) {
+    v[x] = ((v[x] - v[y]) ^ rotl(v[y], k)) >>> 0;
+    v[y] = (v[y] + v[z]) >>> 0;
+  }
+  return [v.a, v.b, v.c];
 }
 
 const u32 = (expr: string) => `toUInt32(${expr})`;
