@@ -162,8 +162,8 @@ const MIX_ROUNDS: readonly ['a' | 'b' | 'c', 'a' | 'b' | 'c', 'a' | 'b' | 'c', n
  * for every row, so computed here rather than in SQL.
  */
 export function seededState(length: 4 | 8, seed: number): [number, number, number] {
-  const start = START[length];
-  const v = { a: start, b: (start + seed) >>> 0, c: start };
+  const start: number = START[length];
+  const v: Record<'a' | 'b' | 'c', number> = { a: start, b: (start + seed) >>> 0, c: start };
   // mix(a, b, c), as PostgreSQL's hashfn.c defines it: x -= y; x ^= rot(y, k); y += z.
   for (const [x, y, z, k] of MIX_ROUNDS) {
     v[x] = ((v[x] - v[y]) ^ rotl(v[y], k)) >>> 0;
