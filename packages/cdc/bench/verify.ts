@@ -4,7 +4,7 @@
  * doubles, a bool, two instants), built directly in both engines
  * (`generate_series` in PostgreSQL, `numbers()` in embedded chDB). Baseline in
  * the same run: one plain count of the current rows on both sides at once (the
- * least a comparison must read). Target: ≥ 1,000,000 rows/s.
+ * least a comparison must read), and each side's first level alone. Target: ≥ 1,000,000 rows/s.
  *
  * Needs PostgreSQL: BIONICPRO_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres); a
  * database `bench_verify_<pid>` is created and dropped.
@@ -19,6 +19,7 @@ import { tables } from '@bionicpro/models';
 import { createChdbConnection } from 'chdb/connection';
 import pg from 'pg';
 import { cdcTargetDdl, verifyReplica } from '../src/index.js';
+import { bucketWidth, replicaBucketsQuery, sourceBucketsQuery } from '../src/verify-plan.js';
 
 const rows = Number(process.env['BENCH_VERIFY_ROWS'] ?? 10_000_000);
 const url = process.env['BIONICPRO_PG_URL'];
@@ -104,10 +105,29 @@ try {
   if (JSON.stringify(one.different) !== '[{"id":4242}]')
     throw new Error(`expected id 4242: ${JSON.stringify(one)}`);
 
+  // Where the equal run's time goes: its first level, one grouped query per side, each side alone.
+  const tablesOf = {
+    table: tables.battery_metrics,
+    source: 'battery_metrics',
+    replica: 'bench.battery_metrics',
+  };
+  const whole = { lo: 1n, hi: BigInt(rows) };
+  const width = bucketWidth(whole, 16);
+  t0 = performance.now();
+  const sq = sourceBucketsQuery(tablesOf, whole, width);
+  await pool.query(sq.text, sq.values);
+  const pgLevelMs = performance.now() - t0;
+  t0 = performance.now();
+  await (await ch.query({ ...replicaBucketsQuery(tablesOf, whole, width), format: 'JSONEachRow' })).json();
+  const chLevelMs = performance.now() - t0;
+
   const perSecond = rows / (verifyMs / 1000);
   console.log(
     `verify ${fmt(rows)} equal rows: ${fmt(perSecond)} rows/s (${(verifyMs / 1000).toFixed(1)} s, ${report.queries} range queries per side; target ≥ 1,000,000 rows/s)` +
       ` vs baseline plain count on both sides ${(countMs / 1000).toFixed(1)} s: ${(verifyMs / countMs).toFixed(1)}× the baseline`,
+  );
+  console.log(
+    `first level alone, one side at a time: PostgreSQL ${(pgLevelMs / 1000).toFixed(1)} s (${fmt(rows / (pgLevelMs / 1000))} rows/s), ClickHouse ${(chLevelMs / 1000).toFixed(1)} s (${fmt(rows / (chLevelMs / 1000))} rows/s)`,
   );
   console.log(
     `verify with one changed row: ${fmt(rows / (oneMs / 1000))} rows/s (${(oneMs / 1000).toFixed(1)} s, ${one.queries} range queries per side, found {"id":4242}): ${(oneMs / verifyMs).toFixed(2)}× the equal run`,

@@ -9,10 +9,9 @@ import {
   normalizeChecksum,
   rangeColumn,
   replicaBucketsQuery,
-  replicaRowText,
   sourceBucketsQuery,
-  sourceRowText,
 } from './verify-plan.js';
+import { replicaRowHash, seededState, sourceRowHash } from './verify-hash.js';
 
 const tablesOf = { table: tables.payments, source: 'public.payments', replica: 'cdc.payments' };
 
@@ -84,18 +83,29 @@ describe('verify range splitting', () => {
 });
 
 describe('verify queries', () => {
-  it('compute the same canonical row text in both engines, column by column', () => {
-    const pg = sourceRowText(tables.payments);
-    const ch = replicaRowText(tables.payments);
-    expect(pg).toContain(`round("amount", 2)::text`);
-    expect(ch).toContain('toDecimalString(`amount`, 2)');
-    expect(pg).toContain(`to_char("payment_date" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')`);
-    expect(ch).toContain("toString(`payment_date`, 'UTC')");
-    const telemetry = sourceRowText(tables.telemetry_events);
-    expect(telemetry).toContain(`encode(float8send("signal_amplitude"::float8), 'hex')`);
-    expect(replicaRowText(tables.telemetry_events)).toContain(
-      "leftPad(lower(hex(reinterpretAsUInt64(toFloat64(`signal_amplitude`)))), 16, '0')",
+  it('hash each column by its type in both engines, seeded by its position', () => {
+    const pg = sourceRowHash(tables.payments);
+    // money in cents, instants cut to the column's milliseconds, text through MD5, NULL as a constant.
+    expect(pg).toContain('hashint8extended((round("amount", 2) * 1e2)::bigint, 5)');
+    expect(pg).toContain(
+      `timestamp_hash_extended(date_trunc('milliseconds', ("payment_date" AT TIME ZONE 'UTC')), 4)`,
     );
+    expect(pg).toContain(
+      `coalesce(hashint8extended(('x' || substr(md5("description"::text), 1, 16))::bit(64)::bigint, 8), -9)`,
+    );
+    const ch = replicaRowHash(tables.payments);
+    expect(ch.first.join(', ')).toContain('toInt64(toDecimal128(`amount`, 2) * 100)');
+    expect(ch.first.join(', ')).toContain('toUnixTimestamp64Micro(`payment_date`) - 946684800000000');
+    expect(ch.rounds).toHaveLength(7);
+    const telemetry = sourceRowHash(tables.telemetry_events);
+    expect(telemetry).toContain('hashfloat8extended("signal_amplitude"::float8, 9)');
+  });
+
+  it('start lookup3 from the state PostgreSQL perturbs with the seed', () => {
+    // hash_bytes_uint32_extended's state for seed 0 is the plain start; a seed mixes it.
+    expect(seededState(4, 1)).not.toEqual(seededState(4, 2));
+    expect(seededState(4, 1)).not.toEqual(seededState(8, 1));
+    for (const word of seededState(8, 3)) expect(word >>> 0).toBe(word);
   });
 
   it('checksum current rows only in ClickHouse and bind the range as parameters', () => {

@@ -4,17 +4,20 @@
  * splitting of a key range into buckets and the comparison of what the two
  * sides answered.
  *
- * Both engines compute, for every current row, the same canonical text
- * (columns separated by U+001F, text as `<byte length>:<text>`, `-` for
- * NULL; money with the
- * column's scale, instants in UTC to the column's precision, UUIDs in lower
- * case, 64-bit integers in decimal, doubles as the hex of their IEEE-754
- * bits), hash it with MD5, read the first 8 bytes as an unsigned big-endian
- * integer and sum those modulo 2^64 per key range. The sum does not depend on
+ * Both engines compute, for every current row, the same 64-bit hash of its
+ * typed values (see `verify-hash.ts`) and sum those modulo 2^64 per key
+ * range, in one grouped query per side and level. The sum does not depend on
  * row order, so only a count and a checksum per range cross the wire.
  */
 import { assertIdentifier, type ColumnDefinition, columnsOf, type TableDefinition } from '@bionicpro/models';
 import { DELETED_COLUMN } from './clickhouse-target.js';
+import {
+  replicaRowHash,
+  replicaValueText,
+  sourceRowHash,
+  sourceValueText,
+  storageType,
+} from './verify-hash.js';
 
 const TWO_64 = 1n << 64n;
 
@@ -47,73 +50,6 @@ export interface LeafDifferences {
 }
 
 const INTEGER = /^U?Int(8|16|32|64)$/;
-
-/** The ClickHouse type without `LowCardinality(…)`. */
-function storageType(column: ColumnDefinition): string {
-  return column.ch.replace(/^LowCardinality\((.*)\)$/, '$1');
-}
-
-/** PostgreSQL text of a column value, as ClickHouse prints the same value. */
-export function sourceValueText(column: ColumnDefinition): string {
-  const c = `"${assertIdentifier('column', column.name)}"`;
-  const ch = storageType(column);
-  const decimal = /^Decimal\(\s*\d+\s*,\s*(\d+)\s*\)$/.exec(ch);
-  if (decimal) return `round(${c}, ${decimal[1]})::text`;
-  if (ch.startsWith('DateTime64')) {
-    const precision = Number(/^DateTime64\((\d)/.exec(ch)?.[1] ?? 3);
-    const fraction = precision === 0 ? '' : precision <= 3 ? '.MS' : '.US';
-    return `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS${fraction}')`;
-  }
-  if (ch.startsWith('DateTime')) return `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')`;
-  if (ch === 'Date' || ch === 'Date32') return `to_char(${c}, 'YYYY-MM-DD')`;
-  if (/^Float(32|64)$/.test(ch)) return `encode(float8send(${c}::float8), 'hex')`;
-  return `${c}::text`;
-}
-
-/** ClickHouse text of a column value, as PostgreSQL prints the same value. */
-export function replicaValueText(column: ColumnDefinition): string {
-  const c = `\`${assertIdentifier('column', column.name)}\``;
-  const ch = storageType(column);
-  const decimal = /^Decimal\(\s*\d+\s*,\s*(\d+)\s*\)$/.exec(ch);
-  if (decimal) return `toDecimalString(${c}, ${decimal[1]})`;
-  if (ch.startsWith('DateTime')) return `toString(${c}, 'UTC')`;
-  if (/^Float(32|64)$/.test(ch)) return `leftPad(lower(hex(reinterpretAsUInt64(toFloat64(${c})))), 16, '0')`;
-  return `toString(${c})`;
-}
-
-/** Columns whose text may hold any character: length-prefixed so the row text stays unambiguous. */
-const isText = (column: ColumnDefinition) => storageType(column) === 'String';
-
-/**
- * The canonical row text in PostgreSQL: fields separated by U+001F, NULL as
- * `-`, text as `<byte length>:<text>` (other types never print `-` alone
- * nor U+001F, and each field's text is computed once).
- */
-export function sourceRowText(table: TableDefinition): string {
-  const fields = columnsOf(table).map((column) => {
-    const text = sourceValueText(column);
-    return isText(column)
-      ? `coalesce(octet_length(${text})::text || ':' || ${text}, '-')`
-      : `coalesce(${text}, '-')`;
-  });
-  return `concat_ws(chr(31), ${fields.join(', ')})`;
-}
-
-/** The canonical row text in ClickHouse (see {@link sourceRowText}). */
-export function replicaRowText(table: TableDefinition): string {
-  const fields = columnsOf(table).map((column) => {
-    const text = replicaValueText(column);
-    return isText(column)
-      ? `ifNull(concat(toString(length(${text})), ':', ${text}), '-')`
-      : `ifNull(${text}, '-')`;
-  });
-  return `concatWithSeparator(char(31), ${fields.join(', ')})`;
-}
-
-/** The first 8 bytes of MD5 as a signed bigint (PostgreSQL has no unsigned 64-bit type). */
-const sourceHash = (text: string) => `('x' || substr(md5(${text}), 1, 16))::bit(64)::bigint`;
-/** The same 8 bytes as UInt64; `sum` of UInt64 wraps modulo 2^64. */
-const replicaHash = (text: string) => `reinterpretAsUInt64(reverse(substring(MD5(${text}), 1, 8)))`;
 
 /** The range column: the first primary-key column, which must be an integer. */
 export function rangeColumn(table: TableDefinition): ColumnDefinition {
@@ -191,11 +127,35 @@ export function sourceBucketsQuery(tables: VerifyTables, range: KeyRange, width:
     : `floor((${k}::numeric - $1::numeric) / $3::numeric)`;
   return {
     text:
-      `SELECT (${bucket})::text AS bucket, count(*)::text AS count, sum(h)::text AS checksum ` +
-      `FROM (SELECT ${k}, ${sourceHash(sourceRowText(tables.table))} AS h FROM ${relation(tables.source, '"')} ` +
-      `WHERE ${k} BETWEEN $1 AND $2) AS rows GROUP BY 1`,
+      `SELECT (${bucket})::text AS bucket, count(*)::text AS count, sum(${sourceRowHash(tables.table)})::text AS checksum ` +
+      `FROM ${relation(tables.source, '"')} WHERE ${k} BETWEEN $1 AND $2 GROUP BY 1`,
     values: [range.lo.toString(), range.hi.toString(), width.toString()],
   };
+}
+
+/**
+ * Settings of the layered hash queries: the query plan's optimizations merge
+ * the layers' expressions back into one, which computes each round's words
+ * once per use (measured 4–9 s instead of 0.4 s for 1 M rows).
+ */
+const LAYERED = 'SETTINGS query_plan_merge_expressions = 0, query_plan_enable_optimizations = 0';
+
+/**
+ * The current rows of a range in ClickHouse: the `select` columns (aliases)
+ * and their row hash as `__h`, the hash computed in layers (see `ReplicaRowHash`).
+ */
+function replicaHashedRows(
+  tables: VerifyTables,
+  range: KeyRange,
+  select: readonly [string, string][],
+): string {
+  const k = `\`${rangeColumn(tables.table).name}\``;
+  const hash = replicaRowHash(tables.table);
+  let layer =
+    `SELECT ${[...select.map(([expr, alias]) => `${expr} AS ${alias}`), ...hash.first].join(', ')} ` +
+    `FROM ${relation(tables.replica, '`')} FINAL WHERE ${DELETED_COLUMN} = 0 AND ${replicaBounds(k, range)}`;
+  for (const round of hash.rounds) layer = `SELECT * REPLACE (${round.join(', ')}) FROM (${layer})`;
+  return `SELECT ${[...select.map(([, alias]) => alias), `${hash.hash} AS __h`].join(', ')} FROM (${layer})`;
 }
 
 /** ClickHouse: count and checksum per bucket of `range`, current rows only (`FINAL`, not deleted). */
@@ -204,11 +164,10 @@ export function replicaBucketsQuery(tables: VerifyTables, range: KeyRange, width
   const bucket = fitsInt64(range)
     ? `intDiv(toInt64(${k}) - {lo:Int64}, {width:Int64})`
     : `intDiv(toInt128(${k}) - toInt128({lo:String}), toInt128({width:String}))`;
-  const bounds = replicaBounds(k, range);
   return {
     query:
-      `SELECT toString(${bucket}) AS bucket, toString(count()) AS count, toString(sum(${replicaHash(replicaRowText(tables.table))})) AS checksum ` +
-      `FROM ${relation(tables.replica, '`')} FINAL WHERE ${DELETED_COLUMN} = 0 AND ${bounds} GROUP BY bucket`,
+      `SELECT toString(__b) AS bucket, toString(count()) AS count, toString(sum(__h)) AS checksum ` +
+      `FROM (${replicaHashedRows(tables, range, [[bucket, '__b']])}) GROUP BY __b ${LAYERED}`,
     query_params: { lo: range.lo.toString(), hi: range.hi.toString(), width: width.toString() },
   };
 }
@@ -220,7 +179,7 @@ export function sourceLeafQuery(tables: VerifyTables, range: KeyRange): SourceQu
   return {
     text:
       `SELECT ${keys.map((c, i) => `${sourceValueText(c)} AS k${i}`).join(', ')}, ` +
-      `md5(${sourceRowText(tables.table)}) AS hash FROM ${relation(tables.source, '"')} ` +
+      `(${sourceRowHash(tables.table)})::text AS hash FROM ${relation(tables.source, '"')} ` +
       `WHERE ${k} BETWEEN $1 AND $2`,
     values: [range.lo.toString(), range.hi.toString()],
   };
@@ -228,13 +187,15 @@ export function sourceLeafQuery(tables: VerifyTables, range: KeyRange): SourceQu
 
 /** ClickHouse: each current row of a leaf range, key as text and hash. */
 export function replicaLeafQuery(tables: VerifyTables, range: KeyRange): ReplicaQuery {
-  const k = `\`${rangeColumn(tables.table).name}\``;
   const keys = keyColumns(tables.table);
   return {
     query:
-      `SELECT ${keys.map((c, i) => `${replicaValueText(c)} AS k${i}`).join(', ')}, ` +
-      `lower(hex(MD5(${replicaRowText(tables.table)}))) AS hash FROM ${relation(tables.replica, '`')} FINAL ` +
-      `WHERE ${DELETED_COLUMN} = 0 AND ${replicaBounds(k, range)}`,
+      `SELECT ${keys.map((_, i) => `k${i}`).join(', ')}, toString(__h) AS hash ` +
+      `FROM (${replicaHashedRows(
+        tables,
+        range,
+        keys.map((c, i): [string, string] => [replicaValueText(c), `k${i}`]),
+      )}) ${LAYERED}`,
     query_params: { lo: range.lo.toString(), hi: range.hi.toString() },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * `verifyReplica`: does a ClickHouse CDC target still equal its PostgreSQL
  * table? Both engines count and checksum their rows per range of the first
- * primary-key column (see `verify-plan.ts`); only ranges whose count or
+ * primary-key column, one grouped query per side and level (see
+ * `verify-plan.ts`, and `verify-hash.ts` for the row hash); only ranges whose count or
  * checksum differ are split again, down to ranges small enough to list
  * their keys. An equal table costs one scan on each side; memory stays
  * bounded by the fan-out, the leaf size and `maxDifferences`, whatever the
@@ -16,7 +17,9 @@ import {
   compareLeaf,
   differingBuckets,
   type KeyRange,
+  type LeafDifferences,
   type LeafRow,
+  type ReplicaQuery,
   rangeColumn,
   replicaBoundsQuery,
   replicaBucketsQuery,
@@ -24,6 +27,7 @@ import {
   sourceBoundsQuery,
   sourceBucketsQuery,
   sourceLeafQuery,
+  type SourceQuery,
   type VerifyTables,
 } from './verify-plan.js';
 
@@ -96,11 +100,156 @@ function keyObject(columns: readonly string[], values: readonly string[]): Verif
   return out;
 }
 
+/** The two engines of one comparison, each query run on both sides at once. */
+class Sides {
+  queries = 0;
+  constructor(
+    readonly tables: VerifyTables,
+    private readonly pg: PostgresQueryable,
+    private readonly ch: ClickHouseLike,
+  ) {}
+
+  /** Runs one query per side concurrently; a failure names its side. */
+  async both<S, R>(what: string, source: () => Promise<S>, replica: () => Promise<R>): Promise<[S, R]> {
+    this.queries += 1;
+    const [s, r] = await Promise.allSettled([source(), replica()]);
+    if (s.status === 'rejected') throw this.failed('PostgreSQL', this.tables.source, what, s.reason);
+    if (r.status === 'rejected') throw this.failed('ClickHouse', this.tables.replica, what, r.reason);
+    return [s.value, r.value];
+  }
+
+  private failed(engine: string, relation: string, what: string, cause: unknown): VerifyError {
+    return new VerifyError('verify_query_failed', `${engine} ${what} of ${relation}: ${errorText(cause)}`, {
+      cause,
+    });
+  }
+
+  async source(query: SourceQuery): Promise<Record<string, unknown>[]> {
+    return (await this.pg.query(query.text, query.values)).rows;
+  }
+
+  replica(query: ReplicaQuery): Promise<Record<string, unknown>[]> {
+    return rowsOf<Record<string, unknown>>(this.ch.query({ ...query, format: 'JSONEachRow' }));
+  }
+
+  /** The key range covering both sides' current rows, or undefined when both are empty. */
+  async wholeRange(): Promise<KeyRange | undefined> {
+    const [s, r] = await this.both(
+      'bounds',
+      async () => (await this.source(sourceBoundsQuery(this.tables)))[0] ?? {},
+      async () => (await this.replica(replicaBoundsQuery(this.tables)))[0] ?? {},
+    );
+    const bounds = [s, Number(r['n'] ?? 0) > 0 ? r : {}].flatMap((b) =>
+      b['lo'] == null ? [] : [{ lo: BigInt(String(b['lo'])), hi: BigInt(String(b['hi'])) }],
+    );
+    if (bounds.length === 0) return undefined;
+    // bigint: Math.min/max do not apply.
+    const los = bounds.map((b) => b.lo).sort((a, b) => (a < b ? -1 : 1));
+    const his = bounds.map((b) => b.hi).sort((a, b) => (a > b ? -1 : 1));
+    return { lo: los[0]!, hi: his[0]! };
+  }
+
+  /** Count and checksum per bucket of `range`, on both sides. */
+  buckets(range: KeyRange, width: bigint) {
+    return this.both(
+      'checksums',
+      async () =>
+        bucketSummaries((await this.source(sourceBucketsQuery(this.tables, range, width))) as never),
+      async () =>
+        bucketSummaries((await this.replica(replicaBucketsQuery(this.tables, range, width))) as never),
+    );
+  }
+
+  /** The differing keys of a leaf range. */
+  async leaf(range: KeyRange): Promise<LeafDifferences> {
+    const [s, r] = await this.both(
+      'rows',
+      () => this.source(sourceLeafQuery(this.tables, range)),
+      () => this.replica(replicaLeafQuery(this.tables, range)),
+    );
+    const width = this.tables.table.primaryKey.length;
+    const toLeaf = (row: Record<string, unknown>): LeafRow => ({
+      key: Array.from({ length: width }, (_, i) => String(row[`k${i}`])),
+      hash: String(row['hash']),
+    });
+    return compareLeaf(s.map(toLeaf), r.map(toLeaf));
+  }
+}
+
+/** The differing keys found so far, capped at `max`. */
+class Findings {
+  readonly missing: VerifyKey[] = [];
+  readonly extra: VerifyKey[] = [];
+  readonly different: VerifyKey[] = [];
+  truncated = false;
+  constructor(
+    private readonly keyNames: readonly string[],
+    private readonly max: number,
+  ) {}
+
+  get count(): number {
+    return this.missing.length + this.extra.length + this.different.length;
+  }
+
+  /** Adds a leaf's differences; sets `truncated` when the cap stops it. */
+  add(diff: LeafDifferences): void {
+    for (const [list, keys] of [
+      [this.missing, diff.missing],
+      [this.extra, diff.extra],
+      [this.different, diff.different],
+    ] as const) {
+      for (const key of keys) {
+        if (this.count >= this.max) {
+          this.truncated = true;
+          return;
+        }
+        list.push(keyObject(this.keyNames, key));
+      }
+    }
+  }
+}
+
+/**
+ * Depth first from `whole`, in key order (at most `fanout` pending ranges per
+ * level): splits ranges whose buckets differ, lists the keys of small ones.
+ * Answers both sides' row counts (from the first level).
+ */
+async function descend(
+  sides: Sides,
+  findings: Findings,
+  whole: KeyRange,
+  fanout: number,
+  leafRows: bigint,
+): Promise<{ source: bigint; replica: bigint }> {
+  const rows = { source: 0n, replica: 0n };
+  const pending: { range: KeyRange; top: boolean }[] = [{ range: whole, top: true }];
+  while (pending.length > 0 && !findings.truncated) {
+    const { range, top } = pending.pop()!;
+    const width = bucketWidth(range, fanout);
+    const [s, r] = await sides.buckets(range, width);
+    if (top) {
+      for (const b of s.values()) rows.source += b.count;
+      for (const b of r.values()) rows.replica += b.count;
+    }
+    const next: KeyRange[] = [];
+    for (const bucket of differingBuckets(s, r)) {
+      const sub = bucketRange(range, width, bucket.index);
+      if (width === 1n || (bucket.source <= leafRows && bucket.replica <= leafRows)) {
+        findings.add(await sides.leaf(sub));
+        if (findings.truncated) break;
+      } else next.push(sub);
+    }
+    for (const sub of next.reverse()) pending.push({ range: sub, top: false });
+  }
+  if (pending.length > 0) findings.truncated = true;
+  return rows;
+}
+
 /**
  * Compares a PostgreSQL table with its ClickHouse CDC replica: current rows
- * only (`FINAL`, `_is_deleted = 0`), every column in a canonical form both
- * engines compute, so only counts and checksums cross the wire until the
- * differing keys are listed.
+ * only (`FINAL`, `_is_deleted = 0`), every column hashed alike by both
+ * engines, so only counts and checksums cross the wire until the differing
+ * keys are listed.
  *
  * @example
  * ```ts
@@ -129,142 +278,21 @@ export async function verifyReplica(options: VerifyReplicaOptions): Promise<Veri
     source: options.source.table ?? options.table.name,
     replica: options.replica.table,
   };
-  const pg = options.source.client;
-  const ch = options.replica.client;
-  const keyNames = [...options.table.primaryKey];
-  let queries = 0;
-
-  const both = async <S, R>(
-    what: string,
-    source: () => Promise<S>,
-    replica: () => Promise<R>,
-  ): Promise<[S, R]> => {
-    queries += 1;
-    const [s, r] = await Promise.allSettled([source(), replica()]);
-    if (s.status === 'rejected') {
-      throw new VerifyError(
-        'verify_query_failed',
-        `PostgreSQL ${what} of ${tables.source}: ${errorText(s.reason)}`,
-        {
-          cause: s.reason,
-        },
-      );
-    }
-    if (r.status === 'rejected') {
-      throw new VerifyError(
-        'verify_query_failed',
-        `ClickHouse ${what} of ${tables.replica}: ${errorText(r.reason)}`,
-        {
-          cause: r.reason,
-        },
-      );
-    }
-    return [s.value, r.value];
-  };
-
-  const [sourceBounds, replicaBounds] = await both(
-    'bounds',
-    async () => (await pg.query(sourceBoundsQuery(tables).text)).rows[0] ?? {},
-    async () =>
-      (
-        await rowsOf<Record<string, unknown>>(
-          ch.query({ ...replicaBoundsQuery(tables), format: 'JSONEachRow' }),
-        )
-      )[0] ?? {},
-  );
-  const bounds = [sourceBounds, Number(replicaBounds['n'] ?? 0) > 0 ? replicaBounds : {}].flatMap((b) =>
-    b['lo'] == null ? [] : [{ lo: BigInt(String(b['lo'])), hi: BigInt(String(b['hi'])) }],
-  );
-
-  const missing: VerifyKey[] = [];
-  const extra: VerifyKey[] = [];
-  const different: VerifyKey[] = [];
-  let sourceRows = 0n;
-  let replicaRows = 0n;
-  let truncated = false;
-  const found = () => missing.length + extra.length + different.length;
-
-  const leaf = async (range: KeyRange) => {
-    const [s, r] = await both(
-      'rows',
-      async () => {
-        const q = sourceLeafQuery(tables, range);
-        return (await pg.query(q.text, q.values)).rows;
-      },
-      () =>
-        rowsOf<Record<string, unknown>>(
-          ch.query({ ...replicaLeafQuery(tables, range), format: 'JSONEachRow' }),
-        ),
-    );
-    const toLeaf = (row: Record<string, unknown>): LeafRow => ({
-      key: keyNames.map((_, i) => String(row[`k${i}`])),
-      hash: String(row['hash']),
-    });
-    const diff = compareLeaf(s.map(toLeaf), r.map(toLeaf));
-    for (const [list, keys] of [
-      [missing, diff.missing],
-      [extra, diff.extra],
-      [different, diff.different],
-    ] as const) {
-      for (const key of keys) {
-        if (found() >= maxDifferences) {
-          truncated = true;
-          return;
-        }
-        list.push(keyObject(keyNames, key));
-      }
-    }
-  };
-
-  if (bounds.length > 0) {
-    // Both sides' keys (bigint: Math.min/max do not apply).
-    const los = bounds.map((b) => b.lo).sort((a, b) => (a < b ? -1 : 1));
-    const his = bounds.map((b) => b.hi).sort((a, b) => (a > b ? -1 : 1));
-    const whole: KeyRange = { lo: los[0]!, hi: his[0]! };
-    // Depth first, key order: at most `fanout` pending ranges per level.
-    const pending: { range: KeyRange; top: boolean }[] = [{ range: whole, top: true }];
-    while (pending.length > 0 && !truncated) {
-      const { range, top } = pending.pop()!;
-      const width = bucketWidth(range, fanout);
-      const [s, r] = await both(
-        'checksums',
-        async () => {
-          const q = sourceBucketsQuery(tables, range, width);
-          return bucketSummaries((await pg.query(q.text, q.values)).rows as never);
-        },
-        async () =>
-          bucketSummaries(
-            await rowsOf(ch.query({ ...replicaBucketsQuery(tables, range, width), format: 'JSONEachRow' })),
-          ),
-      );
-      if (top) {
-        for (const b of s.values()) sourceRows += b.count;
-        for (const b of r.values()) replicaRows += b.count;
-      }
-      const next: KeyRange[] = [];
-      for (const bucket of differingBuckets(s, r)) {
-        const sub = bucketRange(range, width, bucket.index);
-        if (width === 1n || (bucket.source <= leafRows && bucket.replica <= leafRows)) {
-          await leaf(sub);
-          if (truncated) break;
-        } else next.push(sub);
-      }
-      for (const sub of next.reverse()) pending.push({ range: sub, top: false });
-    }
-    if (pending.length > 0) truncated = true;
-  }
-
+  const sides = new Sides(tables, options.source.client, options.replica.client);
+  const findings = new Findings([...options.table.primaryKey], maxDifferences);
+  const whole = await sides.wholeRange();
+  const rows = whole ? await descend(sides, findings, whole, fanout, leafRows) : { source: 0n, replica: 0n };
   return {
     table: options.table.name,
     source: tables.source,
     replica: tables.replica,
-    equal: found() === 0 && !truncated,
-    rows: { source: Number(sourceRows), replica: Number(replicaRows) },
-    missing,
-    extra,
-    different,
-    truncated,
-    queries,
+    equal: findings.count === 0 && !findings.truncated,
+    rows: { source: Number(rows.source), replica: Number(rows.replica) },
+    missing: findings.missing,
+    extra: findings.extra,
+    different: findings.different,
+    truncated: findings.truncated,
+    queries: sides.queries,
     elapsedMs: Date.now() - started,
   };
 }

@@ -22,7 +22,9 @@
  * Environment: BIONICPRO_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres),
  * BENCH_ROWS (transform rows per table, default 1,500,000), BENCH_E2E_SIZES
  * (default 1000000,10000000), BENCH_E2E_EXTRACT (default copy,clickhouse), BENCH_SKIP_E2E=1,
- * BENCH_ONLY_E2E=1, BENCH_ONLY_EXTRACT=1.
+ * BENCH_ONLY_E2E=1, BENCH_ONLY_EXTRACT=1, BENCH_KEEP_DB=<tag> (the end-to-end runs' PostgreSQL
+ * databases are named `etl_bench_{crm,tel}_<size>_<tag>`, generated only when absent and kept, so
+ * a later run with the same tag skips the 10 M rows' generation; drop them by hand).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -56,6 +58,9 @@ const pgUrl = process.env.BIONICPRO_PG_URL ?? 'postgres://postgres@127.0.0.1:543
 const rowsPerTable = Number(process.env.BENCH_ROWS ?? 1_500_000);
 const e2eSizes = (process.env.BENCH_E2E_SIZES ?? '1000000,10000000').split(',').map(Number);
 const e2eExtracts = (process.env.BENCH_E2E_EXTRACT ?? 'copy,clickhouse').split(',');
+
+const keepTag = process.env.BENCH_KEEP_DB;
+if (keepTag !== undefined && !/^[a-z0-9_]+$/.test(keepTag)) throw new Error('BENCH_KEEP_DB: [a-z0-9_]+');
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 function report(
@@ -315,19 +320,36 @@ async function generateTelemetry(pool: PgPoolLike, total: number, prostheses: nu
 
 async function withScratchDatabases<T>(
   tag: string,
-  fn: (urls: { crm: string; telemetry: string }) => Promise<T>,
+  fn: (urls: { crm: string; telemetry: string }, fresh: boolean) => Promise<T>,
+  keep?: string,
 ) {
   const admin = new pg.Client({ connectionString: pgUrl });
   await admin.connect();
+  const suffix = keep ?? String(process.pid);
   const names = {
-    crm: `etl_bench_crm_${tag}_${process.pid}`,
-    telemetry: `etl_bench_tel_${tag}_${process.pid}`,
+    crm: `etl_bench_crm_${tag}_${suffix}`,
+    telemetry: `etl_bench_tel_${tag}_${suffix}`,
   };
   try {
-    for (const db of Object.values(names)) await admin.query(`CREATE DATABASE ${db}`);
-    return await fn({ crm: scratchUrl(names.crm), telemetry: scratchUrl(names.telemetry) });
+    const existing = await admin.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [
+      Object.values(names),
+    ]);
+    const fresh = existing.rows.length < 2;
+    if (fresh) {
+      for (const db of Object.values(names)) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      for (const db of Object.values(names)) await admin.query(`CREATE DATABASE ${db}`);
+    }
+    return await fn({ crm: scratchUrl(names.crm), telemetry: scratchUrl(names.telemetry) }, fresh);
+  } catch (error) {
+    // A half-generated kept database would be reused as if complete: drop it.
+    if (keep !== undefined) {
+      for (const db of Object.values(names)) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    }
+    throw error;
   } finally {
-    for (const db of Object.values(names)) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    if (keep === undefined) {
+      for (const db of Object.values(names)) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    }
     await admin.end();
   }
 }
@@ -480,90 +502,101 @@ async function endToEndBench() {
   rmSync(footprintDir, { recursive: true, force: true });
   console.log(`  embedded chDB alone (open + create warehouse): peak RSS ${(chdbKb / 1024).toFixed(0)} MB`);
   for (const size of e2eSizes) {
-    await withScratchDatabases(String(size), async (urls) => {
-      const crmPool = await createExtractPool(urls.crm);
-      const telPool = await createExtractPool(urls.telemetry);
-      try {
-        const crm = benchData({ prostheses: 150, rowsPerTable: 150, monthStart: period.startMs });
-        const t0 = performance.now();
-        await createTables(crmPool, ['users', 'prosthetics', 'subscriptions', 'payments'], false);
-        await createTables(crmPool, ['users', 'prosthetics', 'subscriptions', 'payments'], true);
-        await insertPg(crmPool, 'users', crm.users);
-        await insertPg(crmPool, 'prosthetics', crm.prosthetics);
-        await insertPg(crmPool, 'subscriptions', crm.subscriptions);
-        await insertPg(crmPool, 'payments', crm.payments);
-        await generateTelemetry(
-          telPool,
-          size,
-          crm.prosthetics.map((p) => p.id),
-          crm.users.map((u) => u.id),
-        );
-        await telPool.query('VACUUM ANALYZE');
-        console.log(
-          `  ${fmt(size)} rows generated in PostgreSQL in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-        );
-        const extractOnly = await runChild(
-          [urls.telemetry, MONTH],
-          fileURLToPath(new URL('./extract-only.mjs', import.meta.url)),
-        );
-        if (extractOnly.code !== 0) throw new Error(`extract failed: ${extractOnly.stderr.slice(-2000)}`);
-        const baseline = JSON.parse(extractOnly.stdout) as { rows: number; seconds: number };
-        const extractRate = baseline.rows / baseline.seconds;
-        console.log(
-          `  extract only (COPY + model parsing, nothing written): ${fmt(baseline.rows)} rows in ${baseline.seconds.toFixed(1)} s, ${fmt(extractRate)} rows/s, peak RSS ${(extractOnly.rssKb / 1024).toFixed(0)} MB`,
-        );
-        for (const mode of e2eExtracts) {
-          const dir = mkdtempSync(join(tmpdir(), 'etl-bench-run-'));
-          try {
-            const run = await runChild([
-              'run',
-              '--month',
-              MONTH,
-              '--crm',
-              urls.crm,
-              '--telemetry',
-              urls.telemetry,
-              '--clickhouse',
-              `chdb:${join(dir, 'chdb')}`,
-              '--engine',
-              'sql',
-              '--extract',
-              mode,
-              ...(process.env.BENCH_INSERT_BATCH
-                ? ['--insert-batch-size', process.env.BENCH_INSERT_BATCH]
-                : []),
-            ]);
-            if (run.code !== 0) throw new Error(`run failed (${run.code}): ${run.stderr.slice(-2000)}`);
-            const rate = size / (run.ms / 1000);
-            report(
-              `run --extract ${mode}, ${fmt(size)} rows (rows/s)`,
-              fmt(rate),
-              'extract only',
-              `${fmt(extractRate)}/s`,
-              rate / extractRate,
-              `${rate / extractRate >= 0.8 ? 'meets' : 'MISSES'} target 0.8x; ${(run.ms / 1000).toFixed(1)} s wall incl. process start`,
-            );
-            const base = results.get(mode) ?? { size, rssKb: run.rssKb };
-            results.set(mode, base);
-            report(
-              `run --extract ${mode}, ${fmt(size)} rows: peak RSS (MB)`,
-              (run.rssKb / 1024).toFixed(0),
-              `${fmt(base.size)} rows`,
-              `${(base.rssKb / 1024).toFixed(0)} MB`,
-              run.rssKb / base.rssKb,
-              `${run.rssKb / 1024 < 512 ? 'meets' : 'MISSES'} target < 512 MB${base.size === size ? '' : `; ${run.rssKb / base.rssKb <= 1.1 ? 'meets' : 'MISSES'} target 1.1x`} (chDB alone ${(chdbKb / 1024).toFixed(0)} MB; V8 heap peak ${(run.heapKb / 1024).toFixed(0)} MB)`,
-            );
-            printTimings(run.stdout);
-          } finally {
-            rmSync(dir, { recursive: true, force: true });
+    await withScratchDatabases(
+      String(size),
+      async (urls, fresh) => {
+        const crmPool = await createExtractPool(urls.crm);
+        const telPool = await createExtractPool(urls.telemetry);
+        try {
+          if (fresh) await generateEndToEnd(crmPool, telPool, size);
+          else console.log(`  ${fmt(size)} rows: reusing the kept databases (BENCH_KEEP_DB=${keepTag})`);
+          const extractOnly = await runChild(
+            [urls.telemetry, MONTH],
+            fileURLToPath(new URL('./extract-only.mjs', import.meta.url)),
+          );
+          if (extractOnly.code !== 0) throw new Error(`extract failed: ${extractOnly.stderr.slice(-2000)}`);
+          const baseline = JSON.parse(extractOnly.stdout) as { rows: number; seconds: number };
+          const extractRate = baseline.rows / baseline.seconds;
+          console.log(
+            `  extract only (COPY + model parsing, nothing written): ${fmt(baseline.rows)} rows in ${baseline.seconds.toFixed(1)} s, ${fmt(extractRate)} rows/s, peak RSS ${(extractOnly.rssKb / 1024).toFixed(0)} MB`,
+          );
+          for (const mode of e2eExtracts) {
+            const dir = mkdtempSync(join(tmpdir(), 'etl-bench-run-'));
+            try {
+              const run = await runChild([
+                'run',
+                '--month',
+                MONTH,
+                '--crm',
+                urls.crm,
+                '--telemetry',
+                urls.telemetry,
+                '--clickhouse',
+                `chdb:${join(dir, 'chdb')}`,
+                '--engine',
+                'sql',
+                '--extract',
+                mode,
+                ...(process.env.BENCH_INSERT_BATCH
+                  ? ['--insert-batch-size', process.env.BENCH_INSERT_BATCH]
+                  : []),
+              ]);
+              if (run.code !== 0) throw new Error(`run failed (${run.code}): ${run.stderr.slice(-2000)}`);
+              const rate = size / (run.ms / 1000);
+              report(
+                `run --extract ${mode}, ${fmt(size)} rows (rows/s)`,
+                fmt(rate),
+                'extract only',
+                `${fmt(extractRate)}/s`,
+                rate / extractRate,
+                `${rate / extractRate >= 0.8 ? 'meets' : 'MISSES'} target 0.8x; ${(run.ms / 1000).toFixed(1)} s wall incl. process start`,
+              );
+              const base = results.get(mode) ?? { size, rssKb: run.rssKb };
+              results.set(mode, base);
+              report(
+                `run --extract ${mode}, ${fmt(size)} rows: peak RSS (MB)`,
+                (run.rssKb / 1024).toFixed(0),
+                `${fmt(base.size)} rows`,
+                `${(base.rssKb / 1024).toFixed(0)} MB`,
+                run.rssKb / base.rssKb,
+                `${run.rssKb / 1024 < 512 ? 'meets' : 'MISSES'} target < 512 MB${base.size === size ? '' : `; ${run.rssKb / base.rssKb <= 1.1 ? 'meets' : 'MISSES'} target 1.1x`} (chDB alone ${(chdbKb / 1024).toFixed(0)} MB; V8 heap peak ${(run.heapKb / 1024).toFixed(0)} MB)`,
+              );
+              printTimings(run.stdout);
+            } finally {
+              rmSync(dir, { recursive: true, force: true });
+            }
           }
+        } finally {
+          await crmPool.end();
+          await telPool.end();
         }
-      } finally {
-        await crmPool.end();
-        await telPool.end();
-      }
-    });
+      },
+      keepTag,
+    );
   }
+}
+
+type ExtractPool = Awaited<ReturnType<typeof createExtractPool>>;
+
+async function generateEndToEnd(crmPool: ExtractPool, telPool: ExtractPool, size: number) {
+  const crm = benchData({ prostheses: 150, rowsPerTable: 150, monthStart: period.startMs });
+  const t0 = performance.now();
+  await createTables(crmPool, ['users', 'prosthetics', 'subscriptions', 'payments'], false);
+  await createTables(crmPool, ['users', 'prosthetics', 'subscriptions', 'payments'], true);
+  await insertPg(crmPool, 'users', crm.users);
+  await insertPg(crmPool, 'prosthetics', crm.prosthetics);
+  await insertPg(crmPool, 'subscriptions', crm.subscriptions);
+  await insertPg(crmPool, 'payments', crm.payments);
+  await generateTelemetry(
+    telPool,
+    size,
+    crm.prosthetics.map((p) => p.id),
+    crm.users.map((u) => u.id),
+  );
+  await telPool.query('VACUUM ANALYZE');
+  console.log(
+    `  ${fmt(size)} rows generated in PostgreSQL in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 
 if (process.env.BENCH_ONLY_EXTRACT === '1') {

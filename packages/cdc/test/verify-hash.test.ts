@@ -1,0 +1,274 @@
+/**
+ * The row hash of `verifyReplica` computed by PostgreSQL (its own lookup3 hash functions) and by
+ * ClickHouse (the same steps in SQL) agrees on the same values, column type by column type, on
+ * values that are easy to get wrong: NULLs, unicode, money, instants stored with microseconds in
+ * PostgreSQL and milliseconds in ClickHouse, 64-bit extremes, doubles that need every bit. And a
+ * change of one value in one row is found, by key.
+ */
+import { columnsOf, type TableDefinition, tables } from '@bionicpro/models';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { postgresUrl, requireService } from '../../../test/services.js';
+import { createTables, freshDatabase, insertRows } from '../../../test/e2e/support/source-database.js';
+import { cdcTargetDdl, verifyReplica } from '../src/index.js';
+import { replicaLeafQuery, sourceLeafQuery } from '../src/verify-plan.js';
+import { createChdbClient } from './chdb-client.js';
+
+const postgres = requireService('postgres');
+const database = `cdc_verify_hash_${process.pid}`;
+const replicaDatabase = 'verify_hash';
+
+type Row = Record<string, unknown>;
+
+/** What ClickHouse stores of a PostgreSQL value: instants cut to milliseconds. */
+function toReplica(row: Row): Row {
+  const out: Row = { _version: '1', _is_deleted: 0 };
+  for (const [key, value] of Object.entries(row)) {
+    out[key] =
+      typeof value === 'string' && /^\d{4}-\d\d-\d\dT.*Z$/.test(value)
+        ? value.replace(/(\.\d{3})\d*Z$/, '$1Z')
+        : value;
+  }
+  return out;
+}
+
+const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+const rows: Record<'users' | 'subscriptions' | 'payments' | 'telemetry_events' | 'battery_metrics', Row[]> = {
+  users: [
+    {
+      id: 1,
+      user_uuid: uuid(1),
+      name: 'Zoë Ångström 😀',
+      email: 'zoe@example.com',
+      age: null,
+      gender: null,
+      country: 'Ελλάδα',
+      address: 'line\u001fwith a unit separator',
+      phone: '',
+      ldap_username: null,
+      registered_at: '1900-01-01T00:00:00.000Z',
+      updated_at: '2299-12-31T23:59:59.999999Z',
+    },
+    {
+      id: 2147483647,
+      user_uuid: 'ffffffff-ffff-4fff-bfff-ffffffffffff',
+      name: '-',
+      email: 'x@example.com',
+      age: 255,
+      gender: 'female',
+      country: '',
+      address: '-',
+      phone: '0',
+      ldap_username: 'NULL',
+      registered_at: '1969-12-31T23:59:59.999Z',
+      updated_at: '2000-01-01T00:00:00.000500Z',
+    },
+  ],
+  subscriptions: [
+    {
+      id: 1,
+      user_id: 1,
+      subscription_type: 'basic',
+      start_date: '1970-01-01',
+      end_date: null,
+      is_active: true,
+      monthly_cost: '0.00',
+      created_at: '2024-02-29T12:00:00.123456Z',
+      updated_at: '2024-02-29T12:00:00.123Z',
+    },
+    {
+      id: 2,
+      user_id: 2147483647,
+      subscription_type: 'premium',
+      start_date: '2149-06-06',
+      end_date: '2000-01-01',
+      is_active: false,
+      monthly_cost: '99999999.99',
+      created_at: '2024-02-29T12:00:00.999999Z',
+      updated_at: '2024-02-29T12:00:00.000Z',
+    },
+  ],
+  payments: [
+    {
+      id: 1,
+      user_id: 1,
+      subscription_id: null,
+      payment_date: '2026-03-01T00:00:00.000Z',
+      amount: '-0.01',
+      payment_method: 'card',
+      status: 'success',
+      description: null,
+      created_at: '2026-03-01T00:00:00.001Z',
+    },
+    {
+      id: 2,
+      user_id: 1,
+      subscription_id: 2,
+      payment_date: '2026-03-01T00:00:00.000Z',
+      amount: '0.01',
+      payment_method: 'card',
+      status: 'pending',
+      description: '',
+      created_at: '2026-03-01T00:00:00.001Z',
+    },
+  ],
+  telemetry_events: [
+    {
+      id: '9223372036854775807',
+      event_uuid: uuid(7),
+      user_id: 1,
+      prosthetic_id: null,
+      prosthesis_type: 'hand',
+      muscle_group: 'flexor',
+      signal_frequency: 2147483647,
+      signal_duration: 0,
+      signal_amplitude: 0.30000000000000004,
+      event_timestamp: '2026-03-31T23:59:59.999999Z',
+      saved_ts: '2026-04-01T00:00:00.000Z',
+    },
+    {
+      id: '1',
+      event_uuid: uuid(8),
+      user_id: 1,
+      prosthetic_id: 2147483647,
+      prosthesis_type: 'arm',
+      muscle_group: 'Вицепс',
+      signal_frequency: 0,
+      signal_duration: 2147483647,
+      signal_amplitude: 5e-324,
+      event_timestamp: '2026-03-31T23:59:59.999Z',
+      saved_ts: '2026-04-01T00:00:00.000Z',
+    },
+    {
+      id: '4294967297',
+      event_uuid: uuid(9),
+      user_id: 1,
+      prosthetic_id: 1,
+      prosthesis_type: 'arm',
+      muscle_group: 'x',
+      signal_frequency: 1,
+      signal_duration: 1,
+      signal_amplitude: 1.7976931348623157e308,
+      event_timestamp: '2026-03-31T23:59:59.999Z',
+      saved_ts: '2026-04-01T00:00:00.000Z',
+    },
+  ],
+  battery_metrics: [
+    {
+      id: '1',
+      prosthetic_id: 1,
+      metric_timestamp: '2026-03-01T00:00:00.000Z',
+      charge_level: 0,
+      current_ma: -2.5e-308,
+      is_charging: true,
+      created_at: '2026-03-01T00:00:00.000Z',
+    },
+    {
+      id: '2',
+      prosthetic_id: 1,
+      metric_timestamp: '2026-03-01T00:00:00.000Z',
+      charge_level: 100,
+      current_ma: -1e300,
+      is_charging: false,
+      created_at: '2026-03-01T00:00:00.000Z',
+    },
+  ],
+};
+
+const names = Object.keys(rows) as (keyof typeof rows)[];
+let pool: Awaited<ReturnType<typeof freshDatabase>>;
+const ch = createChdbClient();
+
+beforeAll(async () => {
+  pool = await freshDatabase(postgres, database);
+  await createTables(pool, names);
+  await ch.command({ query: `CREATE DATABASE ${replicaDatabase}` });
+  for (const name of names) {
+    await insertRows(pool, tables[name], rows[name]);
+    await ch.command({ query: cdcTargetDdl(tables[name], { database: replicaDatabase }) });
+    await ch.insert({
+      table: `${replicaDatabase}.${name}`,
+      values: rows[name].map(toReplica),
+      format: 'JSONEachRow',
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    });
+  }
+});
+
+afterAll(async () => {
+  await ch.close();
+  await pool?.end();
+  const admin = new pg.Client({ connectionString: postgresUrl(postgres, 'postgres') });
+  await admin.connect();
+  await admin.query(`drop database if exists ${database} with (force)`);
+  await admin.end();
+});
+
+const where = (name: keyof typeof rows) => ({
+  table: tables[name] as TableDefinition,
+  source: name,
+  replica: `${replicaDatabase}.${name}`,
+});
+/** Every key of the table's first primary-key column (Int32 or Int64). */
+const whole = (name: keyof typeof rows) =>
+  columnsOf(tables[name]).find((c) => c.name === 'id')?.ch === 'Int64'
+    ? { lo: -(1n << 63n), hi: (1n << 63n) - 1n }
+    : { lo: -(1n << 31n), hi: (1n << 31n) - 1n };
+
+describe('verify row hash across engines', () => {
+  it.each(names)('%s: each row hashes alike in PostgreSQL and ClickHouse, rows apart', async (name) => {
+    const source = sourceLeafQuery(where(name), whole(name));
+    const s = (await pool.query(source.text, source.values)).rows as { k0: string; hash: string }[];
+    const r = (await (
+      await ch.query({ ...replicaLeafQuery(where(name), whole(name)), format: 'JSONEachRow' })
+    ).json()) as { k0: string; hash: string }[];
+    const byKey = (list: { k0: string; hash: string }[]) =>
+      Object.fromEntries(list.map((row) => [row.k0, row.hash]));
+    expect(s).toHaveLength(rows[name].length);
+    expect(byKey(r)).toEqual(byKey(s));
+    expect(new Set(s.map((row) => row.hash)).size).toBe(s.length);
+    const report = await verifyReplica({
+      table: tables[name],
+      source: { client: pool },
+      replica: { client: ch, table: `${replicaDatabase}.${name}` },
+    });
+    expect(report).toMatchObject({
+      equal: true,
+      rows: { source: rows[name].length, replica: rows[name].length },
+    });
+  });
+
+  it('names the key of each row changed by one value in ClickHouse', async () => {
+    const changes: [keyof typeof rows, number, Row, unknown][] = [
+      ['users', 0, { name: 'Zoe Ångström 😀' }, 1],
+      ['users', 1, { ldap_username: null }, 2147483647],
+      ['subscriptions', 0, { end_date: '2000-01-01' }, 1],
+      ['payments', 1, { amount: '0.02' }, 2],
+      ['payments', 0, { description: '' }, 1],
+      ['telemetry_events', 0, { signal_amplitude: 0.3 }, '9223372036854775807'],
+      ['telemetry_events', 1, { saved_ts: '2026-04-01T00:00:00.001Z' }, 1],
+      ['battery_metrics', 1, { is_charging: true }, 2],
+    ];
+    for (const [name, index, change] of changes) {
+      await ch.insert({
+        table: `${replicaDatabase}.${name}`,
+        values: [{ ...toReplica({ ...rows[name][index], ...change }), _version: '2' }],
+        format: 'JSONEachRow',
+        clickhouse_settings: { date_time_input_format: 'best_effort' },
+      });
+    }
+    for (const name of names) {
+      const report = await verifyReplica({
+        table: tables[name],
+        source: { client: pool },
+        replica: { client: ch, table: `${replicaDatabase}.${name}` },
+      });
+      const expected = changes.filter(([n]) => n === name).map(([, , , key]) => key);
+      expect(report.different.map((key) => key['id'])).toEqual(
+        expected.sort((a, b) => (BigInt(String(a)) < BigInt(String(b)) ? -1 : 1)),
+      );
+      expect(report).toMatchObject({ missing: [], extra: [], equal: false });
+    }
+  });
+});
