@@ -336,7 +336,7 @@ describe('one error model across the packages', () => {
             telemetryEvents: [event('2', '2024-01-01T02:00:00Z'), event('1', '2024-01-01T01:00:00Z')],
             deviceEvents: [],
           } as never,
-          { month: '2024-01', order: 'sorted' },
+          { month: '2024-01', order: 'sorted', lastUpdated: new Date('2024-02-01T00:00:00Z') },
         );
       } catch (e) {
         return e;
