@@ -197,7 +197,8 @@ async function pushdownBench(input: Awaited<ReturnType<typeof transformBench>>) 
     };
     // TS and SQL runs alternate (A/B), so both see the same load from anything else on the machine;
     // each figure is the best of 5, as wall time and as this process's CPU time (all threads).
-    const tsProsthetic = () => prostheticMonthlyMetrics(input.data, { month: MONTH, order: 'sorted', lastUpdated }).length;
+    const tsProsthetic = () =>
+      prostheticMonthlyMetrics(input.data, { month: MONTH, order: 'sorted', lastUpdated }).length;
     const tsUser = () => userMonthlyMetrics(input.crm, { month: MONTH, lastUpdated }).length;
     for (const [mart, build, ts] of [
       ['report_prosthetic_monthly_metrics', prostheticMonthlyMetricsSql, tsProsthetic],

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BatchWriter,
-  type ClickHouseLike,
-  JsonEachRowBuffer,
-  readMonth,
-} from './clickhouse-load.js';
+import { BatchWriter, type ClickHouseLike, JsonEachRowBuffer, readMonth } from './clickhouse-load.js';
 import { type InsertBodyParams, monthPeriod } from '@bionicpro/models';
 
 const lines = (buffer: JsonEachRowBuffer) =>

@@ -31,7 +31,9 @@ describe('prostheticMonthlyMetricsSql shard', () => {
     [{ count: 3, index: 3 }, /shard\.index must be an integer in \[0, 2\], got 3/],
     [{ count: 3, index: -1 }, /shard\.index must be an integer in \[0, 2\], got -1/],
   ])('rejects shard %j', (shard, message) => {
-    expect(() => prostheticMonthlyMetricsSql('2024-01', { shard, lastUpdated })).toThrow(InvalidArgumentError);
+    expect(() => prostheticMonthlyMetricsSql('2024-01', { shard, lastUpdated })).toThrow(
+      InvalidArgumentError,
+    );
     expect(() => prostheticMonthlyMetricsSql('2024-01', { shard, lastUpdated })).toThrow(message);
   });
 });

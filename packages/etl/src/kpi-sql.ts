@@ -8,6 +8,7 @@ import {
   type MonthPeriod,
   resolvePeriod,
   type CompiledQuery,
+  windowFromInclusive,
 } from '@bionicpro/models';
 import { clickhouseTimestamp } from './clickhouse-values.js';
 import type { ReportWindow } from './telemetry-report.js';
@@ -67,7 +68,10 @@ function raw(options: Pick<KpiSqlOptions, 'rawDatabase'>, table: keyof typeof ta
 /** Current rows of a raw ReplacingMergeTree table (both the batch ETL and the CDC sink write them). */
 function current(
   options: Pick<KpiSqlOptions, 'rawDatabase'>,
-  table: keyof typeof tables, columns: string, where = ''): string {
+  table: keyof typeof tables,
+  columns: string,
+  where = '',
+): string {
   return `(SELECT ${columns} FROM ${raw(options, table)} FINAL WHERE ${DELETED_COLUMN} = 0${where ? ` AND ${where}` : ''})`;
 }
 
@@ -488,13 +492,15 @@ export function telemetryReportSql(
 ): CompiledQuery {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
-  if (window.start_ts) {
+  // The API's inclusive window, converted at this edge to the half-open [start, end).
+  const { start, end } = windowFromInclusive(window.start_ts, window.end_ts);
+  if (start) {
     where.push("event_timestamp >= {start_ts:DateTime64(3, 'UTC')}");
-    params.start_ts = clickhouseTimestamp(window.start_ts);
+    params.start_ts = clickhouseTimestamp(start);
   }
-  if (window.end_ts) {
-    where.push("event_timestamp <= {end_ts:DateTime64(3, 'UTC')}");
-    params.end_ts = clickhouseTimestamp(window.end_ts);
+  if (end) {
+    where.push("event_timestamp < {end_ts:DateTime64(3, 'UTC')}");
+    params.end_ts = clickhouseTimestamp(end);
   }
   if (options.userId !== undefined) {
     where.push('user_id = {user_id:Int32}');

@@ -1,8 +1,5 @@
-import type { Month } from '@bionicpro/models';
+import type { Month, MonthPeriod } from '@bionicpro/models';
 import type { InputOrder } from './row-source.js';
-import {
-  type MonthPeriod,
-} from '@bionicpro/models';
 
 /** Options shared by the monthly transforms. */
 export interface MonthlyTransformOptions {

@@ -9,9 +9,7 @@ import type {
 import type { MonthlyTransformOptions } from './monthly-transform-options.js';
 import { collectRows, isAsyncIterable, type RowSource } from './row-source.js';
 import { SortedCursor } from './sorted-cursor.js';
-import {
-  resolvePeriod,
-} from '@bionicpro/models';
+import { resolvePeriod } from '@bionicpro/models';
 
 const HOUR_MS = 3_600_000;
 /** Order of the EMG input for `order: 'sorted'`. */

@@ -142,7 +142,10 @@ describe('time windows are half-open [start, end)', () => {
 
 describe('windowFromInclusive: an inclusive API window converted to half-open at the edge', () => {
   it('moves the inclusive last instant one millisecond on, so the last instant stays inside', () => {
-    const window = windowFromInclusive(new Date('2024-01-01T00:00:00Z'), new Date('2024-01-31T23:59:59.999Z'));
+    const window = windowFromInclusive(
+      new Date('2024-01-01T00:00:00Z'),
+      new Date('2024-01-31T23:59:59.999Z'),
+    );
     expect(window.start?.toISOString()).toBe('2024-01-01T00:00:00.000Z');
     expect(window.end?.toISOString()).toBe('2024-02-01T00:00:00.000Z');
     // The inclusive window of a whole month is exactly the month's half-open window.
@@ -170,15 +173,20 @@ describe('windowFromInclusive: an inclusive API window converted to half-open at
   it('holds exactly the instants the inclusive window holds (millisecond instants)', () => {
     const ms = fc.integer({ min: utc('1970-01-01T00:00:00Z'), max: utc('2100-01-01T00:00:00Z') });
     fc.assert(
-      fc.property(ms, fc.nat({ max: 5_000 }), fc.integer({ min: -3, max: 5_003 }), (start, length, offset) => {
-        const last = start + length;
-        const t = start + offset;
-        const window = windowFromInclusive(new Date(start), new Date(last));
-        const inInclusive = start <= t && t <= last;
-        const inHalfOpen =
-          (window.start?.getTime() ?? -Infinity) <= t && t < (window.end?.getTime() ?? Infinity);
-        expect(inHalfOpen).toBe(inInclusive);
-      }),
+      fc.property(
+        ms,
+        fc.nat({ max: 5_000 }),
+        fc.integer({ min: -3, max: 5_003 }),
+        (start, length, offset) => {
+          const last = start + length;
+          const t = start + offset;
+          const window = windowFromInclusive(new Date(start), new Date(last));
+          const inInclusive = start <= t && t <= last;
+          const inHalfOpen =
+            (window.start?.getTime() ?? -Infinity) <= t && t < (window.end?.getTime() ?? Infinity);
+          expect(inHalfOpen).toBe(inInclusive);
+        },
+      ),
       { numRuns: 500 },
     );
   });

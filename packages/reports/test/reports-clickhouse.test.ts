@@ -294,7 +294,9 @@ describe('EMG report telemetry report', () => {
     const user = raw.users[1] as (typeof raw.users)[number];
     const event = raw.telemetry.find((e) => e.user_id === user.id) as (typeof raw.telemetry)[number];
     const at = event.event_timestamp.getTime();
-    const atInstant = raw.telemetry.filter((e) => e.user_id === user.id && e.event_timestamp.getTime() === at);
+    const atInstant = raw.telemetry.filter(
+      (e) => e.user_id === user.id && e.event_timestamp.getTime() === at,
+    );
     const scope = trustedReportScope(user.id);
     const iso = (ms: number) => new Date(ms).toISOString();
     // [at, at]: only the events of that very millisecond.
@@ -307,7 +309,10 @@ describe('EMG report telemetry report', () => {
     expect(before.total_events).toBe(expected.total_events);
     expect(before.total_events).toBe(
       raw.telemetry.filter(
-        (e) => e.user_id === user.id && e.event_timestamp.getTime() >= at - 60_000 && e.event_timestamp.getTime() < at,
+        (e) =>
+          e.user_id === user.id &&
+          e.event_timestamp.getTime() >= at - 60_000 &&
+          e.event_timestamp.getTime() < at,
       ).length,
     );
   });
