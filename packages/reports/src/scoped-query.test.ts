@@ -10,7 +10,7 @@ import {
   userMonthlyFinancialQuery,
 } from './report-queries.js';
 import { type ReportScope, trustedReportScope } from './report-scope.js';
-import { tables } from '@bionicpro/models';
+import { type ClickHouseLike, tables } from '@bionicpro/models';
 import { reportTable, reportTables } from './report-table.js';
 import {
   type ReportQueryClient,
@@ -219,5 +219,25 @@ describe('runQuery', () => {
     await runQuery(client, { ...compiled });
     await runQuery(client, compileFragment(sql`SELECT ${1} AS x`));
     for (const call of calls) expect(call['clickhouse_settings']).toEqual(REPORT_QUERY_SETTINGS);
+  });
+
+  it("runs on any client of the models' ClickHouse seam (ReportQueryClient is a narrower reading of its query)", async () => {
+    const calls: Parameters<ClickHouseLike['query']>[0][] = [];
+    const seam: Pick<ClickHouseLike, 'query'> = {
+      async query(params) {
+        calls.push(params);
+        return { json: async <T>() => [{ x: '1' }] as T[] };
+      },
+    };
+    const compiled = compileFragment(sql`SELECT ${1} AS x`);
+    expect(await runQuery(seam, compiled)).toEqual([{ x: '1' }]);
+    expect(calls).toEqual([
+      {
+        query: compiled.query,
+        query_params: compiled.query_params,
+        format: 'JSONEachRow',
+        clickhouse_settings: REPORT_QUERY_SETTINGS,
+      },
+    ]);
   });
 });
