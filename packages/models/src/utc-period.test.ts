@@ -80,6 +80,12 @@ describe('monthPeriod: a UTC calendar month as the half-open [startMs, endMs)', 
     }
   });
 
+  it('rejects a value that is neither text nor a Month with the same typed error', () => {
+    for (const bad of [undefined, null, 202401]) {
+      expect(periodError(() => monthPeriod(bad as never)).reason).toBe('expected a month YYYY-MM');
+    }
+  });
+
   it('tiles time: consecutive months meet with no gap and no overlap, and a year has 365 or 366 days', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1900, max: 2298 }), fc.integer({ min: 1, max: 12 }), (year, month) => {

@@ -73,6 +73,9 @@ export interface MonthPeriod {
  */
 export function monthPeriod(month: string | Month): MonthPeriod {
   let parsed: Month;
+  if (typeof month !== 'string' && (typeof month !== 'object' || month === null)) {
+    throw new InvalidPeriodError(String(month), 'expected a month YYYY-MM');
+  }
   if (typeof month === 'string') {
     try {
       parsed = parseMonth(month);

@@ -1,6 +1,7 @@
 import {
   dayWindow,
   InvalidArgumentError,
+  InvalidPeriodError,
   monthPeriod as monthPeriodOf,
   monthWindow,
   type TimeWindow,
@@ -81,6 +82,7 @@ export function monthReportPeriod(month: string): ReportPeriod {
   try {
     window = monthWindow(monthPeriodOf(month));
   } catch (cause) {
+    if (!(cause instanceof InvalidPeriodError)) throw cause;
     throw new ReportParameterError('month', 'expected a month YYYY-MM', month, { cause });
   }
   return { from: window.start, to: window.end };
@@ -101,6 +103,7 @@ export function dayReportPeriod(date: string): ReportPeriod {
   try {
     window = dayWindow(date);
   } catch (cause) {
+    if (!(cause instanceof InvalidPeriodError)) throw cause;
     throw new ReportParameterError('date', 'expected a date YYYY-MM-DD', date, { cause });
   }
   return { from: window.start, to: window.end };
