@@ -289,7 +289,8 @@ function checkInstallLines(tarballOf, scratch) {
       `${specifiers.map((s, i) => `import * as m${i} from '${s}';\nconsole.log(Object.keys(m${i}).length);`).join('\n')}\n`,
     );
     const wirings = WIRINGS.filter((w) => w.needs.every((name) => installed.includes(name)));
-    wirings.forEach((wiring, i) => writeFileSync(join(dir, `wiring-${i}.ts`), `${wiring.code}\n`));
+    for (const [i, wiring] of wirings.entries())
+      writeFileSync(join(dir, `wiring-${i}.ts`), `${wiring.code}\n`);
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
