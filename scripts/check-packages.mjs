@@ -51,30 +51,22 @@ const WIRINGS = [
   {
     needs: ['@bionicpro/etl', '@bionicpro/models', 'chdb', '@clickhouse/client'],
     code: `import { createChdbClient } from '@bionicpro/etl/chdb';
-import { type ClickHouseLike as EtlClickHouse, ensureWarehouse, runMonthlyJob } from '@bionicpro/etl';
+import { ensureWarehouse } from '@bionicpro/etl';
 import type { ClickHouseLike } from '@bionicpro/models';
-export async function chdbWiring(path: string): Promise<unknown> {
+export async function chdbWiring(path: string): Promise<ClickHouseLike> {
   const clickhouse = createChdbClient({ path });
-  const seam: ClickHouseLike = clickhouse;
-  const loader: EtlClickHouse = clickhouse;
   await ensureWarehouse(clickhouse, { rawDatabase: 'raw', martDatabase: 'reports' });
-  const job = (crm: Parameters<typeof runMonthlyJob>[0]['crm']) =>
-    runMonthlyJob({ month: '2024-01', crm, telemetry: crm, clickhouse, engine: 'sql' });
-  return [seam, loader, job];
+  return clickhouse;
 }`,
   },
   {
     needs: ['@bionicpro/etl', '@bionicpro/models', '@clickhouse/client'],
     code: `import { createClient } from '@clickhouse/client';
-import { type ClickHouseLike as EtlClickHouse, ensureWarehouse } from '@bionicpro/etl';
-import type { ClickHouseLike } from '@bionicpro/models';
-export async function etlServerWiring(): Promise<unknown> {
-  const clickhouse = createClient({ url: 'http://localhost:8123' });
-  const seam: ClickHouseLike = clickhouse;
-  const loader: EtlClickHouse = clickhouse;
-  await ensureWarehouse(clickhouse, {});
-  return [seam, loader];
-}`,
+import { type ClickHouseLike, runMonthlyJob } from '@bionicpro/etl';
+export const etlServerWiring = (crm: Parameters<typeof runMonthlyJob>[0]['crm']) => {
+  const loader: ClickHouseLike = createClient({ url: 'http://localhost:8123' });
+  return runMonthlyJob({ month: '2024-01', crm, telemetry: crm, clickhouse: loader, engine: 'sql' });
+};`,
   },
   {
     needs: ['@bionicpro/cdc', '@bionicpro/models', '@clickhouse/client'],
