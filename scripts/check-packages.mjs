@@ -11,6 +11,9 @@
 //     import of every entry point it can use, under `strict` with
 //     `skipLibCheck: false`: the declarations must not need a peer the line
 //     does not name.
+//     Where the line installs what a documented wiring needs (WIRINGS below:
+//     chDB or a ClickHouse server behind the packages' `ClickHouseLike` seam),
+//     that wiring type-checks too, without a cast.
 // A broken exports map or a file missing from `files` fails here, not at a user.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +41,55 @@ const SUBPATH_PEERS = {
   prometheus: ['prom-client'],
   redis: ['redis'],
 };
+
+/**
+ * Documented wirings of a client into the packages, type-checked (no casts) in every install-line
+ * project that has the packages each needs: `createChdbClient` and `@clickhouse/client`'s client
+ * satisfy the one ClickHouse seam of `@bionicpro/models` and what etl, cdc and reports take.
+ */
+const WIRINGS = [
+  {
+    needs: ['@bionicpro/etl', '@bionicpro/models', 'chdb', '@clickhouse/client'],
+    code: `import { createChdbClient } from '@bionicpro/etl/chdb';
+import { ensureWarehouse } from '@bionicpro/etl';
+import type { ClickHouseLike } from '@bionicpro/models';
+export async function chdbWiring(path: string): Promise<ClickHouseLike> {
+  const clickhouse = createChdbClient({ path });
+  await ensureWarehouse(clickhouse, { rawDatabase: 'raw', martDatabase: 'reports' });
+  return clickhouse;
+}`,
+  },
+  {
+    needs: ['@bionicpro/etl', '@bionicpro/models', '@clickhouse/client'],
+    code: `import { createClient } from '@clickhouse/client';
+import { type ClickHouseLike, runMonthlyJob } from '@bionicpro/etl';
+export const etlServerWiring = (crm: Parameters<typeof runMonthlyJob>[0]['crm']) => {
+  const loader: ClickHouseLike = createClient({ url: 'http://localhost:8123' });
+  return runMonthlyJob({ month: '2024-01', crm, telemetry: crm, clickhouse: loader, engine: 'sql' });
+};`,
+  },
+  {
+    needs: ['@bionicpro/cdc', '@bionicpro/models', '@clickhouse/client'],
+    code: `import { createClient } from '@clickhouse/client';
+import { type ClickHouseLike as CdcClickHouse, currentRowsQuery } from '@bionicpro/cdc';
+import type { ClickHouseLike } from '@bionicpro/models';
+export async function cdcServerWiring(): Promise<unknown> {
+  const clickhouse = createClient({ url: 'http://localhost:8123' });
+  const seam: ClickHouseLike = clickhouse;
+  const sink: CdcClickHouse = clickhouse;
+  const rows = await (await sink.query({ ...currentRowsQuery('cdc.payments'), format: 'JSONEachRow' })).json();
+  return [seam, rows];
+}`,
+  },
+  {
+    needs: ['@bionicpro/reports', '@bionicpro/models', '@clickhouse/client'],
+    code: `import { createClient } from '@clickhouse/client';
+import { createReportService } from '@bionicpro/reports';
+export function reportsServerWiring(): unknown {
+  return createReportService({ client: createClient({ url: 'http://localhost:8123' }), database: 'reports' });
+}`,
+  },
+];
 
 for (const { dir, manifest } of packages) {
   try {
@@ -240,6 +292,9 @@ function checkInstallLines(tarballOf, scratch) {
       join(dir, 'check.ts'),
       `${specifiers.map((s, i) => `import * as m${i} from '${s}';\nconsole.log(Object.keys(m${i}).length);`).join('\n')}\n`,
     );
+    const wirings = WIRINGS.filter((w) => w.needs.every((name) => installed.includes(name)));
+    for (const [i, wiring] of wirings.entries())
+      writeFileSync(join(dir, `wiring-${i}.ts`), `${wiring.code}\n`);
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
@@ -253,7 +308,7 @@ function checkInstallLines(tarballOf, scratch) {
           noEmit: true,
           types: ['node'],
         },
-        files: ['check.ts'],
+        files: ['check.ts', ...wirings.map((_, i) => `wiring-${i}.ts`)],
       }),
     );
     try {
@@ -263,7 +318,9 @@ function checkInstallLines(tarballOf, scratch) {
         dir,
       );
       run('node', [tsc, '-p', 'tsconfig.json'], dir);
-      console.log(`types     ok  ${readme}: ${line} (${specifiers.join(', ')})`);
+      console.log(
+        `types     ok  ${readme}: ${line} (${specifiers.join(', ')}${wirings.length ? `; ${wirings.length} wiring(s)` : ''})`,
+      );
     } catch (error) {
       failures.push(
         `types after \`${line}\` (${readme}), skipLibCheck false:\n${error.stdout ?? ''}${error.stderr ?? ''}`,

@@ -32,12 +32,14 @@ import {
   sumMoney,
   tables,
   validateRow,
+  dayWindow,
+  windowFromInclusive,
 } from '@bionicpro/models';
 import { generateDataset } from '@bionicpro/models/testing';
 import {
   createKeycloakVerifier,
-  dayPeriod,
-  monthPeriod as reportMonthPeriod,
+  dayReportPeriod,
+  monthReportPeriod,
   parseReportMonth,
   parseUserId,
   reportErrorResponse,
@@ -86,6 +88,18 @@ function capturedUserChangeWithBadEmail() {
 
 const cases: Case[] = [
   // @bionicpro/models
+  {
+    name: 'models windowFromInclusive: start after the last instant',
+    run: () => windowFromInclusive(new Date('2024-02-01T00:00:00Z'), new Date('2024-01-31T23:59:59Z')),
+    code: 'invalid_period',
+    path: ['period'],
+  },
+  {
+    name: 'models dayWindow: 2023-02-29',
+    run: () => dayWindow('2023-02-29'),
+    code: 'invalid_period',
+    path: ['period'],
+  },
   {
     name: 'models validateRow: float money',
     run: () => validateRow(Payment, { ...payment, amount: 12.5 }),
@@ -251,20 +265,26 @@ const cases: Case[] = [
     path: ['month'],
   },
   {
-    name: 'reports monthPeriod: 2024-13 (the README service)',
-    run: () => reportMonthPeriod('2024-13'),
+    name: 'reports monthReportPeriod: 2024-13 (the README service)',
+    run: () => monthReportPeriod('2024-13'),
     code: 'invalid_report_parameter',
     path: ['month'],
   },
   {
-    name: 'reports monthPeriod: no month',
-    run: () => reportMonthPeriod(undefined as never),
+    name: 'reports monthReportPeriod: no month',
+    run: () => monthReportPeriod(undefined as never),
     code: 'invalid_report_parameter',
     path: ['month'],
   },
   {
-    name: 'reports dayPeriod: 2024-02-30',
-    run: () => dayPeriod('2024-02-30'),
+    name: 'reports monthReportPeriod: a month ClickHouse cannot store',
+    run: () => monthReportPeriod('1899-12'),
+    code: 'invalid_report_parameter',
+    path: ['month'],
+  },
+  {
+    name: 'reports dayReportPeriod: 2024-02-30',
+    run: () => dayReportPeriod('2024-02-30'),
     code: 'invalid_report_parameter',
     path: ['date'],
   },
@@ -336,7 +356,7 @@ describe('one error model across the packages', () => {
             telemetryEvents: [event('2', '2024-01-01T02:00:00Z'), event('1', '2024-01-01T01:00:00Z')],
             deviceEvents: [],
           } as never,
-          { month: '2024-01', order: 'sorted' },
+          { month: '2024-01', order: 'sorted', lastUpdated: new Date('2024-02-01T00:00:00Z') },
         );
       } catch (e) {
         return e;

@@ -124,7 +124,7 @@ it('runs the requested months once, logs JSON lines, and fills the marts', async
     ).json()) as { user_id: number; total_payments: string; failed_payments_count: string | number }[];
     const expected = userMonthlyMetrics(
       { users: data.users, subscriptions: data.subscriptions, payments: data.payments },
-      { month: '2024-01' },
+      { month: '2024-01', lastUpdated: new Date('2024-02-01T00:00:00Z') },
     ).sort((a, b) => a.user_id - b.user_id);
     expect(rows.map((r) => [r.user_id, r.total_payments, Number(r.failed_payments_count)])).toEqual(
       expected.map((r) => [r.user_id, r.total_payments, r.failed_payments_count]),

@@ -15,6 +15,9 @@ import { type EmbeddedStack, startEmbeddedStack } from '../src/embedded/embedded
 import { silentLogger } from '../src/logger.js';
 import { CHROMIUM_FLAGS, ensureChromium } from './chromium.js';
 
+/** `last_updated` of the expected rows (not compared: the service's rows carry the ETL run's clock). */
+const EXPECTED_LAST_UPDATED = new Date('2026-01-01T00:00:00Z');
+
 const OUTPUT = fileURLToPath(new URL('../../../test-output/examples/', import.meta.url));
 const USER_ID = 2;
 
@@ -69,7 +72,7 @@ function expectedFor(month: string): Expected {
       deviceEvents: [...data.deviceEvents()],
       batteryMetrics: [...data.batteryMetrics()],
     },
-    { month },
+    { month, lastUpdated: EXPECTED_LAST_UPDATED },
   ).filter((row) => row.user_id === USER_ID);
   const usage = new Map<string, number>();
   const errors = new Map<string, number>();
@@ -88,7 +91,7 @@ function expectedFor(month: string): Expected {
       deviceEvents: [...data.deviceEvents()],
       batteryMetrics: [...data.batteryMetrics()],
     },
-    { month },
+    { month, lastUpdated: EXPECTED_LAST_UPDATED },
   )
     .filter((row) => row.user_id === USER_ID)
     .sort((a, b) => a.prosthetic_id - b.prosthetic_id);

@@ -27,6 +27,9 @@ import {
 } from '../src/embedded/embedded-stack.js';
 import { createLogger, type LogFields } from '../src/logger.js';
 
+/** `last_updated` of the expected rows (not compared: the service's rows carry the ETL run's clock). */
+const EXPECTED_LAST_UPDATED = new Date('2026-01-01T00:00:00Z');
+
 let stack: EmbeddedStack;
 let dir: string;
 const logLines: Record<string, unknown>[] = [];
@@ -96,7 +99,7 @@ function hourlyRowsOf(userId: number): UserProsthesisHourlyStats[] {
         deviceEvents: [...data.deviceEvents()],
         batteryMetrics: [...data.batteryMetrics()],
       },
-      { month },
+      { month, lastUpdated: EXPECTED_LAST_UPDATED },
     ).filter((row) => row.user_id === userId),
   );
 }
@@ -121,7 +124,7 @@ describe('GET /reports/user/{user_id}', () => {
     expect(response.status).toBe(200);
     const finance = userMonthlyMetrics(
       { users: data.users, subscriptions: data.subscriptions, payments: data.payments },
-      { month: MONTH },
+      { month: MONTH, lastUpdated: EXPECTED_LAST_UPDATED },
     ).find((row) => row.user_id === 1);
     const devices = prostheticMonthlyMetrics(
       {
@@ -130,7 +133,7 @@ describe('GET /reports/user/{user_id}', () => {
         deviceEvents: [...data.deviceEvents()],
         batteryMetrics: [...data.batteryMetrics()],
       },
-      { month: MONTH },
+      { month: MONTH, lastUpdated: EXPECTED_LAST_UPDATED },
     )
       .filter((row) => row.user_id === 1)
       .sort((a, b) => a.prosthetic_id - b.prosthetic_id);

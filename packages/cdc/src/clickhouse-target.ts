@@ -14,37 +14,19 @@ import {
   assertIdentifier,
   columnsOf,
   DELETED_COLUMN,
+  type CompiledQuery,
   type TableDefinition,
   VERSION_COLUMN,
 } from '@bionicpro/models';
 
 export { VERSION_COLUMN, DELETED_COLUMN };
 
-/** ClickHouse settings as `@clickhouse/client` accepts them. */
-export type ClickHouseSettingsLike = Record<string, string | number | boolean>;
-
-/** The few methods of `@clickhouse/client`'s client the sink uses; chDB's connection plugs in the same way. */
-export interface ClickHouseLike {
-  insert(params: {
-    table: string;
-    /** Objects for `JSONEachRow`; arrays in `columns` order for `JSONCompactEachRow`. */
-    values: readonly unknown[];
-    format: 'JSONEachRow' | 'JSONCompactEachRow';
-    columns?: [string, ...string[]];
-    clickhouse_settings?: ClickHouseSettingsLike;
-  }): Promise<unknown>;
-  query(params: {
-    query: string;
-    query_params?: Record<string, unknown>;
-    format: 'JSONEachRow';
-    clickhouse_settings?: ClickHouseSettingsLike;
-  }): Promise<{ json<T = unknown>(): Promise<T[] | unknown> }>;
-  command(params: {
-    query: string;
-    query_params?: Record<string, unknown>;
-    clickhouse_settings?: ClickHouseSettingsLike;
-  }): Promise<unknown>;
-}
+/**
+ * The ClickHouse client seam, its settings and the compiled-query value are
+ * defined once in `@bionicpro/models`; the sink takes the row-array form of
+ * `ClickHouseLike` (no byte streams).
+ */
+export type { ClickHouseLike, ClickHouseSettingsLike, CompiledQuery } from '@bionicpro/models';
 
 /** Where one source table lands in ClickHouse. */
 export interface CdcTarget {
@@ -133,12 +115,6 @@ export function cdcTargetDdl(table: TableDefinition, options: CdcTargetOptions =
     `ENGINE = ReplacingMergeTree(${VERSION_COLUMN}, ${DELETED_COLUMN})`,
     `ORDER BY (${table.primaryKey.join(', ')})`,
   ].join('\n');
-}
-
-/** A compiled query: SQL text with `{name:Type}` placeholders and the values to bind. */
-export interface CompiledQuery {
-  readonly query: string;
-  readonly query_params: Record<string, unknown>;
 }
 
 /** Options of {@link currentRowsQuery}. */

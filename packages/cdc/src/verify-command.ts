@@ -4,6 +4,7 @@
  * {@link verifyReplica} and prints its JSON report. The clients are optional
  * peer dependencies, loaded only by this command.
  */
+import type { ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { assertIdentifier, tables as modelTables, type TableDefinition } from '@bionicpro/models';
 import { CliUsageError, type ParsedArgs, positiveIntegerOption } from './cli-args.js';
 import type { ClickHouseLike } from './clickhouse-target.js';
@@ -73,7 +74,13 @@ async function openClickHouse(
     const path = target.slice('chdb:'.length);
     if (path === '') throw usage('--clickhouse chdb:PATH needs a directory after chdb:');
     const { createChdbConnection } = await optionalPeer('chdb', () => import('chdb/connection'));
-    return createClient({ connection: createChdbConnection({ path }), log } as never) as never;
+    // chdb/connection declares its Connection with @clickhouse/client-common's types, which
+    // @clickhouse/client declares apart: the same object, two declarations (as in @bionicpro/etl/chdb).
+    // The client itself satisfies the ClickHouseLike seam as typed.
+    const connection = createChdbConnection({ path }) as unknown as NonNullable<
+      ClickHouseClientConfigOptions['connection']
+    >;
+    return createClient({ connection, log });
   }
   let url: URL;
   try {
@@ -84,7 +91,7 @@ async function openClickHouse(
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw usage(`--clickhouse must be an http(s):// URL or chdb:PATH, got ${target}`);
   }
-  return createClient({ url: target, log }) as never;
+  return createClient({ url: target, log });
 }
 
 /** Runs the command; resolves to the report (equal → exit 0, different → exit 1). */

@@ -9,7 +9,7 @@ import {
   createClient,
 } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
-import type { InsertBodyParams } from './clickhouse-load.js';
+import type { InsertBodyParams } from '@bionicpro/models';
 
 /** Query settings the embedded engine gets by default: it shares the process, so one thread and no parallel parsing keep its memory small. */
 export const CHDB_SETTINGS = { max_threads: 1, input_format_parallel_parsing: 0 } as const;

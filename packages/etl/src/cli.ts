@@ -8,6 +8,8 @@ import {
   type MartTableName,
   tables,
   validateRow,
+  type MonthPeriod,
+  monthPeriod,
 } from '@bionicpro/models';
 import { CliLogger, clickHouseLoggerClass } from './cli-logger.js';
 import { MonthlyJobProgress, ProgressDisplay } from './cli-progress.js';
@@ -36,7 +38,6 @@ import {
 } from './errors.js';
 import { inputFiles, readInputDirectory } from './input-files.js';
 import { type ExtractMode, type KpiEngine, runMonthlyJob } from './monthly-job.js';
-import { type MonthPeriod, monthPeriod } from './period.js';
 import { createExtractPool, type PgPoolLike } from './postgres-extract.js';
 import { prostheticMonthlyMetrics } from './prosthetic-monthly-metrics.js';
 import { telemetryReports } from './telemetry-report.js';

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BatchWriter,
-  type ClickHouseLike,
-  type InsertBodyParams,
-  JsonEachRowBuffer,
-  readMonth,
-} from './clickhouse-load.js';
-import { monthPeriod } from './period.js';
+import { BatchWriter, type ClickHouseLike, JsonEachRowBuffer, readMonth } from './clickhouse-load.js';
+import { type InsertBodyParams, monthPeriod } from '@bionicpro/models';
 
 const lines = (buffer: JsonEachRowBuffer) =>
   buffer

@@ -12,61 +12,24 @@ import {
   InvalidArgumentError,
   DECIMAL_18_2_MAX_MINOR,
   parseMoney,
+  type MonthPeriod,
+  type TimeWindow,
+  type ClickHouseLike as SharedClickHouseLike,
 } from '@bionicpro/models';
 import { clickhouseTimestamp } from './clickhouse-values.js';
-import type { MonthPeriod, TimeWindow } from './period.js';
 import { Readable } from 'node:stream';
 import { isAsyncIterable, type RowSource } from './row-source.js';
 import { compileTabSeparatedEncoder, TabSeparatedBuffer } from './tab-separated-rows.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 
-/** A batch of rows handed over as bytes, e.g. to chDB's zero-copy `rawInsert`. */
-export interface InsertBodyParams {
-  /** Target table, database-qualified. */
-  readonly table: string;
-  /** `TabSeparated` (what {@link BatchWriter} writes) or `JSONEachRow` ({@link JsonEachRowBuffer}). */
-  readonly format: 'TabSeparated' | 'JSONEachRow';
-  /** The columns of each line, in order (TabSeparated lines carry no names). */
-  readonly columns?: readonly string[];
-  /** The rows; only valid until the returned promise settles. */
-  readonly body: Uint8Array;
-  /** Settings the body needs (none for TabSeparated; JSONEachRow: `date_time_input_format: best_effort`). */
-  readonly settings: Readonly<Record<string, string | number>>;
-}
-
 /**
- * The three methods of `@clickhouse/client` the loader uses (chDB plugs in
- * behind the same client), and optionally `insertBody`: when present,
- * {@link BatchWriter} hands each batch's bytes to it (the CLI sets it for
- * `chdb:` targets to chDB's zero-copy `rawInsert`); otherwise the bytes are
- * streamed through `insert` as `TabSeparated`.
+ * The ClickHouse client seam of `@bionicpro/models` with a Node `Readable` as
+ * `insert`'s byte stream: {@link BatchWriter} hands each batch's bytes to
+ * `insertBody` when present (the CLI and `createChdbClient` set it to chDB's
+ * zero-copy `rawInsert`); otherwise it streams them through `insert` as
+ * `TabSeparated`.
  */
-/** Query settings as `@clickhouse/client` takes them. */
-export type ClickHouseSettingsLike = Readonly<Record<string, string | number | boolean | undefined>>;
-
-export interface ClickHouseLike {
-  command(params: {
-    query: string;
-    query_params?: Record<string, unknown>;
-    clickhouse_settings?: ClickHouseSettingsLike;
-  }): Promise<unknown>;
-  insert(params: {
-    table: string;
-    /** Row objects (JSONEachRow), or the bytes of a TabSeparated body as a stream. */
-    values: readonly unknown[] | Readable;
-    format: 'JSONEachRow' | 'TabSeparated';
-    /** The body's columns, in order (TabSeparated). */
-    columns?: [string, ...string[]];
-    clickhouse_settings?: ClickHouseSettingsLike;
-  }): Promise<unknown>;
-  query(params: {
-    query: string;
-    query_params?: Record<string, unknown>;
-    format: 'JSONEachRow';
-    clickhouse_settings?: ClickHouseSettingsLike;
-  }): Promise<{ json<T>(): Promise<T[]> }>;
-  readonly insertBody?: (params: InsertBodyParams) => Promise<unknown>;
-}
+export type ClickHouseLike = SharedClickHouseLike<Readable>;
 
 /** Where the raw copies and the marts live, and how tables are created. */
 export interface WarehouseLayout {

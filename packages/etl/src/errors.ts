@@ -5,6 +5,9 @@
  */
 import { BionicProError } from '@bionicpro/models';
 
+/** A period argument was not valid; defined with the periods in `@bionicpro/models`. */
+export { InvalidPeriodError } from '@bionicpro/models';
+
 /** Rows promised sorted (`order: 'sorted'`) arrived out of order. */
 export class UnsortedInputError extends BionicProError {
   readonly code = 'unsorted_input' as const;
@@ -18,18 +21,6 @@ export class UnsortedInputError extends BionicProError {
   ) {
     super(`${table}: row ${index} is out of order; input promised sorted by ${expected}`, { path: [index] });
     this.name = 'UnsortedInputError';
-  }
-}
-
-/** A period argument (month, time window) was not valid. */
-export class InvalidPeriodError extends BionicProError {
-  readonly code = 'invalid_period' as const;
-  constructor(
-    readonly value: string,
-    readonly reason: string,
-  ) {
-    super(`invalid period ${JSON.stringify(value)}: ${reason}`, { path: ['period'] });
-    this.name = 'InvalidPeriodError';
   }
 }
 

@@ -15,7 +15,17 @@ export {
   InvalidSourceRowsError,
   LoadMismatchError,
 } from './errors.js';
-export { type MonthPeriod, monthPeriod, type TimeWindow, timeWindow, monthWindow } from './period.js';
+// Periods, compiled queries and the ClickHouse seam are defined once in @bionicpro/models; re-exported
+// here under the names this package has always exported.
+export {
+  type MonthPeriod,
+  monthPeriod,
+  type TimeWindow,
+  timeWindow,
+  monthWindow,
+  type CompiledQuery,
+  type InsertBodyParams,
+} from '@bionicpro/models';
 export { clickhouseTimestamp } from './clickhouse-values.js';
 export { type RowSource, type InputOrder, collectRows } from './row-source.js';
 export type {
@@ -56,7 +66,6 @@ export {
   telemetryReportsAsync,
 } from './telemetry-report.js';
 export {
-  type CompiledQuery,
   type KpiShard,
   type KpiSqlOptions,
   type ProstheticKpiSqlOptions,
@@ -87,7 +96,6 @@ export {
   type BatchWriterTimings,
   JsonEachRowBuffer,
   JSON_BODY_SETTINGS,
-  type InsertBodyParams,
   syncRawTable,
   removeOrphanTelemetry,
   readMonth,

@@ -2,14 +2,17 @@ import { InvalidArgumentError } from '@bionicpro/models';
 import { describe, expect, it } from 'vitest';
 import { prostheticMonthlyMetricsSql } from './kpi-sql.js';
 
+const lastUpdated = new Date('2024-02-01T00:00:00Z');
+
 describe('prostheticMonthlyMetricsSql shard', () => {
   it('limits every read of device and battery rows and the prostheses to the shard, as bound parameters', () => {
-    const whole = prostheticMonthlyMetricsSql('2024-01', { rawDatabase: 'raw' });
+    const whole = prostheticMonthlyMetricsSql('2024-01', { rawDatabase: 'raw', lastUpdated });
     expect(whole.query).not.toContain('shard_count');
     expect(whole.query_params).not.toHaveProperty('shard_count');
 
     const { query, query_params } = prostheticMonthlyMetricsSql('2024-01', {
       rawDatabase: 'raw',
+      lastUpdated,
       shard: { count: 4, index: 3 },
     });
     expect(query_params).toMatchObject({ shard_count: 4, shard_index: 3 });
@@ -28,7 +31,9 @@ describe('prostheticMonthlyMetricsSql shard', () => {
     [{ count: 3, index: 3 }, /shard\.index must be an integer in \[0, 2\], got 3/],
     [{ count: 3, index: -1 }, /shard\.index must be an integer in \[0, 2\], got -1/],
   ])('rejects shard %j', (shard, message) => {
-    expect(() => prostheticMonthlyMetricsSql('2024-01', { shard })).toThrow(InvalidArgumentError);
-    expect(() => prostheticMonthlyMetricsSql('2024-01', { shard })).toThrow(message);
+    expect(() => prostheticMonthlyMetricsSql('2024-01', { shard, lastUpdated })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => prostheticMonthlyMetricsSql('2024-01', { shard, lastUpdated })).toThrow(message);
   });
 });

@@ -5,20 +5,13 @@ import {
   qualifiedTableName,
   tables,
   InvalidArgumentError,
+  type MonthPeriod,
+  resolvePeriod,
+  type CompiledQuery,
+  windowFromInclusive,
 } from '@bionicpro/models';
-import { type MonthPeriod, resolvePeriod } from './period.js';
 import { clickhouseTimestamp } from './clickhouse-values.js';
 import type { ReportWindow } from './telemetry-report.js';
-
-/**
- * A compiled ClickHouse statement: SQL text with `{name:Type}` placeholders and
- * the values to bind. Nothing is spliced into the text except validated
- * identifiers (database and table names).
- */
-export interface CompiledQuery {
-  readonly query: string;
-  readonly query_params: Readonly<Record<string, unknown>>;
-}
 
 /** Where the raw copies of the OLTP tables and the marts live. */
 export interface KpiSqlOptions {
@@ -28,8 +21,11 @@ export interface KpiSqlOptions {
   readonly martDatabase?: string;
   /** Table to insert into instead of the mart itself (a staging table). */
   readonly targetTable?: string;
-  /** Value of `last_updated` (default: now). */
-  readonly lastUpdated?: Date;
+  /**
+   * Value of `last_updated`: the run's clock, read once at the edge (`runMonthlyJob`, the CLI)
+   * and passed in, so compiling a statement never reads the clock.
+   */
+  readonly lastUpdated: Date;
 }
 
 /**
@@ -65,12 +61,17 @@ export function assertShard(shard: KpiShard): void {
   }
 }
 
-function raw(options: KpiSqlOptions, table: keyof typeof tables): string {
+function raw(options: Pick<KpiSqlOptions, 'rawDatabase'>, table: keyof typeof tables): string {
   return qualifiedTableName(table, options.rawDatabase);
 }
 
 /** Current rows of a raw ReplacingMergeTree table (both the batch ETL and the CDC sink write them). */
-function current(options: KpiSqlOptions, table: keyof typeof tables, columns: string, where = ''): string {
+function current(
+  options: Pick<KpiSqlOptions, 'rawDatabase'>,
+  table: keyof typeof tables,
+  columns: string,
+  where = '',
+): string {
   return `(SELECT ${columns} FROM ${raw(options, table)} FINAL WHERE ${DELETED_COLUMN} = 0${where ? ` AND ${where}` : ''})`;
 }
 
@@ -87,7 +88,7 @@ function monthParams(period: MonthPeriod, options: KpiSqlOptions) {
     first_day: period.firstDay,
     last_day: period.lastDay,
     days: period.days,
-    last_updated: clickhouseTimestamp(options.lastUpdated ?? new Date()),
+    last_updated: clickhouseTimestamp(options.lastUpdated),
   };
 }
 
@@ -105,13 +106,17 @@ const LAST_UPDATED = "{last_updated:DateTime64(3, 'UTC')}";
  * @example
  * ```ts
  * import { userMonthlyMetricsSql } from '@bionicpro/etl';
- * const { query, query_params } = userMonthlyMetricsSql('2024-01', { rawDatabase: 'raw', martDatabase: 'reports' });
+ * const { query, query_params } = userMonthlyMetricsSql('2024-01', {
+ *   rawDatabase: 'raw',
+ *   martDatabase: 'reports',
+ *   lastUpdated: new Date(), // the run's clock, read once by the caller
+ * });
  * await client.command({ query, query_params });
  * ```
  */
 export function userMonthlyMetricsSql(
   month: string | Month | MonthPeriod,
-  options: KpiSqlOptions = {},
+  options: KpiSqlOptions,
 ): CompiledQuery {
   const period = resolvePeriod(month);
   const query = `${target(options, 'report_user_monthly_metrics')}
@@ -203,16 +208,17 @@ const inIdOrder = (sorted: string, keys: string, ids: string) =>
  * @example
  * ```ts
  * import { prostheticMonthlyMetricsSql } from '@bionicpro/etl';
- * const { query, query_params } = prostheticMonthlyMetricsSql('2024-01', { rawDatabase: 'raw' });
+ * const lastUpdated = new Date(); // the run's clock, read once by the caller
+ * const { query, query_params } = prostheticMonthlyMetricsSql('2024-01', { rawDatabase: 'raw', lastUpdated });
  * // the same month in four slices
  * for (let index = 0; index < 4; index += 1) {
- *   await client.command(prostheticMonthlyMetricsSql('2024-01', { rawDatabase: 'raw', shard: { count: 4, index } }));
+ *   await client.command(prostheticMonthlyMetricsSql('2024-01', { rawDatabase: 'raw', lastUpdated, shard: { count: 4, index } }));
  * }
  * ```
  */
 export function prostheticMonthlyMetricsSql(
   month: string | Month | MonthPeriod,
-  options: ProstheticKpiSqlOptions = {},
+  options: ProstheticKpiSqlOptions,
 ): CompiledQuery {
   const period = resolvePeriod(month);
   if (options.shard) assertShard(options.shard);
@@ -396,12 +402,12 @@ SETTINGS join_use_nulls = 0`;
  * @example
  * ```ts
  * import { userProsthesisHourlyStatsSql } from '@bionicpro/etl';
- * const { query, query_params } = userProsthesisHourlyStatsSql('2024-01', { rawDatabase: 'raw' });
+ * const { query, query_params } = userProsthesisHourlyStatsSql('2024-01', { rawDatabase: 'raw', lastUpdated: new Date() });
  * ```
  */
 export function userProsthesisHourlyStatsSql(
   month: string | Month | MonthPeriod,
-  options: KpiSqlOptions = {},
+  options: KpiSqlOptions,
 ): CompiledQuery {
   const period = resolvePeriod(month);
   const inMonth = (column: string) => `${column} >= ${START} AND ${column} < ${END}`;
@@ -486,13 +492,15 @@ export function telemetryReportSql(
 ): CompiledQuery {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
-  if (window.start_ts) {
+  // The API's inclusive window, converted at this edge to the half-open [start, end).
+  const { start, end } = windowFromInclusive(window.start_ts, window.end_ts);
+  if (start) {
     where.push("event_timestamp >= {start_ts:DateTime64(3, 'UTC')}");
-    params.start_ts = clickhouseTimestamp(window.start_ts);
+    params.start_ts = clickhouseTimestamp(start);
   }
-  if (window.end_ts) {
-    where.push("event_timestamp <= {end_ts:DateTime64(3, 'UTC')}");
-    params.end_ts = clickhouseTimestamp(window.end_ts);
+  if (end) {
+    where.push("event_timestamp < {end_ts:DateTime64(3, 'UTC')}");
+    params.end_ts = clickhouseTimestamp(end);
   }
   if (options.userId !== undefined) {
     where.push('user_id = {user_id:Int32}');

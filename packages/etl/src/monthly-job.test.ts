@@ -1,8 +1,7 @@
-import { InvalidRetentionError } from '@bionicpro/models';
+import { InvalidRetentionError, monthPeriod } from '@bionicpro/models';
 import { describe, expect, it } from 'vitest';
 import { OutsideRetentionError } from './errors.js';
 import { type ClickHouseLike, checkRetention, type PgPoolLike, runMonthlyJob } from './index.js';
-import { monthPeriod } from './period.js';
 
 describe('checkRetention (the hourly mart keeps a row while date + N days > now)', () => {
   const now = new Date('2026-12-06T12:00:00Z');

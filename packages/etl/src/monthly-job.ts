@@ -9,6 +9,11 @@ import {
   tableTtl,
   VERSION_COLUMN,
   InvalidArgumentError,
+  type MonthPeriod,
+  monthPeriod,
+  type TimeWindow,
+  timeWindow,
+  type CompiledQuery,
 } from '@bionicpro/models';
 import {
   BatchWriter,
@@ -34,12 +39,10 @@ import {
 } from './errors.js';
 import { clickhouseTimestamp } from './clickhouse-values.js';
 import {
-  type CompiledQuery,
   prostheticMonthlyMetricsSql,
   userMonthlyMetricsSql,
   userProsthesisHourlyStatsSql,
 } from './kpi-sql.js';
-import { type MonthPeriod, monthPeriod, type TimeWindow, timeWindow } from './period.js';
 import {
   batteryMetricContext,
   deviceEventContext,

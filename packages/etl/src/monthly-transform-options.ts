@@ -1,5 +1,4 @@
-import type { Month } from '@bionicpro/models';
-import type { MonthPeriod } from './period.js';
+import type { Month, MonthPeriod } from '@bionicpro/models';
 import type { InputOrder } from './row-source.js';
 
 /** Options shared by the monthly transforms. */
@@ -8,6 +7,9 @@ export interface MonthlyTransformOptions {
   readonly month: string | Month | MonthPeriod;
   /** Order of the telemetry inputs; default `'any'`. See {@link InputOrder}. */
   readonly order?: InputOrder;
-  /** Value of `last_updated` (default: now). */
-  readonly lastUpdated?: Date;
+  /**
+   * Value of `last_updated`: the run's clock, read once at the edge (`runMonthlyJob`, the CLI)
+   * and passed in, so the transform itself never reads the clock.
+   */
+  readonly lastUpdated: Date;
 }

@@ -15,10 +15,11 @@ import {
   tryParseTimestampMs,
   User,
   InvalidArgumentError,
+  type MonthPeriod,
+  type TimeWindow,
 } from '@bionicpro/models';
 import { EtlStepError } from './errors.js';
 import { type CopyColumn, CopyLineSplitter, compileCopyLineDecoder } from './pg-copy.js';
-import type { MonthPeriod, TimeWindow } from './period.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 
 /**

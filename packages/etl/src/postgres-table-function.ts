@@ -1,7 +1,13 @@
-import { columnsOf, DELETED_COLUMN, qualifiedTableName, tables, VERSION_COLUMN } from '@bionicpro/models';
+import {
+  columnsOf,
+  DELETED_COLUMN,
+  qualifiedTableName,
+  tables,
+  VERSION_COLUMN,
+  type TimeWindow,
+  type CompiledQuery,
+} from '@bionicpro/models';
 import { clickhouseTimestamp } from './clickhouse-values.js';
-import type { CompiledQuery } from './kpi-sql.js';
-import type { TimeWindow } from './period.js';
 import { TELEMETRY_TIME_COLUMN, type TelemetrySourceTable } from './source-rules-sql.js';
 
 /**

@@ -1,7 +1,12 @@
-import { compareInt64Text, type Int64Text, type ProstheticMonthlyMetrics } from '@bionicpro/models';
+import {
+  compareInt64Text,
+  type Int64Text,
+  type ProstheticMonthlyMetrics,
+  type MonthPeriod,
+  resolvePeriod,
+} from '@bionicpro/models';
 import type { BatteryMetricRow, DeviceEventRow, ProstheticRow, UserRow } from './kpi-inputs.js';
 import type { MonthlyTransformOptions } from './monthly-transform-options.js';
-import { type MonthPeriod, resolvePeriod } from './period.js';
 import { ProstheticMonthState } from './prosthetic-month-state.js';
 import { collectRows, firstById, type RowSource } from './row-source.js';
 import { AsyncSortedCursor, SortedCursor } from './sorted-cursor.js';
@@ -111,7 +116,7 @@ export function prostheticMonthlyMetrics(
     }
     states.set(id, state.finish());
   }
-  return buildRows(input.users, input.prosthetics, states, period, options.lastUpdated ?? new Date());
+  return buildRows(input.users, input.prosthetics, states, period, options.lastUpdated);
 }
 
 /**
@@ -173,7 +178,7 @@ export async function prostheticMonthlyMetricsAsync(
     }
     states.set(id, state.finish());
   }
-  return buildRows(users, prosthetics, states, period, options.lastUpdated ?? new Date());
+  return buildRows(users, prosthetics, states, period, options.lastUpdated);
 }
 
 /** Deduplicates by id (first copy wins) and sorts by (entity, timestamp, id). */

@@ -1,5 +1,11 @@
-import { columnsOf, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, ProsthesisType, tables } from '@bionicpro/models';
-import type { TimeWindow } from './period.js';
+import {
+  columnsOf,
+  MAX_TIMESTAMP_MS,
+  MIN_TIMESTAMP_MS,
+  ProsthesisType,
+  tables,
+  type TimeWindow,
+} from '@bionicpro/models';
 
 /**
  * The models' row rules for the telemetry tables, as PostgreSQL conditions.

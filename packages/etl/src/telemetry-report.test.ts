@@ -1,4 +1,4 @@
-import { TelemetryReport } from '@bionicpro/models';
+import { InvalidPeriodError, TelemetryReport } from '@bionicpro/models';
 import { describe, expect, it } from 'vitest';
 import { emg, user } from '../test/support/rows.js';
 import { telemetryReports } from './telemetry-report.js';
@@ -32,6 +32,28 @@ describe('telemetryReports (docs/reports.md POST /report)', () => {
     emg(4, 1, '2026-02-01T00:00:00Z', { prosthesis_type: 'leg' }),
     emg(5, 42, '2026-01-02T00:00:00Z'),
   ];
+
+  it('counts an event at exactly end_ts and not one a millisecond after it', () => {
+    const users = [user(1)];
+    const at = (end: string) =>
+      telemetryReports(
+        { users, telemetryEvents },
+        { start_ts: new Date('2026-01-31T00:00:00Z'), end_ts: new Date(end) },
+      )[0]?.total_events ?? 0;
+    expect(at('2026-01-31T23:59:59.000Z')).toBe(1);
+    expect(at('2026-01-31T23:59:58.999Z')).toBe(0);
+  });
+
+  it('rejects a window whose start follows its end, or an invalid date, with a typed error', () => {
+    const input = { users: [user(1)], telemetryEvents };
+    expect(() =>
+      telemetryReports(input, {
+        start_ts: new Date('2026-02-01T00:00:00Z'),
+        end_ts: new Date('2026-01-01T00:00:00Z'),
+      }),
+    ).toThrow(InvalidPeriodError);
+    expect(() => telemetryReports(input, { end_ts: new Date(Number.NaN) })).toThrow(InvalidPeriodError);
+  });
 
   it('groups by prosthesis type inside an inclusive window, totals equal the sums', () => {
     const reports = telemetryReports(

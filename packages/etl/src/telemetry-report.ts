@@ -1,10 +1,17 @@
-import type { Int64Text, ProsthesisTypeStats, TelemetryReport } from '@bionicpro/models';
+import {
+  type Int64Text,
+  type ProsthesisTypeStats,
+  type TelemetryReport,
+  windowFromInclusive,
+} from '@bionicpro/models';
 import type { TelemetryEventRow, UserRow } from './kpi-inputs.js';
 import { isAsyncIterable, type RowSource } from './row-source.js';
 
 /**
  * The time filter of the EMG report, as `POST /report` takes it: both ends
- * optional and inclusive (`start_ts <= event_timestamp <= end_ts`).
+ * optional and inclusive (`start_ts <= event_timestamp <= end_ts`). It is
+ * converted to the half-open window `[start_ts, end_ts + 1 ms)` on entry
+ * (`windowFromInclusive` of `@bionicpro/models`).
  */
 export interface ReportWindow {
   readonly start_ts?: Date | undefined;
@@ -31,16 +38,18 @@ export class TelemetryReportAccumulator {
   private readonly totals = new Map<number, Map<string, TypeTotals>>();
   private readonly seen = new Set<Int64Text>();
   private readonly fromMs: number;
-  private readonly toMs: number;
+  /** Exclusive end: the half-open form of the inclusive `end_ts`. */
+  private readonly endMs: number;
 
   constructor(window: ReportWindow = {}) {
-    this.fromMs = window.start_ts?.getTime() ?? Number.NEGATIVE_INFINITY;
-    this.toMs = window.end_ts?.getTime() ?? Number.POSITIVE_INFINITY;
+    const { start, end } = windowFromInclusive(window.start_ts, window.end_ts);
+    this.fromMs = start?.getTime() ?? Number.NEGATIVE_INFINITY;
+    this.endMs = end?.getTime() ?? Number.POSITIVE_INFINITY;
   }
 
   add(event: TelemetryEventRow): void {
     const t = event.event_timestamp.getTime();
-    if (t < this.fromMs || t > this.toMs) return;
+    if (t < this.fromMs || t >= this.endMs) return;
     // docs/reports.md: a row repeated with the same id (a re-delivered event) counts once.
     if (this.seen.has(event.id)) return;
     this.seen.add(event.id);

@@ -5,10 +5,10 @@ import {
   describeMoneyFailure,
   DECIMAL_18_2_MAX_MINOR,
   type UserMonthlyMetrics,
+  resolvePeriod,
 } from '@bionicpro/models';
 import type { PaymentRow, SubscriptionRow, UserRow } from './kpi-inputs.js';
 import type { MonthlyTransformOptions } from './monthly-transform-options.js';
-import { resolvePeriod } from './period.js';
 import { collectRows, type RowSource } from './row-source.js';
 
 /** Inputs of {@link userMonthlyMetrics}: the CRM tables (small; read fully). */
@@ -58,7 +58,7 @@ export function userMonthlyMetrics(
   options: Pick<MonthlyTransformOptions, 'month' | 'lastUpdated'>,
 ): UserMonthlyMetrics[] {
   const period = resolvePeriod(options.month);
-  const lastUpdated = options.lastUpdated ?? new Date();
+  const lastUpdated = options.lastUpdated;
   const totals = new Map<number, UserTotals>();
   const totalsOf = (userId: number): UserTotals => {
     let t = totals.get(userId);

@@ -111,7 +111,7 @@ describe('userProsthesisHourlyStats (docs/kpis.md user_prosthesis_stats)', () =>
     expect(() =>
       userProsthesisHourlyStats(
         { ...input, telemetryEvents: [emg(2, 1, '2024-01-10T09:00:00Z'), emg(1, 1, '2024-01-10T08:00:00Z')] },
-        { month: '2024-01', order: 'sorted' },
+        { month: '2024-01', order: 'sorted', lastUpdated },
       ),
     ).toThrow(UnsortedInputError);
   });

@@ -7,9 +7,9 @@ import type {
   UserRow,
 } from './kpi-inputs.js';
 import type { MonthlyTransformOptions } from './monthly-transform-options.js';
-import { resolvePeriod } from './period.js';
 import { collectRows, isAsyncIterable, type RowSource } from './row-source.js';
 import { SortedCursor } from './sorted-cursor.js';
+import { resolvePeriod } from '@bionicpro/models';
 
 const HOUR_MS = 3_600_000;
 /** Order of the EMG input for `order: 'sorted'`. */
@@ -119,7 +119,7 @@ export class HourlyStatsAccumulator {
 
   /** The mart rows, sorted by (user_id, hour). */
   result(): UserProsthesisHourlyStats[] {
-    const lastUpdated = this.options.lastUpdated ?? new Date();
+    const lastUpdated = this.options.lastUpdated;
     const all = [...this.hours.values()].sort((a, b) => a.userId - b.userId || a.hourIndex - b.hourIndex);
     return all.map((h) => {
       const user = this.users.get(h.userId)!;

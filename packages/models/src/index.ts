@@ -75,6 +75,20 @@ export {
   daysFromCivil,
   formatCalendarDate,
 } from './timestamp.js';
+export {
+  InvalidPeriodError,
+  type MonthPeriod,
+  monthPeriod,
+  resolvePeriod,
+  type TimeWindow,
+  timeWindow,
+  monthWindow,
+  dayWindow,
+  type PartialTimeWindow,
+  windowFromInclusive,
+} from './utc-period.js';
+export type { CompiledQuery } from './compiled-query.js';
+export type { ClickHouseSettingsLike, InsertBodyParams, ClickHouseLike } from './clickhouse-client.js';
 export { type ColumnType, columnTypes, withColumnType, columnTypeOf, unwrapColumn } from './column-types.js';
 export {
   Id,

@@ -4,11 +4,14 @@ import {
   cachedReport,
   createMemoryReportCache,
   dayPeriod,
+  dayReportPeriod,
   monthPeriod,
+  monthReportPeriod,
   periodsOverlap,
   type ReportCacheKey,
   reportCacheKey,
 } from './report-cache.js';
+import { ReportParameterError } from './errors.js';
 import { trustedReportScope } from './report-scope.js';
 
 const key = (
@@ -110,5 +113,45 @@ describe('report cache', () => {
     expect(periodsOverlap(monthPeriod('2024-01'), monthPeriod('2024-02'))).toBe(false);
     expect(periodsOverlap(dayPeriod('2024-01-31'), monthPeriod('2024-01'))).toBe(true);
     expect(periodsOverlap({ from: null, to: null }, dayPeriod('2030-01-01'))).toBe(true);
+  });
+});
+
+describe("report periods are the models' half-open windows", () => {
+  it('a month from its first instant to the first instant of the next, December into January', () => {
+    expect(monthReportPeriod('2024-12')).toEqual({
+      from: new Date('2024-12-01T00:00:00.000Z'),
+      to: new Date('2025-01-01T00:00:00.000Z'),
+    });
+    expect(monthReportPeriod('2024-02').to).toEqual(new Date('2024-03-01T00:00:00.000Z'));
+  });
+
+  it('a day from midnight to the next midnight, the leap day included', () => {
+    expect(dayReportPeriod('2024-02-29')).toEqual({
+      from: new Date('2024-02-29T00:00:00.000Z'),
+      to: new Date('2024-03-01T00:00:00.000Z'),
+    });
+  });
+
+  it("bad input is a ReportParameterError naming the parameter, with the models' error as cause", () => {
+    for (const [run, parameter] of [
+      [() => monthReportPeriod('2024-13'), 'month'],
+      [() => monthReportPeriod('1899-12'), 'month'],
+      [() => dayReportPeriod('2023-02-29'), 'date'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        run();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ReportParameterError);
+      expect((caught as ReportParameterError).parameter).toBe(parameter);
+      expect((caught as Error).cause).toMatchObject({ code: 'invalid_period' });
+    }
+  });
+
+  it('the deprecated names are the same functions', () => {
+    expect(monthPeriod).toBe(monthReportPeriod);
+    expect(dayPeriod).toBe(dayReportPeriod);
   });
 });

@@ -1,4 +1,11 @@
-import { InvalidArgumentError, isCalendarDate, monthRange, parseMonth } from '@bionicpro/models';
+import {
+  dayWindow,
+  InvalidArgumentError,
+  InvalidPeriodError,
+  monthPeriod as monthPeriodOf,
+  monthWindow,
+  type TimeWindow,
+} from '@bionicpro/models';
 import { ReportParameterError } from './errors.js';
 import { assertReportScope, type ReportScope } from './report-scope.js';
 
@@ -44,7 +51,7 @@ export interface ReportCache<V> {
  *
  * @example
  * ```ts
- * reportCacheKey({ scope, report: 'user_monthly', period: monthPeriod('2024-01'), dataVersion: '2024-02-01 02:00:00' });
+ * reportCacheKey({ scope, report: 'user_monthly', period: monthReportPeriod('2024-01'), dataVersion: '2024-02-01 02:00:00' });
  * // 'u/1/user_monthly/2024-01-01T00%3A00%3A00.000Z/2024-02-01T00%3A00%3A00.000Z/2024-02-01%2002%3A00%3A00'
  * ```
  */
@@ -61,39 +68,61 @@ export function reportCacheKey(key: ReportCacheKey): string {
 }
 
 /**
- * The period of a monthly report.
+ * The period of a monthly report: the month's half-open window (`monthPeriod`
+ * and `monthWindow` of `@bionicpro/models`) as a cache key's period.
  *
+ * @throws {@link ReportParameterError} (`month`) for text that is not a month in 1900-01 … 2299-12.
  * @example
  * ```ts
- * monthPeriod('2024-01'); // { from: 2024-01-01T00:00Z, to: 2024-02-01T00:00Z }
+ * monthReportPeriod('2024-01'); // { from: 2024-01-01T00:00Z, to: 2024-02-01T00:00Z }
  * ```
  */
-export function monthPeriod(month: string): ReportPeriod {
-  let parsed: ReturnType<typeof parseMonth>;
+export function monthReportPeriod(month: string): ReportPeriod {
+  let window: TimeWindow;
   try {
-    parsed = parseMonth(month);
+    window = monthWindow(monthPeriodOf(month));
   } catch (cause) {
+    if (!(cause instanceof InvalidPeriodError)) throw cause;
     throw new ReportParameterError('month', 'expected a month YYYY-MM', month, { cause });
   }
-  const { start, end } = monthRange(parsed);
-  return { from: start, to: end };
+  return { from: window.start, to: window.end };
 }
 
 /**
- * The period of a daily report (`YYYY-MM-DD`, UTC).
+ * The period of a daily report (`YYYY-MM-DD`, UTC): the day's half-open window
+ * (`dayWindow` of `@bionicpro/models`).
  *
+ * @throws {@link ReportParameterError} (`date`) for text that is not a calendar date in 1900 … 2299.
  * @example
  * ```ts
- * dayPeriod('2024-01-15');
+ * dayReportPeriod('2024-01-15'); // { from: 2024-01-15T00:00Z, to: 2024-01-16T00:00Z }
  * ```
  */
-export function dayPeriod(date: string): ReportPeriod {
-  if (typeof date !== 'string' || !isCalendarDate(date)) {
-    throw new ReportParameterError('date', 'expected a date YYYY-MM-DD', date);
+export function dayReportPeriod(date: string): ReportPeriod {
+  let window: TimeWindow;
+  try {
+    window = dayWindow(date);
+  } catch (cause) {
+    if (!(cause instanceof InvalidPeriodError)) throw cause;
+    throw new ReportParameterError('date', 'expected a date YYYY-MM-DD', date, { cause });
   }
-  const from = new Date(`${date}T00:00:00.000Z`);
-  return { from, to: new Date(from.getTime() + 86_400_000) };
+  return { from: window.start, to: window.end };
 }
+
+/**
+ * The former name of {@link monthReportPeriod}.
+ *
+ * @deprecated Use {@link monthReportPeriod}; `monthPeriod` of `@bionicpro/models` and
+ * `@bionicpro/etl` is another function (it returns a `MonthPeriod`). Removed in the next minor.
+ */
+export const monthPeriod: (month: string) => ReportPeriod = monthReportPeriod;
+
+/**
+ * The former name of {@link dayReportPeriod}.
+ *
+ * @deprecated Use {@link dayReportPeriod}. Removed in the next minor.
+ */
+export const dayPeriod: (date: string) => ReportPeriod = dayReportPeriod;
 
 /** True when two periods share at least one instant. */
 export function periodsOverlap(a: ReportPeriod, b: ReportPeriod): boolean {
@@ -136,7 +165,7 @@ export interface MemoryReportCache<V> extends ReportCache<V> {
  * ```ts
  * const cache = createMemoryReportCache<UserMonthlyReport>({ maxEntries: 5000 });
  * const report = await cachedReport(cache, key, () => reports.userMonthly(scope, '2024-01'));
- * await cache.invalidatePeriod(monthPeriod('2024-01')); // the ETL reloaded January
+ * await cache.invalidatePeriod(monthReportPeriod('2024-01')); // the ETL reloaded January
  * ```
  */
 export function createMemoryReportCache<V>(options: MemoryReportCacheOptions = {}): MemoryReportCache<V> {
@@ -211,7 +240,7 @@ export function createMemoryReportCache<V>(options: MemoryReportCacheOptions = {
  *
  * @example
  * ```ts
- * await cachedReport(cache, { scope, report: 'daily', period: dayPeriod(d), dataVersion }, () => reports.daily(scope, d));
+ * await cachedReport(cache, { scope, report: 'daily', period: dayReportPeriod(d), dataVersion }, () => reports.daily(scope, d));
  * ```
  */
 export async function cachedReport<V>(

@@ -1,4 +1,12 @@
-import { formatMonth, isCalendarDate, monthRange, parseMonth, tryParseTimestampMs } from '@bionicpro/models';
+import {
+  formatMonth,
+  isCalendarDate,
+  monthRange,
+  type PartialTimeWindow,
+  parseMonth,
+  tryParseTimestampMs,
+  windowFromInclusive,
+} from '@bionicpro/models';
 import { ReportParameterError } from './errors.js';
 import type { ReportScope } from './report-scope.js';
 import type { ReportTable, ReportTables } from './report-table.js';
@@ -45,25 +53,23 @@ export function parseReportDate(value: unknown, parameter = 'date'): string {
   return value;
 }
 
-/** An optional inclusive time window of the EMG report. */
-export interface TimeWindow {
-  readonly start: Date | undefined;
-  readonly end: Date | undefined;
-}
-
 /**
  * Validates the optional `start_ts` / `end_ts` of `POST /report` (ISO-8601;
- * no offset means UTC) and checks `start_ts <= end_ts`.
+ * no offset means UTC), checks `start_ts <= end_ts`, and converts the API's
+ * inclusive window into the half-open window used inside (`windowFromInclusive`
+ * of `@bionicpro/models`): the returned `end` is `end_ts` + 1 ms, so an event at
+ * exactly `end_ts` is still counted.
  *
  * @example
  * ```ts
  * parseTimeWindow({ start_ts: '2026-01-01T00:00:00', end_ts: '2026-03-01T23:59:59' });
+ * // { start: 2026-01-01T00:00:00.000Z, end: 2026-03-01T23:59:59.001Z }
  * ```
  */
 export function parseTimeWindow(input: {
   readonly start_ts?: unknown;
   readonly end_ts?: unknown;
-}): TimeWindow {
+}): PartialTimeWindow {
   const one = (value: unknown, name: string): Date | undefined => {
     if (value === undefined || value === null) return undefined;
     const ms = tryParseTimestampMs(value);
@@ -73,11 +79,11 @@ export function parseTimeWindow(input: {
     return new Date(ms);
   };
   const start = one(input.start_ts, 'start_ts');
-  const end = one(input.end_ts, 'end_ts');
-  if (start && end && start.getTime() > end.getTime()) {
+  const last = one(input.end_ts, 'end_ts');
+  if (start && last && start.getTime() > last.getTime()) {
     throw new ReportParameterError('end_ts', 'must not be before start_ts', input.end_ts);
   }
-  return { start, end };
+  return windowFromInclusive(start, last);
 }
 
 /**
@@ -94,20 +100,21 @@ export function dateEquals(dateColumn: string, date: string, name = 'date'): Sql
 }
 
 /**
- * `column >= {start_ts} AND column <= {end_ts}` on a DateTime64 column, each
- * side only when given. Inclusive on both ends, as the API reads them.
+ * The SQL condition of a half-open window on a DateTime64 column:
+ * `column >= {start_ts} AND column < {end_ts}`, each side only when the window
+ * has that end; `undefined` for a window with neither.
  *
  * @example
  * ```ts
- * timeWindow('event_timestamp', parseTimeWindow({ start_ts: '2024-01-01T00:00:00Z' }));
+ * timeWindowCondition('event_timestamp', parseTimeWindow({ start_ts: '2024-01-01T00:00:00Z' }));
  * ```
  */
-export function timeWindow(timeColumn: string, window: TimeWindow): SqlFragment | undefined {
+export function timeWindowCondition(timeColumn: string, window: PartialTimeWindow): SqlFragment | undefined {
   const parts: SqlFragment[] = [];
   if (window.start)
     parts.push(sql`${column(timeColumn)} >= ${param("DateTime64(3, 'UTC')", window.start, 'start_ts')}`);
   if (window.end)
-    parts.push(sql`${column(timeColumn)} <= ${param("DateTime64(3, 'UTC')", window.end, 'end_ts')}`);
+    parts.push(sql`${column(timeColumn)} < ${param("DateTime64(3, 'UTC')", window.end, 'end_ts')}`);
   if (parts.length === 0) return undefined;
   return parts.length === 1 ? parts[0] : sql`${parts[0] as SqlFragment} AND ${parts[1] as SqlFragment}`;
 }
@@ -278,8 +285,9 @@ export function monthHourlyRowsQuery(tables: ReportTables, scope: ReportScope, m
 }
 
 /**
- * `POST /report`: the user's EMG events per prosthesis type in an
- * optional inclusive window, from the raw telemetry_events (current rows only).
+ * `POST /report`: the user's EMG events per prosthesis type in an optional
+ * half-open window (as {@link parseTimeWindow} returns it), from the raw
+ * telemetry_events (current rows only).
  *
  * @example
  * ```ts
@@ -290,7 +298,7 @@ export function monthHourlyRowsQuery(tables: ReportTables, scope: ReportScope, m
 export function telemetryByProsthesisTypeQuery(
   tables: ReportTables,
   scope: ReportScope,
-  window: TimeWindow = { start: undefined, end: undefined },
+  window: PartialTimeWindow = { start: undefined, end: undefined },
 ): ScopedQuery {
   let query = scopedQuery(tables.telemetryEvents, scope)
     .select({
@@ -302,7 +310,7 @@ export function telemetryByProsthesisTypeQuery(
     })
     .groupBy('prosthesis_type')
     .orderBy('prosthesis_type');
-  const range = timeWindow('event_timestamp', window);
+  const range = timeWindowCondition('event_timestamp', window);
   if (range) query = query.where(range);
   return query;
 }

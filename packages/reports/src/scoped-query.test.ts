@@ -10,7 +10,7 @@ import {
   userMonthlyFinancialQuery,
 } from './report-queries.js';
 import { type ReportScope, trustedReportScope } from './report-scope.js';
-import { tables } from '@bionicpro/models';
+import { type ClickHouseLike, tables } from '@bionicpro/models';
 import { reportTable, reportTables } from './report-table.js';
 import {
   type ReportQueryClient,
@@ -150,10 +150,11 @@ describe('request parameters', () => {
     expect(() => dailyReportQuery(t, scope, '2024-02-30')).toThrow(/date/);
   });
 
-  it('parses the EMG window: no offset means UTC, start must not follow end', () => {
+  it('parses the EMG window: no offset means UTC, start must not follow end, the inclusive end_ts becomes a half-open end', () => {
     const w = parseTimeWindow({ start_ts: '2026-01-01T00:00:00', end_ts: '2026-03-01T23:59:59' });
     expect(w.start?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
-    expect(w.end?.toISOString()).toBe('2026-03-01T23:59:59.000Z');
+    // end_ts is the last instant counted; inside, the window is [start, end_ts + 1 ms).
+    expect(w.end?.toISOString()).toBe('2026-03-01T23:59:59.001Z');
     expect(parseTimeWindow({})).toEqual({ start: undefined, end: undefined });
     expect(() =>
       parseTimeWindow({ start_ts: '2026-02-01T00:00:00Z', end_ts: '2026-01-01T00:00:00Z' }),
@@ -161,10 +162,10 @@ describe('request parameters', () => {
     const q = telemetryByProsthesisTypeQuery(t, scope, w).compile();
     expect(q.query_params).toMatchObject({
       start_ts: '2026-01-01 00:00:00.000',
-      end_ts: '2026-03-01 23:59:59.000',
+      end_ts: '2026-03-01 23:59:59.001',
     });
     expect(q.query).toContain(
-      "event_timestamp >= {start_ts:DateTime64(3, 'UTC')} AND event_timestamp <= {end_ts:DateTime64(3, 'UTC')}",
+      "event_timestamp >= {start_ts:DateTime64(3, 'UTC')} AND event_timestamp < {end_ts:DateTime64(3, 'UTC')}",
     );
   });
 });
@@ -218,5 +219,25 @@ describe('runQuery', () => {
     await runQuery(client, { ...compiled });
     await runQuery(client, compileFragment(sql`SELECT ${1} AS x`));
     for (const call of calls) expect(call['clickhouse_settings']).toEqual(REPORT_QUERY_SETTINGS);
+  });
+
+  it("runs on any client of the models' ClickHouse seam (ReportQueryClient is a narrower reading of its query)", async () => {
+    const calls: Parameters<ClickHouseLike['query']>[0][] = [];
+    const seam: Pick<ClickHouseLike, 'query'> = {
+      async query(params) {
+        calls.push(params);
+        return { json: async <T>() => [{ x: '1' }] as T[] };
+      },
+    };
+    const compiled = compileFragment(sql`SELECT ${1} AS x`);
+    expect(await runQuery(seam, compiled)).toEqual([{ x: '1' }]);
+    expect(calls).toEqual([
+      {
+        query: compiled.query,
+        query_params: compiled.query_params,
+        format: 'JSONEachRow',
+        clickhouse_settings: REPORT_QUERY_SETTINGS,
+      },
+    ]);
   });
 });

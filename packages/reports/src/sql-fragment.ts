@@ -1,4 +1,4 @@
-import { assertIdentifier, InvalidArgumentError } from '@bionicpro/models';
+import { assertIdentifier, type CompiledQuery, InvalidArgumentError } from '@bionicpro/models';
 
 /**
  * ClickHouse types a query parameter may be bound as. Values are bound with
@@ -68,11 +68,8 @@ export interface SqlFragment {
 /** What may be interpolated into {@link sql}. Plain JS values are bound as parameters. */
 export type SqlValue = SqlFragment | BoundValue | string | number | boolean | Date;
 
-/** A compiled query, ready for `client.query({ query, query_params, format })`. */
-export interface CompiledQuery {
-  readonly query: string;
-  readonly query_params: Readonly<Record<string, unknown>>;
-}
+/** A compiled query, ready for `client.query({ query, query_params, format })`; defined in `@bionicpro/models`. */
+export type { CompiledQuery } from '@bionicpro/models';
 
 /**
  * Tagged template for SQL fragments. Every interpolated value that is not a

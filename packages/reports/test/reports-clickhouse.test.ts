@@ -289,6 +289,33 @@ describe('EMG report telemetry report', () => {
     });
     expect(empty).toMatchObject({ total_events: 0, total_duration: 0, prosthesis_stats: [] });
   });
+
+  it('counts an event at exactly end_ts (the API end is inclusive, converted to a half-open end inside)', async () => {
+    const user = raw.users[1] as (typeof raw.users)[number];
+    const event = raw.telemetry.find((e) => e.user_id === user.id) as (typeof raw.telemetry)[number];
+    const at = event.event_timestamp.getTime();
+    const atInstant = raw.telemetry.filter(
+      (e) => e.user_id === user.id && e.event_timestamp.getTime() === at,
+    );
+    const scope = trustedReportScope(user.id);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    // [at, at]: only the events of that very millisecond.
+    const exact = await reports.telemetry(scope, { start_ts: iso(at), end_ts: iso(at) });
+    expect(atInstant.length).toBeGreaterThan(0);
+    expect(exact.total_events).toBe(atInstant.length);
+    // [at - 1 min, at - 1 ms]: the event is one millisecond past the end.
+    const before = await reports.telemetry(scope, { start_ts: iso(at - 60_000), end_ts: iso(at - 1) });
+    const expected = expectedTelemetryReport(raw, user.id, new Date(at - 60_000), new Date(at - 1));
+    expect(before.total_events).toBe(expected.total_events);
+    expect(before.total_events).toBe(
+      raw.telemetry.filter(
+        (e) =>
+          e.user_id === user.id &&
+          e.event_timestamp.getTime() >= at - 60_000 &&
+          e.event_timestamp.getTime() < at,
+      ).length,
+    );
+  });
 });
 
 describe('daily usage report hourly reports', () => {

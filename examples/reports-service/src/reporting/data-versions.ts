@@ -1,6 +1,6 @@
 import {
-  dayPeriod,
-  monthPeriod,
+  dayReportPeriod,
+  monthReportPeriod,
   type ReportCache,
   type ReportDataset,
   type ReportQueryClient,
@@ -77,8 +77,8 @@ export function createDataVersions(options: DataVersionsOptions): DataVersions {
     for (const cache of options.caches ?? []) {
       for (const [dataset] of changed) {
         const period = dataset.startsWith('month:')
-          ? monthPeriod(dataset.slice(6))
-          : dayPeriod(dataset.slice(4));
+          ? monthReportPeriod(dataset.slice(6))
+          : dayReportPeriod(dataset.slice(4));
         await cache.invalidatePeriod(period);
       }
     }

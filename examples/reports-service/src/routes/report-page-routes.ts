@@ -1,6 +1,6 @@
 import {
   etagMatches,
-  monthPeriod,
+  monthReportPeriod,
   type ReportQueryClient,
   type ReportService,
   type ReportTables,
@@ -95,7 +95,7 @@ async function reportPage(ctx: RequestContext, deps: ReportPageRoutesDeps): Prom
       ? undefined
       : reportCacheHeaders(
           reportETag(
-            { scope, report: `page/${encodeURIComponent(userLabel)}`, period: monthPeriod(month) },
+            { scope, report: `page/${encodeURIComponent(userLabel)}`, period: monthReportPeriod(month) },
             `${deps.versions.month(month)}|${deps.versions.hourly()}`,
           ),
           { varyCookie: deps.varyCookie ?? false },

@@ -1,10 +1,10 @@
 import { Id, TelemetryReportRequest, UserMonthlyReportQuery } from '@bionicpro/models';
 import {
   dayDataset,
-  dayPeriod,
+  dayReportPeriod,
   etagMatches,
   monthDataset,
-  monthPeriod,
+  monthReportPeriod,
   parseReportDate,
   type ReportDataset,
   type ReportPrincipal,
@@ -103,7 +103,7 @@ export function registerReportRoutes(router: Router<Handler>, deps: ReportRoutes
     return revalidatedReport(
       ctx,
       deps,
-      { scope, report: 'user_monthly', period: monthPeriod(query.month) },
+      { scope, report: 'user_monthly', period: monthReportPeriod(query.month) },
       monthDataset(query.month),
       versions?.month(query.month),
       () => reports.userMonthly(scope, query.month),
@@ -152,7 +152,7 @@ export function registerReportRoutes(router: Router<Handler>, deps: ReportRoutes
     return revalidatedReport(
       ctx,
       deps,
-      { scope, report: 'daily', period: dayPeriod(date) },
+      { scope, report: 'daily', period: dayReportPeriod(date) },
       dayDataset(date),
       versions?.day(date),
       () => reports.daily(scope, date, label),
