@@ -9,11 +9,12 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedStack } from '../src/embedded/embedded-stack.js';
+import { monthsAgo, startEmbeddedStack } from '../src/embedded/embedded-stack.js';
 import { silentLogger } from '../src/logger.js';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
@@ -56,8 +57,7 @@ async function load(
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'bionicpro-bench-'));
-const now = new Date();
-const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 2, 1)).toISOString().slice(0, 7);
+const start = monthsAgo(2);
 process.stderr.write(`setting up: ${USERS} users, 2 months on PGlite + chDB…\n`);
 const stack = await startEmbeddedStack({
   dir,
@@ -166,8 +166,17 @@ try {
 
   const ceiling = await load(stack.url, [{ path: '/health/live', headers: {} }]);
   const uncached = await load(stack.url, requests);
-  const cached = await load(cachedService.url, requests);
-  const shared = await load(redisService.url, requests);
+  // Memory and Redis in turn, twice: the machine's load hits both alike, and the ratio of each round is the figure.
+  const rounds: { cached: LoadResult; shared: LoadResult }[] = [];
+  for (let round = 0; round < 2; round += 1) {
+    rounds.push({
+      cached: await load(cachedService.url, requests),
+      shared: await load(redisService.url, requests),
+    });
+  }
+  const better = (a: LoadResult, b: LoadResult) => (a.requestsPerSec >= b.requestsPerSec ? a : b);
+  const cached = rounds.map((r) => r.cached).reduce(better);
+  const shared = rounds.map((r) => r.shared).reduce(better);
   const renders = [cachedService, redisService].map(
     (s, i) => (s.stored?.stats().renders ?? 0) - (rendersBefore[i] as number),
   );
@@ -191,6 +200,8 @@ try {
       row('GET /reports/user/{id}?month= prewarmed, memory store', cached, 5_000),
       row('GET /reports/user/{id}?month= prewarmed, Redis store', shared, 2_000) +
         `  ${(shared.requestsPerSec / cached.requestsPerSec).toFixed(2)}x memory`,
+      `  memory / Redis in turn: ${rounds.map((r) => `${r.cached.requestsPerSec.toFixed(0)} / ${r.shared.requestsPerSec.toFixed(0)} req/s (Redis ${(r.shared.requestsPerSec / r.cached.requestsPerSec).toFixed(2)}x)`).join(', then ')}; the rows above are the better round of each`,
+      `  load average: ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
       `  renders during the load after prewarm: memory ${renders[0]}, Redis ${renders[1]} (0 = every request a store hit)`,
       `  prewarm of ${USERS} users: ${prewarmed.map((p, i) => `${i === 0 ? 'memory' : 'Redis'} ${p.elapsedMs.toFixed(0)} ms (${p.engineCalls} engine calls)`).join(', ')}`,
       '',

@@ -88,6 +88,20 @@ export function datasetMonths(data: Dataset): string[] {
 }
 
 /**
+ * The month `count` months before the current one (UTC), `YYYY-MM`: where a
+ * demo or test dataset starts, so its months lie inside the hourly mart's
+ * 365-day retention (docs/kpis.md).
+ *
+ * @example
+ * ```ts
+ * const start = monthsAgo(2); // the dataset covers the two months before this one
+ * ```
+ */
+export function monthsAgo(count: number, now: Date = new Date()): string {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - count, 1)).toISOString().slice(0, 7);
+}
+
+/**
  * The whole pipeline on embedded engines, in this process: one PGlite
  * holding the tables of both OLTP databases (crm_db, telemetry_db) served
  * over pglite-socket, chDB for ClickHouse. Seeds the OLTP databases with the models' generator, runs the
