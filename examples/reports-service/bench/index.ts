@@ -2,7 +2,8 @@
  * `pnpm bench` for the reports service: requests/s and p50/p99 latency of the
  * monthly report endpoint (`GET /reports/user/{id}?month=`) with real RS256
  * verification on every request, uncached and from the cache, under a bounded
- * loopback load (autocannon in a separate process), on embedded engines.
+ * loopback load (autocannon in a separate process; `BENCH_LOAD=wrk` for wrk), on
+ * embedded engines.
  * Baseline from the same run: `GET /health/live` (no token, no query), the
  * HTTP ceiling of this adapter on this machine. Targets (issue 7): ≥ 200 req/s
  * uncached, ≥ 5,000 req/s cached.
@@ -194,7 +195,7 @@ try {
       : '');
   process.stdout.write(
     [
-      `reports-service on embedded chDB + PGlite, ${CONNECTIONS} connections × ${DURATION_SEC} s each, loopback, ${USERS} users cycled`,
+      `reports-service on embedded chDB + PGlite, ${CONNECTIONS} connections × ${DURATION_SEC} s each from ${process.env['BENCH_LOAD'] === 'wrk' ? 'wrk' : 'autocannon'}, loopback, ${USERS} users cycled`,
       row('baseline: GET /health/live (no auth, no query)', ceiling),
       row('GET /reports/user/{id}?month= uncached (JWT)', uncached, 200),
       row('GET /reports/user/{id}?month= prewarmed, memory store', cached, 5_000),
