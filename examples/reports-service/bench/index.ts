@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monthsAgo, startEmbeddedStack } from '../src/embedded/embedded-stack.js';
 import { silentLogger } from '../src/logger.js';
+import type { LoadResult } from './load.js';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { createReportService, prewarmReports, trustedReportScope } from '@bionicpro/reports';
@@ -27,16 +28,6 @@ import { serviceReportTables, startService, verifierFor } from '../src/service.j
 const DURATION_SEC = Number(process.env['BENCH_DURATION_SEC'] ?? 8);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const USERS = 40;
-
-interface LoadResult {
-  requestsPerSec: number;
-  total: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
 
 const loadScript = fileURLToPath(new URL('./load.ts', import.meta.url));
 // Asynchronous on purpose: the server under test runs in this process's event loop.

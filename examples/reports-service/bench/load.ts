@@ -19,7 +19,8 @@ interface LoadOptions {
   requests: { path: string; headers: Record<string, string> }[];
 }
 
-interface LoadResult {
+/** What one load run measured (the last line this script prints, as JSON). */
+export interface LoadResult {
   requestsPerSec: number;
   total: number;
   p50: number;
