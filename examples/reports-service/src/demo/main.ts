@@ -1,6 +1,6 @@
 /**
  * The one-command demo (`bash scripts/demo.sh`): everything on embedded
- * engines in this process — two PGlite databases over pglite-socket, chDB —
+ * engines in this process — one PGlite holding crm_db and telemetry_db over pglite-socket, chDB —
  * a generated dataset, the ETL for every month, a replay of recorded Debezium
  * envelopes through the CDC sink, and the reports service in demo mode.
  *
