@@ -187,13 +187,14 @@ function healthChecks(parts: {
   ];
 }
 
-/** The report store of a configuration: Redis when `REDIS_URL` is set, else in this process (or none). */
+/** The service's report store, with Redis's connection state when it is Redis. */
 interface ServiceReportStore {
   readonly store: ReportStore;
   readonly connected?: () => boolean;
   close(): Promise<void>;
 }
 
+/** The report store of a configuration: Redis when `REDIS_URL` is set, else in this process (or none). */
 async function reportStoreFor(
   config: ServiceConfig,
   logger: Logger,
