@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startEmbeddedStack } from '../src/embedded/embedded-stack.js';
+import { monthsAgo, startEmbeddedStack } from '../src/embedded/embedded-stack.js';
 import { silentLogger } from '../src/logger.js';
 
 const SECONDS = Number(process.env['BENCH_RSS_SEC'] ?? 600);
@@ -24,8 +24,7 @@ const SAMPLE_MS = 5_000;
 const mb = (bytes: number) => bytes / 1_048_576;
 
 const dir = await mkdtemp(join(tmpdir(), 'bionicpro-rss-'));
-const now = new Date();
-const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 3, 1)).toISOString().slice(0, 7);
+const start = monthsAgo(3);
 const stack = await startEmbeddedStack({
   dir,
   // The demo's defaults: 12 users, 3 months.

@@ -31,7 +31,7 @@ import { cachedSubjectDirectory } from './reporting/subject-directory-cache.js';
 import type { Handler } from './request-context.js';
 import type { Router } from './router.js';
 import { registerDocsRoutes } from './routes/docs-routes.js';
-import { registerHealthRoutes } from './routes/health-routes.js';
+import { type DependencyCheck, registerHealthRoutes } from './routes/health-routes.js';
 import { registerIngestionRoutes } from './routes/ingestion-routes.js';
 import { registerMetricsRoutes } from './routes/metrics-routes.js';
 import { registerReportPageRoutes } from './routes/report-page-routes.js';
@@ -121,11 +121,84 @@ export interface StartOptions {
   readonly registry?: Registry;
 }
 
+/** Hits, misses and the degraded state of the report store, to the log and the metrics. */
+function storedReportsFor(
+  reportStore: ServiceReportStore | undefined,
+  config: ServiceConfig,
+  to: { readonly logger: Logger; readonly metrics: ReportsPrometheusMetrics; readonly options: StartOptions },
+): StoredReports | undefined {
+  if (reportStore === undefined) return undefined;
+  const { logger, metrics, options } = to;
+  return createStoredReports({
+    store: reportStore.store,
+    lockMs: config.cache.renderLockMs,
+    onEvent(event) {
+      if (event.type === 'degraded') {
+        logger.warn('report store unreachable: serving from ClickHouse (degraded)', {
+          error: event.error,
+        });
+      } else if (event.type === 'recovered') {
+        logger.info('report store reachable again', { degraded_ms: event.degradedMs });
+      }
+      if (event.type === 'hit' || event.type === 'miss') {
+        metrics.observeCacheLookup('report', event.type === 'hit');
+      }
+      options.onReportStoreEvent?.(event);
+    },
+  });
+}
+
+/** Readiness checks: ClickHouse and both OLTP pools; the report store (Redis) as an optional one. */
+function healthChecks(parts: {
+  readonly clickhouse: ClickHouseClient;
+  readonly crm: pg.Pool;
+  readonly telemetry: pg.Pool;
+  readonly reportStore: ServiceReportStore | undefined;
+  readonly stored: StoredReports | undefined;
+  readonly versions: DataVersions;
+}): DependencyCheck[] {
+  const { clickhouse, crm, telemetry, reportStore, stored, versions } = parts;
+  return [
+    {
+      name: 'clickhouse',
+      async check() {
+        const result = await clickhouse.ping();
+        if (!result.success) throw result.error;
+      },
+    },
+    { name: 'crm_db', check: async () => void (await crm.query('SELECT 1')) },
+    { name: 'telemetry_db', check: async () => void (await telemetry.query('SELECT 1')) },
+    ...(reportStore?.connected === undefined
+      ? []
+      : [
+          {
+            name: 'report_store',
+            // Reports are still served from ClickHouse without it: down means degraded, not unready.
+            optional: true,
+            async check() {
+              if (!reportStore.connected?.()) throw new Error('redis is not connected');
+              // Connected again after failures: one real (idempotent) command ends the degraded
+              // state even when no request has used the store since.
+              if (stored?.stats().degraded) await stored.publishDataVersions([['hourly', versions.hourly()]]);
+              if (stored?.stats().degraded) throw new Error('redis commands are failing');
+            },
+          },
+        ]),
+  ];
+}
+
+/** The service's report store, with Redis's connection state when it is Redis. */
+interface ServiceReportStore {
+  readonly store: ReportStore;
+  readonly connected?: () => boolean;
+  close(): Promise<void>;
+}
+
 /** The report store of a configuration: Redis when `REDIS_URL` is set, else in this process (or none). */
 async function reportStoreFor(
   config: ServiceConfig,
   logger: Logger,
-): Promise<{ store: ReportStore; connected?: () => boolean; close(): Promise<void> } | undefined> {
+): Promise<ServiceReportStore | undefined> {
   if (config.cache.redisUrl !== undefined) {
     let lastError = '';
     const store = await connectRedisReportStore({
@@ -176,26 +249,7 @@ export async function startService(config: ServiceConfig, options: StartOptions)
   const reports = createReportService({ client: clickhouse, tables: reportTablesOfConfig });
   const directory = cachedSubjectDirectory(reports.directory);
   const reportStore = await reportStoreFor(config, logger);
-  const stored =
-    reportStore === undefined
-      ? undefined
-      : createStoredReports({
-          store: reportStore.store,
-          lockMs: config.cache.renderLockMs,
-          onEvent(event) {
-            if (event.type === 'degraded') {
-              logger.warn('report store unreachable: serving from ClickHouse (degraded)', {
-                error: event.error,
-              });
-            } else if (event.type === 'recovered') {
-              logger.info('report store reachable again', { degraded_ms: event.degradedMs });
-            }
-            if (event.type === 'hit' || event.type === 'miss') {
-              metrics.observeCacheLookup('report', event.type === 'hit');
-            }
-            options.onReportStoreEvent?.(event);
-          },
-        });
+  const stored = storedReportsFor(reportStore, config, { logger, metrics, options });
   const versions = createDataVersions({
     client: clickhouse,
     database: config.martDatabase,
@@ -214,34 +268,7 @@ export async function startService(config: ServiceConfig, options: StartOptions)
     onResponse: (info) => metrics.observeRequest(info),
     routes(router) {
       registerHealthRoutes(router, {
-        checks: [
-          {
-            name: 'clickhouse',
-            async check() {
-              const result = await clickhouse.ping();
-              if (!result.success) throw result.error;
-            },
-          },
-          { name: 'crm_db', check: async () => void (await crm.query('SELECT 1')) },
-          { name: 'telemetry_db', check: async () => void (await telemetry.query('SELECT 1')) },
-          ...(reportStore?.connected === undefined
-            ? []
-            : [
-                {
-                  name: 'report_store',
-                  // Reports are still served from ClickHouse without it: down means degraded, not unready.
-                  optional: true,
-                  async check() {
-                    if (!reportStore.connected?.()) throw new Error('redis is not connected');
-                    // Connected again after failures: one real (idempotent) command ends the degraded
-                    // state even when no request has used the store since.
-                    if (stored?.stats().degraded)
-                      await stored.publishDataVersions([['hourly', versions.hourly()]]);
-                    if (stored?.stats().degraded) throw new Error('redis commands are failing');
-                  },
-                },
-              ]),
-        ],
+        checks: healthChecks({ clickhouse, crm, telemetry, reportStore, stored, versions }),
         draining: () => app.draining,
         version: SERVICE_VERSION,
         startedAt,

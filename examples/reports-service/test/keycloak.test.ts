@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService } from '../../../test/services.js';
-import { type EmbeddedStack, startEmbeddedStack } from '../src/embedded/embedded-stack.js';
+import { type EmbeddedStack, monthsAgo, startEmbeddedStack } from '../src/embedded/embedded-stack.js';
 import { silentLogger } from '../src/logger.js';
 
 const CLIENT = { id: 'reports-api', secret: 'reports-api-secret' };
@@ -48,8 +48,7 @@ const get = async (path: string, token?: string) =>
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bionicpro-keycloak-'));
-  const now = new Date();
-  month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+  month = monthsAgo(1);
   stack = await startEmbeddedStack({
     dir,
     dataset: { seed: 17, users: 3, start: month, months: 1, eventsPerDay: 10 },

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { prostheticMonthlyMetrics, userProsthesisHourlyStats } from '@bionicpro/etl';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedStack, startEmbeddedStack } from '../src/embedded/embedded-stack.js';
+import { type EmbeddedStack, monthsAgo, startEmbeddedStack } from '../src/embedded/embedded-stack.js';
 import { silentLogger } from '../src/logger.js';
 import { CHROMIUM_FLAGS, ensureChromium } from './chromium.js';
 
@@ -28,8 +28,7 @@ let dir: string;
 beforeAll(async () => {
   const executablePath = ensureChromium();
   dir = await mkdtemp(join(tmpdir(), 'bionicpro-browser-'));
-  const now = new Date();
-  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 2, 1)).toISOString().slice(0, 7);
+  const start = monthsAgo(2);
   stack = await startEmbeddedStack({
     dir: join(dir, 'stack'),
     dataset: { seed: 5, users: 3, start, months: 2, eventsPerDay: 30, deviceEventsPerDay: 6 },

@@ -23,6 +23,7 @@ import {
   DEMO_INGEST_ROLE,
   DEMO_ISSUER,
   type EmbeddedStack,
+  monthsAgo,
   startEmbeddedStack,
 } from '../src/embedded/embedded-stack.js';
 import { createLogger, type LogFields } from '../src/logger.js';
@@ -34,10 +35,7 @@ let stack: EmbeddedStack;
 let dir: string;
 const logLines: Record<string, unknown>[] = [];
 // The hourly mart keeps 365 days (docs/kpis.md TTL), so the dataset is the two months before this one.
-const MONTH = (() => {
-  const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 2, 1)).toISOString().slice(0, 7);
-})();
+const MONTH = monthsAgo(2);
 const NEXT_MONTH = (() => {
   const [y, m] = MONTH.split('-').map(Number) as [number, number];
   return new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 7);

@@ -19,6 +19,7 @@ import {
   DEMO_INGEST_ROLE,
   DEMO_ISSUER,
   type EmbeddedStack,
+  monthsAgo,
   startEmbeddedStack,
 } from '../src/embedded/embedded-stack.js';
 import { createLogger, type LogFields } from '../src/logger.js';
@@ -27,10 +28,7 @@ import { rawExchange } from './raw-http.js';
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_261_206);
 const REQUESTS = Number(process.env['FUZZ_REQUESTS'] ?? 3_000);
 const CONCURRENCY = 6;
-const MONTH = (() => {
-  const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
-})();
+const MONTH = monthsAgo(1);
 
 let stack: EmbeddedStack;
 let dir: string;

@@ -19,17 +19,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OwnRedis, startOwnRedis } from '../../../packages/reports/test/own-redis.js';
 import { requireService } from '../../../test/services.js';
 import type { ServiceConfig } from '../src/config.js';
-import { type EmbeddedStack, startEmbeddedStack } from '../src/embedded/embedded-stack.js';
+import { type EmbeddedStack, monthsAgo, startEmbeddedStack } from '../src/embedded/embedded-stack.js';
 import { silentLogger } from '../src/logger.js';
 import { type RunningService, serviceReportTables, startService } from '../src/service.js';
 
 const redisUrl = requireService('redis').url;
 const prefix = `bionicpro:test:instances:${randomUUID()}:`;
 // The hourly mart keeps 365 days, so the dataset is the two months before this one.
-const MONTH = (() => {
-  const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 2, 1)).toISOString().slice(0, 7);
-})();
+const MONTH = monthsAgo(2);
 
 let dir: string;
 let stack: EmbeddedStack;

@@ -35,6 +35,7 @@ import {
   userMonthlyDevicesQuery,
   userMonthlyFinancialQuery,
 } from '../src/index.js';
+import { insertChdbUsers, percentiles } from './bench-data.js';
 
 const USERS = Number(process.env['BENCH_USERS'] ?? 10_000);
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 10_000_000);
@@ -74,10 +75,7 @@ async function time(label: string, run: (user: number, month: string) => Promise
     await run(user, month);
     samples.push(performance.now() - t0);
   }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) =>
-    samples[Math.min(samples.length - 1, Math.floor(q * (samples.length - 1)))] as number;
-  return { p50: at(0.5), p99: at(0.99) };
+  return percentiles(samples);
 }
 
 /**
@@ -98,9 +96,7 @@ async function interleaved(variants: Record<string, (user: number, month: string
     }
   }
   return names.map((name) => {
-    const s = (samples.get(name) as number[]).sort((a, b) => a - b);
-    const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))] as number;
-    return { name, p50: at(0.5), p99: at(0.99) };
+    return { name, ...percentiles(samples.get(name) as number[]) };
   });
 }
 
@@ -130,12 +126,7 @@ async function loadChdb(client: ReturnType<typeof createClient>) {
   ]) {
     await client.command({ query: clickhouseDdl(table, { database: DB }) });
   }
-  await client.command({
-    query: `INSERT INTO ${DB}.users (id, user_uuid, name, email, ldap_username, registered_at, updated_at, _version)
-      SELECT number + 1, generateUUIDv4(), concat('User ', toString(number + 1)), concat('user', toString(number + 1), '@example.ru'),
-             concat('user', toString(number + 1)), now64(3), now64(3), 1
-      FROM numbers(${USERS})`,
-  });
+  await insertChdbUsers(client, DB, USERS);
   await client.command({
     query: `INSERT INTO ${DB}.telemetry_events
       (id, event_uuid, user_id, prosthetic_id, prosthesis_type, muscle_group, signal_frequency, signal_duration,

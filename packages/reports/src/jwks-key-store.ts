@@ -84,34 +84,7 @@ export function createJwksKeyStore(options: JwksKeyStoreOptions): JwksKeyStore {
   const fetchOnce = async (): Promise<void> => {
     fetchCount += 1;
     lastAttemptAt = now();
-    let response: Response;
-    try {
-      response = await doFetch(url, {
-        method: 'GET',
-        redirect: 'manual',
-        headers: { accept: 'application/json, application/jwk-set+json' },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (cause) {
-      throw new AuthenticationError('jwks_unavailable', `JWKS fetch from ${url.href} failed`, { cause });
-    }
-    if (response.status !== 200) {
-      throw new AuthenticationError(
-        'jwks_unavailable',
-        `JWKS fetch from ${url.href} answered ${response.status}`,
-      );
-    }
-    let body: unknown;
-    try {
-      body = await response.json();
-    } catch (cause) {
-      throw new AuthenticationError('jwks_unavailable', `JWKS from ${url.href} is not JSON`, { cause });
-    }
-    if (!isJwkSet(body)) {
-      throw new AuthenticationError('jwks_unavailable', `JWKS from ${url.href} has no "keys" array`);
-    }
-    // Encryption keys are published in the same set by Keycloak; they must never verify a signature.
-    const signing: JSONWebKeySet = { keys: body.keys.filter((k) => k.use === undefined || k.use === 'sig') };
+    const signing = await fetchSigningKeys(url, doFetch, timeoutMs);
     local = createLocalJWKSet(signing);
     kids = signing.keys.flatMap((k) => (typeof k.kid === 'string' ? [k.kid] : []));
     fetchedAt = now();
@@ -183,6 +156,42 @@ export function createJwksKeyStore(options: JwksKeyStoreOptions): JwksKeyStore {
     fetchCount: { get: () => fetchCount, enumerable: true },
     kids: { get: () => [...kids], enumerable: true },
   }) as JwksKeyStore;
+}
+
+/** GETs the JWKS and keeps its signing keys; every failure is an `AuthenticationError` (`jwks_unavailable`). */
+async function fetchSigningKeys(
+  url: URL,
+  doFetch: typeof globalThis.fetch,
+  timeoutMs: number,
+): Promise<JSONWebKeySet> {
+  let response: Response;
+  try {
+    response = await doFetch(url, {
+      method: 'GET',
+      redirect: 'manual',
+      headers: { accept: 'application/json, application/jwk-set+json' },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (cause) {
+    throw new AuthenticationError('jwks_unavailable', `JWKS fetch from ${url.href} failed`, { cause });
+  }
+  if (response.status !== 200) {
+    throw new AuthenticationError(
+      'jwks_unavailable',
+      `JWKS fetch from ${url.href} answered ${response.status}`,
+    );
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (cause) {
+    throw new AuthenticationError('jwks_unavailable', `JWKS from ${url.href} is not JSON`, { cause });
+  }
+  if (!isJwkSet(body)) {
+    throw new AuthenticationError('jwks_unavailable', `JWKS from ${url.href} has no "keys" array`);
+  }
+  // Encryption keys are published in the same set by Keycloak; they must never verify a signature.
+  return { keys: body.keys.filter((k) => k.use === undefined || k.use === 'sig') };
 }
 
 function nonNegative(value: number | undefined, fallback: number, name: string): number {

@@ -300,6 +300,45 @@ const newer = (a: string | undefined, b: string | undefined): string | undefined
   a === undefined ? b : b === undefined ? a : a >= b ? a : b;
 
 /**
+ * The store's reachability as the served requests see it: every failed store
+ * call is counted and starts the degraded state (once), the next call that
+ * succeeds ends it.
+ */
+function storeHealth(emit: (event: StoredReportsEvent) => void, now: () => number) {
+  let errors = 0;
+  let degradedSince: number | undefined;
+  const succeeded = () => {
+    if (degradedSince === undefined) return;
+    const degradedMs = now() - degradedSince;
+    degradedSince = undefined;
+    emit({ type: 'recovered', degradedMs });
+  };
+  const failed = (operation: string, error: unknown) => {
+    errors += 1;
+    emit({ type: 'store_error', operation, error });
+    if (degradedSince === undefined) {
+      degradedSince = now();
+      emit({ type: 'degraded', error });
+    }
+  };
+  return {
+    /** Runs a store operation; a failure is recorded and turned into `undefined`. */
+    async attempt<T>(operation: string, run: () => Promise<T>): Promise<{ value: T } | undefined> {
+      try {
+        const value = await run();
+        succeeded();
+        return { value };
+      } catch (error) {
+        failed(operation, error);
+        return undefined;
+      }
+    },
+    errors: () => errors,
+    degradedSince: () => degradedSince,
+  };
+}
+
+/**
  * Serves reports through a store: one round trip reads the dataset's current
  * data version and the stored report; a report of that version is sent as
  * stored, otherwise it is rendered once and written back. Renders are
@@ -333,34 +372,8 @@ export function createStoredReports(options: StoredReportsOptions): StoredReport
   let misses = 0;
   let renders = 0;
   let lockWaits = 0;
-  let storeErrors = 0;
-  let degradedSince: number | undefined;
-
-  const succeeded = () => {
-    if (degradedSince === undefined) return;
-    const degradedMs = now() - degradedSince;
-    degradedSince = undefined;
-    emit({ type: 'recovered', degradedMs });
-  };
-  const failed = (operation: string, error: unknown) => {
-    storeErrors += 1;
-    emit({ type: 'store_error', operation, error });
-    if (degradedSince === undefined) {
-      degradedSince = now();
-      emit({ type: 'degraded', error });
-    }
-  };
-  /** Runs a store operation; a failure is recorded and turned into `undefined`. */
-  const attempt = async <T>(operation: string, run: () => Promise<T>): Promise<{ value: T } | undefined> => {
-    try {
-      const value = await run();
-      succeeded();
-      return { value };
-    } catch (error) {
-      failed(operation, error);
-      return undefined;
-    }
-  };
+  const health = storeHealth(emit, now);
+  const attempt = health.attempt;
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
   const renderOnce = async (
@@ -443,9 +456,9 @@ export function createStoredReports(options: StoredReportsOptions): StoredReport
         misses,
         renders,
         lockWaits,
-        storeErrors,
-        degraded: degradedSince !== undefined,
-        degradedSince,
+        storeErrors: health.errors(),
+        degraded: health.degradedSince() !== undefined,
+        degradedSince: health.degradedSince(),
       };
     },
   };

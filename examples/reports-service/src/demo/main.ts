@@ -1,6 +1,6 @@
 /**
  * The one-command demo (`bash scripts/demo.sh`): everything on embedded
- * engines in this process — two PGlite databases over pglite-socket, chDB —
+ * engines in this process — one PGlite holding crm_db and telemetry_db over pglite-socket, chDB —
  * a generated dataset, the ETL for every month, a replay of recorded Debezium
  * envelopes through the CDC sink, and the reports service in demo mode.
  *
@@ -15,6 +15,7 @@ import {
   DEMO_ADMIN_ROLE,
   DEMO_INGEST_ROLE,
   type StackProgress,
+  monthsAgo,
   startEmbeddedStack,
 } from '../embedded/embedded-stack.js';
 import { createLogger } from '../logger.js';
@@ -56,10 +57,7 @@ const port = positive('port', args.port, 65_535);
 const seed = positive('seed', args.seed, 2 ** 31);
 const eventsPerDay = positive('events-per-day', args['events-per-day'], 10_000);
 // The hourly mart keeps 365 days (docs/kpis.md), so the data covers the months just before this one.
-const now = new Date();
-const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months, 1))
-  .toISOString()
-  .slice(0, 7);
+const start = monthsAgo(months);
 
 const started = performance.now();
 const seconds = () => ((performance.now() - started) / 1000).toFixed(1);

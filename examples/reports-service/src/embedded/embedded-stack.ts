@@ -19,7 +19,7 @@ import type { Router } from '../router.js';
 import { type RunningService, startService } from '../service.js';
 import { DEMO_TOKEN_COOKIE, registerDemoRoutes } from './demo-routes.js';
 import { createDevKeys, type DevKeys } from './dev-keys.js';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { seedOltp } from './seed-oltp.js';
 
 /** Issuer and audience of the demo's development tokens. */
@@ -88,9 +88,23 @@ export function datasetMonths(data: Dataset): string[] {
 }
 
 /**
- * The whole pipeline on embedded engines, in this process: two PGlite
- * databases (crm_db, telemetry_db) served over pglite-socket, chDB for
- * ClickHouse. Seeds the OLTP databases with the models' generator, runs the
+ * The month `count` months before the current one (UTC), `YYYY-MM`: where a
+ * demo or test dataset starts, so its months lie inside the hourly mart's
+ * 365-day retention (docs/kpis.md).
+ *
+ * @example
+ * ```ts
+ * const start = monthsAgo(2); // the dataset covers the two months before this one
+ * ```
+ */
+export function monthsAgo(count: number, now: Date = new Date()): string {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - count, 1)).toISOString().slice(0, 7);
+}
+
+/**
+ * The whole pipeline on embedded engines, in this process: one PGlite
+ * holding the tables of both OLTP databases (crm_db, telemetry_db) served
+ * over pglite-socket, chDB for ClickHouse. Seeds the OLTP databases with the models' generator, runs the
  * ETL (`runMonthlyJob` of `@bionicpro/etl`) for every generated month, and
  * starts the reports service in demo mode, trusting a fresh development key.
  *
@@ -111,14 +125,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   };
   try {
     // Data files on disk, not in memory:// (which keeps every page in JS memory for the process's life).
-    const [crmDb, telemetryDb] = await Promise.all([
-      startEmbeddedPostgres({ dataDir: join(options.dir, 'crm-pg') }),
-      startEmbeddedPostgres({ dataDir: join(options.dir, 'telemetry-pg') }),
-    ]);
-    stopping.push(
-      () => stopEmbedded(crmDb),
-      () => stopEmbedded(telemetryDb),
-    );
+    // One PGlite holds both OLTP databases: their table names are disjoint, so crm_db's and telemetry_db's
+    // tables sit side by side and each client still gets its own URL. A second PGlite would cost another
+    // 128 MiB of WebAssembly memory that never shrinks (docs: examples/README.md, "A lean embedded service").
+    // The service's two pools (up to 10 connections each) share it.
+    const oltp = await startEmbeddedPostgres({ dataDir: join(options.dir, 'oltp-pg'), maxConnections: 32 });
+    stopping.push(() => oltp.stop());
     const clickhouse = await connectClickHouse({
       kind: 'embedded',
       path: join(options.dir, 'chdb'),
@@ -128,70 +140,26 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
 
     const data = generateDataset(options.dataset);
     options.prepare?.(data);
-    const crm = new pg.Pool({ connectionString: crmDb.url, max: 2 });
-    const telemetry = new pg.Pool({ connectionString: telemetryDb.url, max: 2 });
+    const oltpPool = new pg.Pool({ connectionString: oltp.url, max: 2 });
     try {
-      await ensureOltpSchema(crm, 'crm');
-      await ensureOltpSchema(telemetry, 'telemetry');
+      await ensureOltpSchema(oltpPool, 'crm');
+      await ensureOltpSchema(oltpPool, 'telemetry');
       const totals = expectedRows(data);
-      await seedOltp({ crm, telemetry }, data, (table, rows) =>
+      await seedOltp({ crm: oltpPool, telemetry: oltpPool }, data, (table, rows) =>
         progress({ phase: 'seed', table, rows, total: totals[table] ?? rows }),
       );
     } finally {
-      await Promise.all([crm.end(), telemetry.end()]);
+      await oltpPool.end();
     }
 
     await ensureWarehouse(clickhouse);
     const months = datasetMonths(data);
-    const extractCrm = await createExtractPool(crmDb.url, { max: 2 });
-    const extractTelemetry = await createExtractPool(telemetryDb.url, { max: 2 });
-    try {
-      for (const month of months) {
-        const summary = await runMonthlyJob({
-          month,
-          crm: extractCrm,
-          telemetry: extractTelemetry,
-          clickhouse,
-          engine: options.engine ?? 'sql',
-          // The demo's months may lie in the past: keep every hourly row rather than let the TTL drop them.
-          retentionDays: null,
-          onProgress: (event) => progress({ phase: 'etl', month, event }),
-        });
-        progress({ phase: 'etl-done', month, summary });
-      }
-    } finally {
-      await Promise.all([extractCrm.end(), extractTelemetry.end()]);
-    }
+    await loadMonths(oltp.url, clickhouse, months, options.engine ?? 'sql', progress);
 
     const keys = await createDevKeys({ issuer: DEMO_ISSUER, audience: DEMO_AUDIENCE });
     const jwksFile = join(options.dir, 'demo-jwks.json');
     await keys.writeJwks(jwksFile);
-    const auth: Record<string, string> = options.keycloak
-      ? {
-          KEYCLOAK_ISSUER: options.keycloak.issuer,
-          KEYCLOAK_AUDIENCE: options.keycloak.audience,
-          ...(options.keycloak.jwksUrl === undefined ? {} : { KEYCLOAK_JWKS_URL: options.keycloak.jwksUrl }),
-        }
-      : {
-          KEYCLOAK_ISSUER: DEMO_ISSUER,
-          KEYCLOAK_AUDIENCE: DEMO_AUDIENCE,
-          BIONICPRO_DEMO: '1',
-          DEMO_JWKS_FILE: jwksFile,
-          // The demo's sign-in is its list of users, each a login link.
-          SIGN_IN_URL: '/demo',
-        };
-    const config = loadServiceConfig({
-      ...auth,
-      HOST: options.host ?? '127.0.0.1',
-      PORT: String(options.port ?? 0),
-      CLICKHOUSE_PATH: join(options.dir, 'chdb'),
-      CRM_DATABASE_URL: crmDb.url,
-      TELEMETRY_DATABASE_URL: telemetryDb.url,
-      REPORTS_ADMIN_ROLE: DEMO_ADMIN_ROLE,
-      INGEST_ROLE: DEMO_INGEST_ROLE,
-      REPORT_CACHE_MAX_ENTRIES: String(options.cacheEntries ?? 10_000),
-      SHUTDOWN_TIMEOUT_MS: '5000',
-    });
+    const config = stackServiceConfig(options, { oltpUrl: oltp.url, jwksFile });
     const service = await startService(config, {
       logger: options.logger,
       clickhouse,
@@ -213,8 +181,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       months,
       config,
       clickhouse,
-      crmUrl: crmDb.url,
-      telemetryUrl: telemetryDb.url,
+      crmUrl: oltp.url,
+      telemetryUrl: oltp.url,
       async tokenFor(userId, roles = []) {
         const user = users.get(userId);
         if (!user) throw new RangeError(`no generated user ${userId}`);
@@ -232,8 +200,66 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   }
 }
 
-async function stopEmbedded(db: EmbeddedPostgres): Promise<void> {
-  await db.stop();
+/** The ETL (`runMonthlyJob`) for every month, from the OLTP databases into chDB. */
+async function loadMonths(
+  oltpUrl: string,
+  clickhouse: ClickHouseClient,
+  months: readonly string[],
+  engine: 'sql' | 'ts',
+  progress: (progress: StackProgress) => void,
+): Promise<void> {
+  const extractCrm = await createExtractPool(oltpUrl, { max: 2 });
+  const extractTelemetry = await createExtractPool(oltpUrl, { max: 2 });
+  try {
+    for (const month of months) {
+      const summary = await runMonthlyJob({
+        month,
+        crm: extractCrm,
+        telemetry: extractTelemetry,
+        clickhouse,
+        engine,
+        // The demo's months may lie in the past: keep every hourly row rather than let the TTL drop them.
+        retentionDays: null,
+        onProgress: (event) => progress({ phase: 'etl', month, event }),
+      });
+      progress({ phase: 'etl-done', month, summary });
+    }
+  } finally {
+    await Promise.all([extractCrm.end(), extractTelemetry.end()]);
+  }
+}
+
+/** The service's configuration on the stack: demo tokens (or a real realm's), both OLTP URLs on the one PGlite. */
+function stackServiceConfig(
+  options: EmbeddedStackOptions,
+  at: { readonly oltpUrl: string; readonly jwksFile: string },
+): ServiceConfig {
+  const auth: Record<string, string> = options.keycloak
+    ? {
+        KEYCLOAK_ISSUER: options.keycloak.issuer,
+        KEYCLOAK_AUDIENCE: options.keycloak.audience,
+        ...(options.keycloak.jwksUrl === undefined ? {} : { KEYCLOAK_JWKS_URL: options.keycloak.jwksUrl }),
+      }
+    : {
+        KEYCLOAK_ISSUER: DEMO_ISSUER,
+        KEYCLOAK_AUDIENCE: DEMO_AUDIENCE,
+        BIONICPRO_DEMO: '1',
+        DEMO_JWKS_FILE: at.jwksFile,
+        // The demo's sign-in is its list of users, each a login link.
+        SIGN_IN_URL: '/demo',
+      };
+  return loadServiceConfig({
+    ...auth,
+    HOST: options.host ?? '127.0.0.1',
+    PORT: String(options.port ?? 0),
+    CLICKHOUSE_PATH: join(options.dir, 'chdb'),
+    CRM_DATABASE_URL: at.oltpUrl,
+    TELEMETRY_DATABASE_URL: at.oltpUrl,
+    REPORTS_ADMIN_ROLE: DEMO_ADMIN_ROLE,
+    INGEST_ROLE: DEMO_INGEST_ROLE,
+    REPORT_CACHE_MAX_ENTRIES: String(options.cacheEntries ?? 10_000),
+    SHUTDOWN_TIMEOUT_MS: '5000',
+  });
 }
 
 /** Row counts of the generated tables, for the progress bar's totals (telemetry tables are estimated from the options). */
