@@ -186,3 +186,14 @@ export {
   safeParseRow,
   createRowParser,
 } from './row-parser.js';
+export {
+  type ErrorClass,
+  classifyError,
+  isRetryableError,
+  type RetryInfo,
+  type RetryPolicy,
+  type RetryRuntime,
+  type RetryOutcome,
+  retryDelayMs,
+  runWithRetry,
+} from './retry-policy.js';
