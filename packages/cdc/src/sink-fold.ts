@@ -35,7 +35,7 @@ export interface GroupedChanges {
   readonly byKey: ReadonlyMap<string, PendingChange | readonly PendingChange[]>;
   /** Whether some key has more than one change. */
   readonly repeated: boolean;
-  /** Key values whose stored row the fold needs: the first change of the key has unchanged-TOAST columns. */
+  /** Key values whose stored row the fold needs: a change with unchanged-TOAST columns and no row before it in the batch. */
   readonly needPrevious: readonly (readonly unknown[])[];
   readonly rejected: readonly FoldRejection[];
 }
@@ -149,13 +149,29 @@ export function groupChanges(events: readonly RowChange[], keyColumns: readonly 
       repeated = true;
     }
   }
-  // Versions of one key in order; only the first one may need the stored row.
   const needPrevious: (readonly unknown[])[] = [];
   for (const entry of byKey.values()) {
-    const first = Array.isArray(entry) ? entry.sort(compareVersions)[0]! : entry;
-    if (hasUnavailable(first.event)) needPrevious.push(first.keyValues);
+    if (!Array.isArray(entry)) {
+      if (hasUnavailable(entry.event)) needPrevious.push(entry.keyValues);
+    } else if (needsStoredRow(entry.sort(compareVersions))) needPrevious.push(entry[0]!.keyValues);
   }
   return { byKey, repeated, needPrevious, rejected };
+}
+
+/**
+ * Whether the fold of one key's changes (in version order) reads the stored row: a change with
+ * unchanged-TOAST columns that no earlier row of the batch precedes (it is first, or follows a
+ * delete) fills them from the stored row, or is judged by the stored version (a replay older than
+ * it is dropped, not rejected).
+ */
+function needsStoredRow(list: readonly PendingChange[]): boolean {
+  let rowBefore = false;
+  for (const item of list) {
+    if (item.event.op === 'd') rowBefore = false;
+    else if (item.event.unavailable.length === 0) rowBefore = true;
+    else if (!rowBefore) return true;
+  }
+  return false;
 }
 
 /** The fold of one key's changes (in version order) over its stored version. */
