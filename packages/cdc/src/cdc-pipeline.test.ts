@@ -3,7 +3,13 @@
  * and sink (the adapters are tested against a real broker in test/kafka-adapters.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { CdcConsumer, CdcMessage, PipelineHealth, TopicPartitionOffset } from './cdc-pipeline.js';
+import type {
+  CdcConsumer,
+  CdcMessage,
+  PipelineHealth,
+  RetryOptions,
+  TopicPartitionOffset,
+} from './cdc-pipeline.js';
 import { createCdcPipeline } from './cdc-pipeline.js';
 import type { ClickHouseSink } from './clickhouse-sink.js';
 import type { ChangeDecoder } from './decode-change.js';
@@ -288,6 +294,16 @@ describe('createCdcPipeline: defects stop the consumer, bad data does not', () =
 });
 
 describe('createCdcPipeline: writes follow the one retry policy of @bionicpro/models', () => {
+  /** A pipeline over `consumer` and `sink` with short retries and no dead letters. */
+  const quickPipeline = (consumer: CdcConsumer, sink: ClickHouseSink, retry: RetryOptions = {}) =>
+    createCdcPipeline({
+      consumer,
+      sink,
+      deadLetters: async () => {},
+      retry: { initialDelayMs: 1, ...retry },
+      batch: { maxMessages: 10, maxWaitMs: 20 },
+    });
+
   it('stops at once with write_refused when the sink fails with a permanent ClickHouse error', async () => {
     const { consumer, log } = listConsumer([message(0, good(0))]);
     const unknownTable = Object.assign(new Error('Code: 60. DB::Exception: Unknown table cdc.widgets'), {
@@ -296,17 +312,13 @@ describe('createCdcPipeline: writes follow the one retry policy of @bionicpro/mo
     const sink = recordingSink(
       () => new SinkError('sink_write_failed', 'insert into cdc.widgets failed', { cause: unknownTable }),
     );
-    const pipeline = createCdcPipeline({
-      consumer,
-      sink,
-      deadLetters: async () => {},
-      retry: { initialDelayMs: 1 },
-      batch: { maxMessages: 10, maxWaitMs: 20 },
-    });
+    const pipeline = quickPipeline(consumer, sink);
     const error = await runToEnd(pipeline);
     expect(error).toMatchObject({ code: 'write_refused' });
     expect((error as PipelineError).cause).toBeInstanceOf(SinkError);
-    expect((error as Error).message).toMatch(/writing to ClickHouse failed with an error retrying cannot fix \(permanent\)/);
+    expect((error as Error).message).toMatch(
+      /writing to ClickHouse failed with an error retrying cannot fix \(permanent\)/,
+    );
     expect(sink.attempts).toBe(1);
     expect(log.commits).toEqual([]);
     expect(log.paused).toBe(0);
@@ -361,13 +373,7 @@ describe('createCdcPipeline: writes follow the one retry policy of @bionicpro/mo
   it('lets retry.shouldRetry refuse what the classification would retry', async () => {
     const { consumer } = listConsumer([message(0, good(0))]);
     const sink = recordingSink(() => new SinkError('sink_write_failed', 'x', { cause: new Error('flaky') }));
-    const pipeline = createCdcPipeline({
-      consumer,
-      sink,
-      deadLetters: async () => {},
-      retry: { initialDelayMs: 1, shouldRetry: () => false },
-      batch: { maxMessages: 10, maxWaitMs: 20 },
-    });
+    const pipeline = quickPipeline(consumer, sink, { shouldRetry: () => false });
     expect(await runToEnd(pipeline)).toMatchObject({ code: 'write_refused' });
     expect(sink.attempts).toBe(1);
   });

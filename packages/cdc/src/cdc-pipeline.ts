@@ -29,7 +29,13 @@ import {
   createChangeDecoder,
 } from './decode-change.js';
 import type { DeadLetter, DeadLetterDestination } from './dead-letter.js';
-import { BionicProError, classifyError, isRetryableError, type RetryPolicy, runWithRetry } from '@bionicpro/models';
+import {
+  BionicProError,
+  classifyError,
+  isRetryableError,
+  type RetryPolicy,
+  runWithRetry,
+} from '@bionicpro/models';
 import { isMessageError, PipelineError, SinkError } from './errors.js';
 
 /** A Kafka message as the pipeline sees it. Offsets are decimal strings (normalised by the adapters). */

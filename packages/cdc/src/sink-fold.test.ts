@@ -65,7 +65,10 @@ const build: FoldRows<TestRow> = {
 };
 
 /** What the sink reads for the keys that need it: the newest stored version, the row unless deleted. */
-function storedVersions(table: Table, keys: readonly (readonly unknown[])[]): Map<string, StoredVersion<TestRow>> {
+function storedVersions(
+  table: Table,
+  keys: readonly (readonly unknown[])[],
+): Map<string, StoredVersion<TestRow>> {
   const found = new Map<string, StoredVersion<TestRow>>();
   for (const [id] of keys) {
     const stored = table.get(String(id));
@@ -171,11 +174,7 @@ const historyArbitrary = fc
  */
 const deliveryArbitrary = historyArbitrary.chain((history) =>
   fc
-    .tuple(
-      fc.nat({ max: history.length }),
-      fc.nat({ max: history.length }),
-      fc.nat({ max: history.length }),
-    )
+    .tuple(fc.nat({ max: history.length }), fc.nat({ max: history.length }), fc.nat({ max: history.length }))
     .chain(([x, y, z]) => {
       const [from, stored, to] = [x, y, z].sort((p, q) => p - q) as [number, number, number];
       const window = history.slice(from, to);
@@ -294,13 +293,21 @@ describe('sink fold', () => {
     applyOneByOne(table, [stored]);
     expect(writeBatch(table, events)).toEqual([]);
     expect(snapshot(table)).toEqual([
-      ['1', JSON.stringify({ version: String((1n << 63n) + 30n), deleted: false, values: { id: 1, a: 9, b: 9 } })],
+      [
+        '1',
+        JSON.stringify({ version: String((1n << 63n) + 30n), deleted: false, values: { id: 1, a: 9, b: 9 } }),
+      ],
     ]);
   });
 
   it('rejects changes without a position or a key', () => {
     const noLsn = change('u', 1, {}, { a: 1, b: 1 });
-    const noKey = { ...change('u', 2, { lsn: 5 }, { a: 1, b: 1 }), key: null, row: { a: 1 }, after: { a: 1 } } as RowChange;
+    const noKey = {
+      ...change('u', 2, { lsn: 5 }, { a: 1, b: 1 }),
+      key: null,
+      row: { a: 1 },
+      after: { a: 1 },
+    } as RowChange;
     const grouped = groupChanges([noLsn, noKey], ['id']);
     expect(grouped.rejected.map((r) => [r.event, r.code])).toEqual([
       [noLsn, 'no_position'],

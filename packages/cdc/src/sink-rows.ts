@@ -212,7 +212,12 @@ export function storedRowOf(layout: Layout, stored: Row): OutRow {
 }
 
 /** Takes the unavailable (unchanged-TOAST) columns of `row` from the previous version `state`. */
-export function fillUnavailable(layout: Layout, row: OutRow, state: OutRow, unavailable: readonly string[]): void {
+export function fillUnavailable(
+  layout: Layout,
+  row: OutRow,
+  state: OutRow,
+  unavailable: readonly string[],
+): void {
   if (Array.isArray(row)) {
     for (const column of unavailable) {
       const i = layout.index.get(column);

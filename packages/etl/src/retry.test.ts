@@ -101,7 +101,10 @@ describe('withRetry on the one retry policy of @bionicpro/models', () => {
   });
 
   it('fails at once on a defect and on a ClickHouse data error', async () => {
-    for (const thrown of [new TypeError('x is not a function'), Object.assign(new Error('bad'), { code: '27' })]) {
+    for (const thrown of [
+      new TypeError('x is not a function'),
+      Object.assign(new Error('bad'), { code: '27' }),
+    ]) {
       let calls = 0;
       const error = (await withRetry(
         async () => {

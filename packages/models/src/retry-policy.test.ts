@@ -18,7 +18,11 @@ describe('classifyError', () => {
   const table: [string, unknown, ErrorClass][] = [
     // ClickHouse, by number (chDB and the HTTP client) and by name (`type` of @clickhouse/client).
     ['ClickHouse TOO_MANY_PARTS by number', { code: '252' }, 'transient'],
-    ['ClickHouse TOO_MANY_PARTS by name', clientError('Too many parts', { type: 'TOO_MANY_PARTS' }), 'transient'],
+    [
+      'ClickHouse TOO_MANY_PARTS by name',
+      clientError('Too many parts', { type: 'TOO_MANY_PARTS' }),
+      'transient',
+    ],
     ['ClickHouse MEMORY_LIMIT_EXCEEDED as a number', { code: 241 }, 'transient'],
     ['ClickHouse TABLE_IS_READ_ONLY by name', { type: 'TABLE_IS_READ_ONLY' }, 'transient'],
     ['ClickHouse CANNOT_PARSE_TEXT', { code: '6', type: 'CANNOT_PARSE_TEXT' }, 'data'],
@@ -50,8 +54,16 @@ describe('classifyError', () => {
     ['socket hang up without code', new Error('socket hang up'), 'transient'],
     ['pg connection terminated without code', new Error('Connection terminated unexpectedly'), 'transient'],
     // kafkajs: `retriable`; wrappers judged by their cause.
-    ['kafkajs connection error', clientError('Connection timeout', { name: 'KafkaJSConnectionError', retriable: true }), 'transient'],
-    ['kafkajs protocol error, not retriable', clientError('Topic authorization failed', { name: 'KafkaJSProtocolError', retriable: false }), 'permanent'],
+    [
+      'kafkajs connection error',
+      clientError('Connection timeout', { name: 'KafkaJSConnectionError', retriable: true }),
+      'transient',
+    ],
+    [
+      'kafkajs protocol error, not retriable',
+      clientError('Topic authorization failed', { name: 'KafkaJSProtocolError', retriable: false }),
+      'permanent',
+    ],
     [
       'kafkajs retries exceeded over a retriable cause',
       clientError('retries exceeded', {
@@ -62,10 +74,26 @@ describe('classifyError', () => {
       'transient',
     ],
     // @platformatic/kafka: `canRetry`, network errors always worth another try.
-    ['platformatic network error', clientError('Connection closed', { code: 'PLT_KFK_NETWORK', canRetry: true }), 'transient'],
-    ['platformatic timeout', clientError('Timeout', { code: 'PLT_KFK_NETWORK', canRetry: false }), 'transient'],
-    ['platformatic authentication', clientError('SASL failed', { code: 'PLT_KFK_AUTHENTICATION', canRetry: false }), 'permanent'],
-    ['platformatic protocol error, retriable', clientError('Not leader', { code: 'PLT_KFK_PROTOCOL', canRetry: true }), 'transient'],
+    [
+      'platformatic network error',
+      clientError('Connection closed', { code: 'PLT_KFK_NETWORK', canRetry: true }),
+      'transient',
+    ],
+    [
+      'platformatic timeout',
+      clientError('Timeout', { code: 'PLT_KFK_NETWORK', canRetry: false }),
+      'transient',
+    ],
+    [
+      'platformatic authentication',
+      clientError('SASL failed', { code: 'PLT_KFK_AUTHENTICATION', canRetry: false }),
+      'permanent',
+    ],
+    [
+      'platformatic protocol error, retriable',
+      clientError('Not leader', { code: 'PLT_KFK_PROTOCOL', canRetry: true }),
+      'transient',
+    ],
     // Causes: the outermost link that names a class decides.
     ['a wrapped socket error', new Error('query failed', { cause: { code: 'ETIMEDOUT' } }), 'transient'],
     [
@@ -73,7 +101,11 @@ describe('classifyError', () => {
       new TypeError('fetch failed', { cause: clientError('connect ECONNREFUSED', { code: 'ECONNREFUSED' }) }),
       'transient',
     ],
-    ['a wrapped data error two levels down', new Error('a', { cause: new Error('b', { cause: { code: '53' } }) }), 'data'],
+    [
+      'a wrapped data error two levels down',
+      new Error('a', { cause: new Error('b', { cause: { code: '53' } }) }),
+      'data',
+    ],
     [
       'an AggregateError whose members are all transient',
       new AggregateError([{ code: 'ECONNREFUSED' }, { code: 'ETIMEDOUT' }], 'all brokers failed'),
@@ -91,7 +123,11 @@ describe('classifyError', () => {
     ['a TypeError (a bug)', new TypeError("Cannot read properties of undefined (reading 'x')"), 'defect'],
     ['a RangeError (a bug)', new RangeError('Invalid array length'), 'defect'],
     ['a BionicPRO error of the caller', new InvalidMoneyError('12.345', 'too many decimals'), 'permanent'],
-    ['a plain wrapper of a BionicPRO error', new Error('load failed', { cause: new InvalidMoneyError('x', 'bad') }), 'permanent'],
+    [
+      'a plain wrapper of a BionicPRO error',
+      new Error('load failed', { cause: new InvalidMoneyError('x', 'bad') }),
+      'permanent',
+    ],
   ];
   it.each(table)('%s', (_name, error, expected) => {
     expect(classifyError(error)).toBe(expected);
@@ -241,7 +277,11 @@ describe('runWithRetry', () => {
     const { sleeps, runtime } = fakeRuntime();
     const before = new AbortController();
     before.abort();
-    const early = await runWithRetry(() => Promise.reject(transient()), {}, { ...runtime, signal: before.signal });
+    const early = await runWithRetry(
+      () => Promise.reject(transient()),
+      {},
+      { ...runtime, signal: before.signal },
+    );
     expect(early).toMatchObject({ ok: false, reason: 'aborted', attempts: 1 });
     expect(sleeps).toEqual([]);
 

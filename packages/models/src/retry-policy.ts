@@ -257,7 +257,7 @@ export interface RetryPolicy {
   /** Overrides the classification (default {@link isRetryableError}). */
   readonly shouldRetry?: (error: unknown) => boolean;
   /** Called before each retry (logging, metrics, pausing a consumer); awaited when it returns a promise. */
-  readonly onRetry?: (info: RetryInfo) => void | Promise<void>;
+  readonly onRetry?: (info: RetryInfo) => unknown;
 }
 
 /** Clock, sleep and randomness of {@link runWithRetry}; injectable so tests need not wait. */
@@ -317,7 +317,11 @@ function resolvePolicy(policy: RetryPolicy): ResolvedPolicy {
  * retryDelayMs({ initialDelayMs: 100 }, 3, () => 0.5); // 400
  * ```
  */
-export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+export function retryDelayMs(
+  policy: RetryPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const { initialDelayMs, maxDelayMs } = resolvePolicy(policy);
   return Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1)) * (0.75 + random() * 0.5);
 }
