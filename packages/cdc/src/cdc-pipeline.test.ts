@@ -3,7 +3,13 @@
  * and sink (the adapters are tested against a real broker in test/kafka-adapters.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { CdcConsumer, CdcMessage, PipelineHealth, TopicPartitionOffset } from './cdc-pipeline.js';
+import type {
+  CdcConsumer,
+  CdcMessage,
+  PipelineHealth,
+  RetryOptions,
+  TopicPartitionOffset,
+} from './cdc-pipeline.js';
 import { createCdcPipeline } from './cdc-pipeline.js';
 import type { ClickHouseSink } from './clickhouse-sink.js';
 import type { ChangeDecoder } from './decode-change.js';
@@ -284,5 +290,91 @@ describe('createCdcPipeline: defects stop the consumer, bad data does not', () =
     const pipeline = createCdcPipeline({ consumer, sink: recordingSink(), deadLetters: async () => {} });
     expect(await runToEnd(pipeline)).toMatchObject({ code: 'consumer_failed' });
     expect(pipeline.health().state).toBe('failed');
+  });
+});
+
+describe('createCdcPipeline: writes follow the one retry policy of @bionicpro/models', () => {
+  /** A pipeline over `consumer` and `sink` with short retries and no dead letters. */
+  const quickPipeline = (consumer: CdcConsumer, sink: ClickHouseSink, retry: RetryOptions = {}) =>
+    createCdcPipeline({
+      consumer,
+      sink,
+      deadLetters: async () => {},
+      retry: { initialDelayMs: 1, ...retry },
+      batch: { maxMessages: 10, maxWaitMs: 20 },
+    });
+
+  it('stops at once with write_refused when the sink fails with a permanent ClickHouse error', async () => {
+    const { consumer, log } = listConsumer([message(0, good(0))]);
+    const unknownTable = Object.assign(new Error('Code: 60. DB::Exception: Unknown table cdc.widgets'), {
+      code: '60',
+    });
+    const sink = recordingSink(
+      () => new SinkError('sink_write_failed', 'insert into cdc.widgets failed', { cause: unknownTable }),
+    );
+    const pipeline = quickPipeline(consumer, sink);
+    const error = await runToEnd(pipeline);
+    expect(error).toMatchObject({ code: 'write_refused' });
+    expect((error as PipelineError).cause).toBeInstanceOf(SinkError);
+    expect((error as Error).message).toMatch(
+      /writing to ClickHouse failed with an error retrying cannot fix \(permanent\)/,
+    );
+    expect(sink.attempts).toBe(1);
+    expect(log.commits).toEqual([]);
+    expect(log.paused).toBe(0);
+    expect(pipeline.health()).toMatchObject({ state: 'failed', healthy: false });
+  });
+
+  it('retries a transient cause of a SinkError and an unlabelled dead-letter failure, with retry.onRetry called', async () => {
+    const { consumer, log } = listConsumer([message(0, good(0)), message(1, '{"id":1}')]);
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    const sink = recordingSink((attempt) =>
+      attempt === 1 ? new SinkError('sink_write_failed', 'insert failed', { cause: reset }) : undefined,
+    );
+    let storeCalls = 0;
+    const seen: number[] = [];
+    const pipeline = createCdcPipeline({
+      consumer,
+      sink,
+      deadLetters: async () => {
+        storeCalls += 1;
+        if (storeCalls === 1) throw new Error('the dead-letter topic is not reachable');
+      },
+      retry: { initialDelayMs: 1, maxDelayMs: 2, onRetry: ({ attempt }) => void seen.push(attempt) },
+      batch: { maxMessages: 10, maxWaitMs: 20 },
+      metrics: { onBatch: () => pipeline.stop() },
+    });
+    expect(await runToEnd(pipeline)).toBe('stopped without an error');
+    expect(sink.attempts).toBe(2);
+    expect(storeCalls).toBe(2);
+    expect(seen).toEqual([1, 1]);
+    expect(log.commits).toEqual([[{ topic: 'crm.public.widgets', partition: 0, offset: '2' }]]);
+    expect(pipeline.health()).toMatchObject({ healthy: true, retry: undefined });
+  });
+
+  it('does not retry a defect of the dead-letter destination (it was retried until the budget before)', async () => {
+    const { consumer, log } = listConsumer([message(0, '{"id":0}')]);
+    let storeCalls = 0;
+    const pipeline = createCdcPipeline({
+      consumer,
+      sink: recordingSink(),
+      deadLetters: async () => {
+        storeCalls += 1;
+        throw new TypeError("Cannot read properties of undefined (reading 'send')");
+      },
+      retry: { initialDelayMs: 1 },
+      batch: { maxMessages: 10, maxWaitMs: 20 },
+    });
+    expect(await runToEnd(pipeline)).toMatchObject({ code: 'defect' });
+    expect(storeCalls).toBe(1);
+    expect(log.commits).toEqual([]);
+  });
+
+  it('lets retry.shouldRetry refuse what the classification would retry', async () => {
+    const { consumer } = listConsumer([message(0, good(0))]);
+    const sink = recordingSink(() => new SinkError('sink_write_failed', 'x', { cause: new Error('flaky') }));
+    const pipeline = quickPipeline(consumer, sink, { shouldRetry: () => false });
+    expect(await runToEnd(pipeline)).toMatchObject({ code: 'write_refused' });
+    expect(sink.attempts).toBe(1);
   });
 });

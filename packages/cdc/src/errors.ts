@@ -130,10 +130,12 @@ export class SinkError extends BionicProError {
 /**
  * Why a CDC pipeline stopped: a defect met while handling a message (an exception that is not a
  * classified data error: the message is not committed, so a restart after the fix resumes at it),
- * a write that kept failing past the retry budget, or the Kafka consumer failing.
+ * a write that kept failing past the retry budget (`retries_exhausted`), a write refused with an
+ * error retrying cannot fix (`write_refused`: a missing table, access denied; see `classifyError`
+ * of `@bionicpro/models`), or the Kafka consumer failing.
  */
 export class PipelineError extends BionicProError {
-  readonly code: 'defect' | 'retries_exhausted' | 'consumer_failed';
+  readonly code: 'defect' | 'retries_exhausted' | 'write_refused' | 'consumer_failed';
   /** Where the message that met the defect came from (code `defect`). */
   readonly topic: string | undefined;
   readonly partition: number | undefined;

@@ -132,130 +132,137 @@ function any(...conditions: string[]): string {
   return `greatest(${conditions.map((c) => `toUInt8(${c})`).join(', ')})`;
 }
 
-function conversion(name: string, ch: string, mode: DecimalMode): Conversion {
+/** The SQL that reads one column's raw JSON value (`__cols[name]`) in its forms. */
+interface ColumnJson {
+  /** The raw JSON value. */
+  readonly at: string;
+  /** Its `JSONType`. */
+  readonly type: string;
+  /** Its text, for a string. */
+  readonly text: string;
+  /** The value as Int64; the smallest Int64 when it is not one. */
+  readonly int: string;
+}
+
+function columnJson(name: string): ColumnJson {
   // The column's raw JSON value, extracted once per row (see `source`).
   const at = `__cols[${quote(name)}]`;
-  const type = `JSONType(${at})`;
-  const text = `JSONExtractString(${at})`;
-  /** The value as Int64; the smallest Int64 when it is not one. */
-  const int = orElse(`JSONExtract(${at}, 'Nullable(Int64)')`, 'toInt64(-9223372036854775808)');
-  const decimal = /^Decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(ch);
-  if (decimal) {
-    const precision = Number(decimal[1]);
-    const scale = Number(decimal[2]);
-    const limit = `toInt128('1${'0'.repeat(precision)}')`;
-    if (mode === 'precise') {
-      // Big-endian two's complement bytes, sign-extended to 16 bytes, read as the Decimal's raw Int128.
-      const bytes = `tryBase64Decode(${text})`;
-      const fits = all(
-        `${type} = 'String'`,
-        within(`length(${bytes})`, 1, 16),
-        `base64Encode(${bytes}) = ${text}`,
-      );
-      const sign = pick(`bitTest(reinterpretAsUInt8(substring(${bytes}, 1, 1)), 7)`, `'\\xFF'`, `'\\0'`);
-      const raw = `reinterpretAsInt128(reverse(concat(repeat(${sign}, toUInt64(16 - least(length(${bytes}), 16))), substring(${bytes}, 1, 16))))`;
-      return {
-        value: pick(
-          all(fits, `abs(${raw}) < ${limit}`),
-          `reinterpret(${raw}, 'Decimal128(${scale})')`,
-          'NULL',
-        ),
-        type: ch,
-      };
-    }
-    const digits = `'^-?[0-9]{1,${Math.max(1, precision - scale)}}([.][0-9]{1,${Math.max(1, scale)}})?$'`;
-    if (mode === 'string') {
-      return {
-        value: pick(
-          all(`${type} = 'String'`, `match(${text}, ${digits})`),
-          `toDecimal128OrNull(${text}, ${scale})`,
-          'NULL',
-        ),
-        type: ch,
-      };
-    }
-    // double: the connector already rounded to a double; read its text without a second rounding.
-    return {
-      value: pick(
-        all(
-          `${type} IN ('Double', 'Int64', 'UInt64')`,
-          `abs(JSONExtractFloat(${at})) < 1e${precision - scale}`,
-        ),
-        `toDecimal128OrNull(JSONExtractRaw(${at}), ${scale})`,
-        'NULL',
-      ),
-      type: ch,
-    };
-  }
-  const instant = (years: readonly [number, number], micros: readonly [string, string]) => {
-    const isoOk = all(
+  return {
+    at,
+    type: `JSONType(${at})`,
+    text: `JSONExtractString(${at})`,
+    int: orElse(`JSONExtract(${at}, 'Nullable(Int64)')`, 'toInt64(-9223372036854775808)'),
+  };
+}
+
+/** A `Decimal(p, s)` column, in the connector's `decimal.handling.mode`. */
+function decimalConversion(json: ColumnJson, precision: number, scale: number, mode: DecimalMode): string {
+  const { at, type, text } = json;
+  const limit = `toInt128('1${'0'.repeat(precision)}')`;
+  if (mode === 'precise') {
+    // Big-endian two's complement bytes, sign-extended to 16 bytes, read as the Decimal's raw Int128.
+    const bytes = `tryBase64Decode(${text})`;
+    const fits = all(
       `${type} = 'String'`,
-      `match(${text}, '${ISO_INSTANT}')`,
-      within(orElse(`toUInt16OrNull(substring(${text}, 1, 4))`, 'toUInt16(0)'), years[0], years[1]),
+      within(`length(${bytes})`, 1, 16),
+      `base64Encode(${bytes}) = ${text}`,
     );
-    const microsOk = all(`${type} = 'Int64'`, `${int} >= ${micros[0]}`, `${int} < ${micros[1]}`);
-    return pickFirst(
-      [
-        [isoOk, `parseDateTime64BestEffortOrNull(${text}, 6, 'UTC')`],
-        [microsOk, `toNullable(fromUnixTimestamp64Micro(${pick(microsOk, int, '0')}, 'UTC'))`],
-      ],
+    const sign = pick(`bitTest(reinterpretAsUInt8(substring(${bytes}, 1, 1)), 7)`, `'\\xFF'`, `'\\0'`);
+    const raw = `reinterpretAsInt128(reverse(concat(repeat(${sign}, toUInt64(16 - least(length(${bytes}), 16))), substring(${bytes}, 1, 16))))`;
+    return pick(all(fits, `abs(${raw}) < ${limit}`), `reinterpret(${raw}, 'Decimal128(${scale})')`, 'NULL');
+  }
+  const digits = `'^-?[0-9]{1,${Math.max(1, precision - scale)}}([.][0-9]{1,${Math.max(1, scale)}})?$'`;
+  if (mode === 'string') {
+    return pick(
+      all(`${type} = 'String'`, `match(${text}, ${digits})`),
+      `toDecimal128OrNull(${text}, ${scale})`,
       'NULL',
     );
-  };
-  if (ch.startsWith('DateTime64')) return { value: instant([1900, 2299], DATETIME64_MICROS), type: ch };
-  if (ch.startsWith('DateTime')) return { value: instant([1970, 2105], DATETIME_MICROS), type: ch };
-  if (ch === 'Date' || ch === 'Date32') {
-    // Days since the epoch (io.debezium.time.Date) or ISO text; Date stores 1970-01-01 … 2149-06-06.
-    const [low, high] = ch === 'Date' ? [0, 65535] : [-25567, 120529];
-    const daysOk = all(`${type} = 'Int64'`, within(int, low, high));
-    const textOk = all(
-      `${type} = 'String'`,
-      `match(${text}, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')`,
-      `${orElse(`toString(to${ch}OrNull(${text}))`, `''`)} = ${text}`,
-    );
-    return {
-      value: pickFirst(
-        [
-          [daysOk, `toNullable(addDays(to${ch}('1970-01-01'), ${pick(daysOk, int, '0')}))`],
-          [textOk, `to${ch}OrNull(${text})`],
-        ],
-        'NULL',
-      ),
-      type: ch,
-    };
   }
+  // double: the connector already rounded to a double; read its text without a second rounding.
+  return pick(
+    all(`${type} IN ('Double', 'Int64', 'UInt64')`, `abs(JSONExtractFloat(${at})) < 1e${precision - scale}`),
+    `toDecimal128OrNull(JSONExtractRaw(${at}), ${scale})`,
+    'NULL',
+  );
+}
+
+/** An instant: ISO text with a year in `years`, or µs since the epoch in `micros`. */
+function instantConversion(
+  json: ColumnJson,
+  years: readonly [number, number],
+  micros: readonly [string, string],
+): string {
+  const { type, text, int } = json;
+  const isoOk = all(
+    `${type} = 'String'`,
+    `match(${text}, '${ISO_INSTANT}')`,
+    within(orElse(`toUInt16OrNull(substring(${text}, 1, 4))`, 'toUInt16(0)'), years[0], years[1]),
+  );
+  const microsOk = all(`${type} = 'Int64'`, `${int} >= ${micros[0]}`, `${int} < ${micros[1]}`);
+  return pickFirst(
+    [
+      [isoOk, `parseDateTime64BestEffortOrNull(${text}, 6, 'UTC')`],
+      [microsOk, `toNullable(fromUnixTimestamp64Micro(${pick(microsOk, int, '0')}, 'UTC'))`],
+    ],
+    'NULL',
+  );
+}
+
+/** Days since the epoch (io.debezium.time.Date) or ISO text; Date stores 1970-01-01 … 2149-06-06. */
+function dateConversion(json: ColumnJson, ch: 'Date' | 'Date32'): string {
+  const { type, text, int } = json;
+  const [low, high] = ch === 'Date' ? [0, 65535] : [-25567, 120529];
+  const daysOk = all(`${type} = 'Int64'`, within(int, low, high));
+  const textOk = all(
+    `${type} = 'String'`,
+    `match(${text}, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')`,
+    `${orElse(`toString(to${ch}OrNull(${text}))`, `''`)} = ${text}`,
+  );
+  return pickFirst(
+    [
+      [daysOk, `toNullable(addDays(to${ch}('1970-01-01'), ${pick(daysOk, int, '0')}))`],
+      [textOk, `to${ch}OrNull(${text})`],
+    ],
+    'NULL',
+  );
+}
+
+/** A UUID, Bool, integer, float or String column; undefined for any other type. */
+function scalarConversion(json: ColumnJson, ch: string): string | undefined {
+  const { at, type, text } = json;
   if (ch === 'UUID') {
-    return {
-      value: pick(
-        all(`${type} = 'String'`, `match(${text}, '${UUID_TEXT}')`),
-        `toUUIDOrNull(${text})`,
-        'NULL',
-      ),
-      type: ch,
-    };
+    return pick(all(`${type} = 'String'`, `match(${text}, '${UUID_TEXT}')`), `toUUIDOrNull(${text})`, 'NULL');
   }
-  if (ch === 'Bool')
-    return { value: pick(`${type} = 'Bool'`, `toNullable(JSONExtractBool(${at}) = 1)`, 'NULL'), type: ch };
+  if (ch === 'Bool') return pick(`${type} = 'Bool'`, `toNullable(JSONExtractBool(${at}) = 1)`, 'NULL');
   if (/^U?Int\d+$/.test(ch)) {
     // Exact: never through a double. Digits in a string are accepted (a common JSON form of int64).
     const ok = any(
       `${type} IN ('Int64', 'UInt64')`,
       all(`${type} = 'String'`, `match(${text}, '^-?[0-9]+$')`),
     );
-    return { value: pick(ok, `JSONExtract(${at}, 'Nullable(${ch})')`, 'NULL'), type: ch };
+    return pick(ok, `JSONExtract(${at}, 'Nullable(${ch})')`, 'NULL');
   }
   if (/^Float\d+$/.test(ch)) {
-    return {
-      value: pick(
-        `${type} IN ('Double', 'Int64', 'UInt64')`,
-        `JSONExtract(${at}, 'Nullable(${ch})')`,
-        'NULL',
-      ),
-      type: ch,
-    };
+    return pick(`${type} IN ('Double', 'Int64', 'UInt64')`, `JSONExtract(${at}, 'Nullable(${ch})')`, 'NULL');
   }
-  if (ch === 'String') return { value: pick(`${type} = 'String'`, `toNullable(${text})`, 'NULL'), type: ch };
-  throw new TypeError(`the Kafka-engine path has no conversion for column ${name} of type ${ch}`);
+  if (ch === 'String') return pick(`${type} = 'String'`, `toNullable(${text})`, 'NULL');
+  return undefined;
+}
+
+function conversion(name: string, ch: string, mode: DecimalMode): Conversion {
+  const json = columnJson(name);
+  const decimal = /^Decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(ch);
+  let value: string | undefined;
+  if (decimal) value = decimalConversion(json, Number(decimal[1]), Number(decimal[2]), mode);
+  else if (ch.startsWith('DateTime64')) value = instantConversion(json, [1900, 2299], DATETIME64_MICROS);
+  else if (ch.startsWith('DateTime')) value = instantConversion(json, [1970, 2105], DATETIME_MICROS);
+  else if (ch === 'Date' || ch === 'Date32') value = dateConversion(json, ch);
+  else value = scalarConversion(json, ch);
+  if (value === undefined) {
+    throw new TypeError(`the Kafka-engine path has no conversion for column ${name} of type ${ch}`);
+  }
+  return { value, type: ch };
 }
 
 function source(options: KafkaEngineSelectOptions): string {
@@ -293,22 +300,20 @@ function source(options: KafkaEngineSelectOptions): string {
   ].join('\n');
 }
 
+/** A model column with its ClickHouse type (LowCardinality unwrapped) and conversion. */
+interface ConvertedColumn {
+  readonly name: string;
+  readonly nullable: boolean;
+  readonly ch: string;
+  readonly conversion: Conversion;
+}
+
 /**
- * The parsing stage shared by both views: every message of `from` with its
- * converted columns, `__version`, `__deleted`, and `__code`/`__reason` (empty
- * when the message applies).
+ * Per column: is a value there (`__p_`), is it unusable (`__bad_`); then the first unusable
+ * column's number (`__bad_column`, 0 if none). A delete under REPLICA IDENTITY DEFAULT carries only
+ * the key: its other columns are not checked.
  */
-function verdictSelect(table: TableDefinition, options: KafkaEngineSelectOptions): string {
-  const mode = options.decimalHandlingMode ?? 'precise';
-  const key = new Set(table.primaryKey);
-  const columns = columnsOf(table).map((column) => {
-    const ch = column.ch.replace(/^LowCardinality\((.*)\)$/, '$1');
-    return { ...column, ch, conversion: conversion(column.name, ch, mode) };
-  });
-  const values = columns.map((c) => `    ${c.conversion.value} AS __v_${c.name}`);
-  // Per column: is a value there (`__p_`), is it unusable (`__bad_`); then the first unusable
-  // column's number (`__bad_column`, 0 if none). A delete under REPLICA IDENTITY DEFAULT carries only
-  // the key: its other columns are not checked.
+function columnChecks(columns: readonly ConvertedColumn[], key: ReadonlySet<string>): string[] {
   const checks = columns.flatMap((c) => {
     const invalid = c.nullable ? all(`__p_${c.name}`, `isNull(__v_${c.name})`) : `isNull(__v_${c.name})`;
     return [
@@ -317,6 +322,11 @@ function verdictSelect(table: TableDefinition, options: KafkaEngineSelectOptions
     ];
   });
   checks.push(`    indexOf([${columns.map((c) => `__bad_${c.name}`).join(', ')}], 1) AS __bad_column`);
+  return checks;
+}
+
+/** Why a message is not applied, first match wins: `[condition, code, reason]`. */
+function verdictCases(columns: readonly ConvertedColumn[]): [string, string, string][] {
   const columnReasons = columns.map((c) => {
     const got = pick(
       `__p_${c.name}`,
@@ -325,7 +335,7 @@ function verdictSelect(table: TableDefinition, options: KafkaEngineSelectOptions
     );
     return `concat(${quote(`column ${c.name}: expected ${c.conversion.type}, got `)}, ${got})`;
   });
-  const verdict: [string, string, string][] = [
+  return [
     // The only thing JSONAsString fails to read is JSON: the engine's own words follow.
     ['length(__error) > 0', 'invalid_json', `concat('the value is not JSON: ', trimRight(__error))`],
     ['NOT __json', 'invalid_json', `'the value is not JSON'`],
@@ -366,7 +376,11 @@ function verdictSelect(table: TableDefinition, options: KafkaEngineSelectOptions
     ],
     ['__bad_column > 0', 'invalid_value', `arrayElement([${columnReasons.join(', ')}], __bad_column)`],
   ];
-  const version = pick(
+}
+
+/** `_version` as the library sink computes it (`change-version.ts`). */
+function versionExpression(): string {
+  return pick(
     `__op = 'r'`,
     pickFirst(
       [
@@ -383,6 +397,22 @@ function verdictSelect(table: TableDefinition, options: KafkaEngineSelectOptions
     ),
     `9223372036854775808 + ${orElse('__lsn', 'toUInt64(0)')}`,
   );
+}
+
+/**
+ * The parsing stage shared by both views: every message of `from` with its
+ * converted columns, `__version`, `__deleted`, and `__code`/`__reason` (empty
+ * when the message applies).
+ */
+function verdictSelect(table: TableDefinition, options: KafkaEngineSelectOptions): string {
+  const mode = options.decimalHandlingMode ?? 'precise';
+  const columns: ConvertedColumn[] = columnsOf(table).map((column) => {
+    const ch = column.ch.replace(/^LowCardinality\((.*)\)$/, '$1');
+    return { ...column, ch, conversion: conversion(column.name, ch, mode) };
+  });
+  const values = columns.map((c) => `    ${c.conversion.value} AS __v_${c.name}`);
+  const checks = columnChecks(columns, new Set(table.primaryKey));
+  const verdict = verdictCases(columns);
   return [
     'SELECT *,',
     `    ${pickFirst(
@@ -397,7 +427,7 @@ function verdictSelect(table: TableDefinition, options: KafkaEngineSelectOptions
     'SELECT *,',
     `${values.join(',\n')},`,
     `${checks.join(',\n')},`,
-    `    toUInt64(${version}) AS __version,`,
+    `    toUInt64(${versionExpression()}) AS __version,`,
     `    toUInt8(__op = 'd') AS __deleted`,
     'FROM (',
     source(options),

@@ -16,6 +16,7 @@
  */
 import type { CdcConsumer, CdcMessage, TopicPartitionOffset } from './cdc-pipeline.js';
 import type { DeadLetter, DeadLetterDestination } from './dead-letter.js';
+import { MessageArrival } from './message-arrival.js';
 
 /** A message as kafkajs delivers it. */
 export interface KafkaJsLikeMessage {
@@ -75,77 +76,62 @@ interface PendingBatch {
 }
 
 /**
- * Subscribes, starts the kafkajs run loop and returns the pipeline's consumer.
- *
- * @example
- * ```ts
- * import { Kafka } from 'kafkajs';
- * import { kafkajsConsumer } from '@bionicpro/cdc/kafkajs';
- * const kafka = new Kafka({ brokers: ['127.0.0.1:9092'] });
- * const client = kafka.consumer({ groupId: 'bionicpro-cdc' });
- * await client.connect();
- * const consumer = await kafkajsConsumer(client, { topics: [/^crm\.public\./] });
- * ```
+ * The batches kafkajs handed over and the pipeline has not taken yet, in order. Each `eachBatch`
+ * call waits in {@link hold} until its batch is taken (heartbeating meanwhile), released, or stale.
  */
-export async function kafkajsConsumer(
-  client: KafkaJsLikeConsumer,
-  options: KafkaJsConsumerOptions,
-): Promise<KafkaJsCdcConsumer> {
-  const queue: PendingBatch[] = [];
-  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
-  let notify: (() => void) | undefined;
-  const topicsSeen = new Set<string>();
-  // Set when the pipeline stopped on a failure: no batch is marked consumed any more.
-  let abandoned = false;
+class HeldBatches {
+  private readonly queue: PendingBatch[] = [];
+  private readonly arrival = new MessageArrival();
+  /** Set when the pipeline stopped on a failure: no batch is marked consumed any more. */
+  abandoned = false;
 
-  await client.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
-  await client.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-      if (batch.messages.length === 0) return;
-      topicsSeen.add(batch.topic);
-      const messages: CdcMessage[] = batch.messages.map((m) => ({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key,
-        value: m.value,
-        highWatermark: batch.highWatermark,
-      }));
-      await new Promise<void>((resolve) => {
-        let timer: ReturnType<typeof setInterval> | undefined;
-        const pending: PendingBatch = {
-          messages,
-          taken: 0,
-          done: () => {
-            clearInterval(timer);
-            resolve();
-          },
-          stale: () => isStale() || !isRunning(),
-        };
-        // Keep the group membership while the pipeline holds the batch (e.g. ClickHouse is down).
-        timer = setInterval(() => {
-          if (pending.stale()) {
-            const index = queue.indexOf(pending);
-            if (index >= 0) queue.splice(index, 1);
-            pending.done();
-            return;
-          }
-          heartbeat().catch(() => {});
-        }, heartbeatIntervalMs);
-        queue.push(pending);
-        notify?.();
-      });
-      if (!abandoned && isRunning() && !isStale()) {
-        resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
-      }
-    },
-  });
+  constructor(private readonly heartbeatIntervalMs: number) {}
 
-  function take(max: number): CdcMessage[] {
+  /** Holds one fetched batch until the pipeline took all of it; then resolves its last offset. */
+  async hold(payload: KafkaJsLikeBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const messages: CdcMessage[] = batch.messages.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+      highWatermark: batch.highWatermark,
+    }));
+    await new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setInterval> | undefined;
+      const pending: PendingBatch = {
+        messages,
+        taken: 0,
+        done: () => {
+          clearInterval(timer);
+          resolve();
+        },
+        stale: () => isStale() || !isRunning(),
+      };
+      // Keep the group membership while the pipeline holds the batch (e.g. ClickHouse is down).
+      timer = setInterval(() => {
+        if (pending.stale()) {
+          const index = this.queue.indexOf(pending);
+          if (index >= 0) this.queue.splice(index, 1);
+          pending.done();
+          return;
+        }
+        heartbeat().catch(() => {});
+      }, this.heartbeatIntervalMs);
+      this.queue.push(pending);
+      this.arrival.notify();
+    });
+    if (!this.abandoned && isRunning() && !isStale()) {
+      resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+    }
+  }
+
+  /** Up to `max` held messages, in order; a batch taken completely is released. */
+  take(max: number): CdcMessage[] {
     const out: CdcMessage[] = [];
-    if (abandoned) return out;
+    if (this.abandoned) return out;
+    const { queue } = this;
     while (out.length < max && queue.length > 0) {
       const head = queue[0]!;
       if (head.stale()) {
@@ -164,23 +150,51 @@ export async function kafkajsConsumer(
     return out;
   }
 
-  return {
-    async poll(max, timeoutMs) {
-      const ready = take(max);
-      if (ready.length > 0) return ready;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          notify = undefined;
-          resolve();
-        }, timeoutMs);
-        notify = () => {
-          clearTimeout(timer);
-          notify = undefined;
-          resolve();
-        };
-      });
-      return take(max);
+  /** Up to `max` messages, waiting at most `timeoutMs` for a batch when none is held. */
+  async poll(max: number, timeoutMs: number): Promise<CdcMessage[]> {
+    const ready = this.take(max);
+    if (ready.length > 0) return ready;
+    await this.arrival.wait(timeoutMs);
+    return this.take(max);
+  }
+
+  /** Releases every held batch (unresolved when abandoned). */
+  releaseAll(): void {
+    for (const pending of this.queue.splice(0)) pending.done();
+  }
+}
+
+/**
+ * Subscribes, starts the kafkajs run loop and returns the pipeline's consumer.
+ *
+ * @example
+ * ```ts
+ * import { Kafka } from 'kafkajs';
+ * import { kafkajsConsumer } from '@bionicpro/cdc/kafkajs';
+ * const kafka = new Kafka({ brokers: ['127.0.0.1:9092'] });
+ * const client = kafka.consumer({ groupId: 'bionicpro-cdc' });
+ * await client.connect();
+ * const consumer = await kafkajsConsumer(client, { topics: [/^crm\.public\./] });
+ * ```
+ */
+export async function kafkajsConsumer(
+  client: KafkaJsLikeConsumer,
+  options: KafkaJsConsumerOptions,
+): Promise<KafkaJsCdcConsumer> {
+  const held = new HeldBatches(options.heartbeatIntervalMs ?? 3000);
+  const topicsSeen = new Set<string>();
+  await client.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
+  await client.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async (payload) => {
+      if (payload.batch.messages.length === 0) return;
+      topicsSeen.add(payload.batch.topic);
+      await held.hold(payload);
     },
+  });
+  return {
+    poll: (max, timeoutMs) => held.poll(max, timeoutMs),
     async commit(offsets: readonly TopicPartitionOffset[]) {
       await client.commitOffsets(
         offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
@@ -193,14 +207,14 @@ export async function kafkajsConsumer(
       client.resume([...topicsSeen].map((topic) => ({ topic })));
     },
     async stop() {
-      for (const pending of queue.splice(0)) pending.done();
+      held.releaseAll();
       await client.stop?.();
     },
     async abandon() {
       // Nothing past the pipeline's last commit is resolved: held batches are released unresolved
       // and the run loop stops, so a restarted consumer of the group starts at the committed offsets.
-      abandoned = true;
-      for (const pending of queue.splice(0)) pending.done();
+      held.abandoned = true;
+      held.releaseAll();
       await client.stop?.();
     },
   };

@@ -13,6 +13,7 @@
 import type { CdcConsumer, CdcMessage, TopicPartitionOffset } from './cdc-pipeline.js';
 import type { DeadLetterDestination } from './dead-letter.js';
 import { deadLetterHeaders } from './kafkajs.js';
+import { MessageArrival } from './message-arrival.js';
 
 /** A message as `@platformatic/kafka` delivers it (Buffer deserialisers). */
 export interface PlatformaticLikeMessage {
@@ -62,6 +63,103 @@ export interface PlatformaticCdcConsumer extends CdcConsumer {
 }
 
 /**
+ * The consumer's message stream read into a bounded buffer: the stream is paused while the buffer
+ * is full or the pipeline paused the consumer, and resumed when both allow.
+ */
+class BufferedStream {
+  private readonly buffer: CdcMessage[] = [];
+  /** Leader epoch per `topic\u0000partition`, committed with the offsets. */
+  readonly epochs = new Map<string, number>();
+  private readonly arrival = new MessageArrival();
+  /** The pipeline asked to pause. */
+  private paused = false;
+  private streamPaused = false;
+  private failure: Error | undefined;
+  private abandoned = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly stream: PlatformaticLikeStream,
+    private readonly limit: number,
+  ) {
+    stream.on('data', (message) => this.receive(message));
+    stream.on('error', (error) => {
+      this.failure = error;
+      this.arrival.notify();
+    });
+  }
+
+  private receive(message: PlatformaticLikeMessage): void {
+    if (this.abandoned) return;
+    this.epochs.set(`${message.topic}\u0000${message.partition}`, message.leaderEpoch);
+    this.buffer.push({
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset.toString(),
+      key: message.key ?? null,
+      // The Buffer deserialiser turns a null value (tombstone) into an empty buffer; Debezium never writes empty values.
+      value:
+        message.value === undefined || message.value === null || message.value.length === 0
+          ? null
+          : message.value,
+    });
+    if (this.buffer.length >= this.limit) this.pauseStream();
+    this.arrival.notify();
+  }
+
+  private pauseStream(): void {
+    if (!this.streamPaused) {
+      this.streamPaused = true;
+      this.stream.pause();
+    }
+  }
+
+  private resumeStream(): void {
+    if (this.streamPaused && !this.paused && this.buffer.length < this.limit) {
+      this.streamPaused = false;
+      this.stream.resume();
+    }
+  }
+
+  private take(max: number): CdcMessage[] {
+    if (this.failure) throw this.failure;
+    if (this.abandoned) return [];
+    const out = this.buffer.splice(0, max);
+    this.resumeStream();
+    return out;
+  }
+
+  /** Up to `max` messages, waiting at most `timeoutMs` when none is buffered; throws a stream error. */
+  async poll(max: number, timeoutMs: number): Promise<CdcMessage[]> {
+    if (this.buffer.length > 0 || this.failure) return this.take(max);
+    await this.arrival.wait(timeoutMs);
+    return this.take(max);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.pauseStream();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.resumeStream();
+  }
+
+  async close(): Promise<void> {
+    this.closing ??= this.stream.close();
+    await this.closing;
+  }
+
+  /** Drops what is buffered (never committed) and stops fetching. */
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    this.buffer.length = 0;
+    await this.close();
+  }
+}
+
+/**
  * Starts consuming and returns the pipeline's consumer.
  *
  * @example
@@ -76,108 +174,30 @@ export async function platformaticConsumer(
   client: PlatformaticLikeConsumer,
   options: PlatformaticConsumerOptions,
 ): Promise<PlatformaticCdcConsumer> {
-  const limit = options.maxBufferedMessages ?? 10_000;
-  const buffer: CdcMessage[] = [];
-  const epochs = new Map<string, number>();
-  let notify: (() => void) | undefined;
-  let paused = false;
-  let streamPaused = false;
-  let failure: Error | undefined;
-  let abandoned = false;
-  let closing: Promise<void> | undefined;
   const stream = await client.consume({
     topics: [...options.topics],
     autocommit: false,
     mode: 'committed',
     fallbackMode: options.fallbackMode ?? 'earliest',
   });
-  const pauseStream = () => {
-    if (!streamPaused) {
-      streamPaused = true;
-      stream.pause();
-    }
-  };
-  const resumeStream = () => {
-    if (streamPaused && !paused && buffer.length < limit) {
-      streamPaused = false;
-      stream.resume();
-    }
-  };
-  stream.on('data', (message) => {
-    if (abandoned) return;
-    epochs.set(`${message.topic}\u0000${message.partition}`, message.leaderEpoch);
-    buffer.push({
-      topic: message.topic,
-      partition: message.partition,
-      offset: message.offset.toString(),
-      key: message.key ?? null,
-      // The Buffer deserialiser turns a null value (tombstone) into an empty buffer; Debezium never writes empty values.
-      value:
-        message.value === undefined || message.value === null || message.value.length === 0
-          ? null
-          : message.value,
-    });
-    if (buffer.length >= limit) pauseStream();
-    notify?.();
-  });
-  stream.on('error', (error) => {
-    failure = error;
-    notify?.();
-  });
-
-  function take(max: number): CdcMessage[] {
-    if (failure) throw failure;
-    if (abandoned) return [];
-    const out = buffer.splice(0, max);
-    resumeStream();
-    return out;
-  }
-
+  const buffered = new BufferedStream(stream, options.maxBufferedMessages ?? 10_000);
   return {
-    async poll(max, timeoutMs) {
-      if (buffer.length > 0 || failure) return take(max);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          notify = undefined;
-          resolve();
-        }, timeoutMs);
-        notify = () => {
-          clearTimeout(timer);
-          notify = undefined;
-          resolve();
-        };
-      });
-      return take(max);
-    },
+    poll: (max, timeoutMs) => buffered.poll(max, timeoutMs),
     async commit(offsets: readonly TopicPartitionOffset[]) {
       await client.commit({
         offsets: offsets.map((o) => ({
           topic: o.topic,
           partition: o.partition,
           offset: BigInt(o.offset),
-          leaderEpoch: epochs.get(`${o.topic}\u0000${o.partition}`) ?? -1,
+          leaderEpoch: buffered.epochs.get(`${o.topic}\u0000${o.partition}`) ?? -1,
         })),
       });
     },
-    pause() {
-      paused = true;
-      pauseStream();
-    },
-    resume() {
-      paused = false;
-      resumeStream();
-    },
-    async close() {
-      closing ??= stream.close();
-      await closing;
-    },
-    async abandon() {
-      // The pipeline stopped on a failure: drop what is buffered (never committed) and stop fetching.
-      abandoned = true;
-      buffer.length = 0;
-      closing ??= stream.close();
-      await closing;
-    },
+    pause: () => buffered.pause(),
+    resume: () => buffered.resume(),
+    close: () => buffered.close(),
+    // The pipeline stopped on a failure: drop what is buffered (never committed) and stop fetching.
+    abandon: () => buffered.abandon(),
   };
 }
 

@@ -33,6 +33,107 @@ export interface CdcPrometheusMetrics {
 /** Batch latencies span a few milliseconds (a small batch) to minutes (a ClickHouse outage being retried). */
 const DEFAULT_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
+/** The unlabelled counters and what each counts, by the {@link BatchStats} field or callback it follows. */
+const COUNTERS = {
+  batches: ['bionicpro_cdc_batches_total', 'Batches processed and committed.'],
+  messages: [
+    'bionicpro_cdc_messages_total',
+    'Kafka messages processed (changes, tombstones, heartbeats and dead letters).',
+  ],
+  changes: [
+    'bionicpro_cdc_changes_total',
+    'Row changes decoded (create, update, delete, snapshot read) and truncates.',
+  ],
+  rows: [
+    'bionicpro_cdc_rows_written_total',
+    'Rows ClickHouse acknowledged, after folding versions of the same key within a batch.',
+  ],
+  tombstones: ['bionicpro_cdc_tombstones_total', 'Tombstone messages seen.'],
+  heartbeats: ['bionicpro_cdc_heartbeats_total', 'Debezium heartbeat messages seen.'],
+  retries: [
+    'bionicpro_cdc_sink_retries_total',
+    'Retried writes to ClickHouse or the dead-letter destination (the batch stays uncommitted meanwhile).',
+  ],
+  commitErrors: [
+    'bionicpro_cdc_commit_errors_total',
+    'Offset commits that failed after ClickHouse had the rows (redelivered, harmlessly).',
+  ],
+} as const satisfies Record<string, readonly [string, string]>;
+
+/** The collectors of one {@link cdcPrometheusMetrics}, all registered in its registry. */
+function createCollectors(registers: Registry[], buckets: number[]) {
+  const counters = Object.fromEntries(
+    Object.entries(COUNTERS).map(([key, [name, help]]) => [key, new Counter({ name, help, registers })]),
+  ) as Record<keyof typeof COUNTERS, Counter>;
+  return {
+    ...counters,
+    deadLetters: new Counter({
+      name: 'bionicpro_cdc_dead_letters_total',
+      help: 'Messages routed to the dead-letter destination, by topic and reason code.',
+      labelNames: ['topic', 'code'] as const,
+      registers,
+    }),
+    failures: new Counter({
+      name: 'bionicpro_cdc_pipeline_failures_total',
+      help: 'Times the pipeline stopped, by code (defect, retries_exhausted, write_refused, consumer_failed); it needs a restart.',
+      labelNames: ['code'] as const,
+      registers,
+    }),
+    batchLatency: new Histogram({
+      name: 'bionicpro_cdc_batch_duration_seconds',
+      help: 'From the first message of a batch polled to its offsets committed.',
+      buckets,
+      registers,
+    }),
+    writeLatency: new Histogram({
+      name: 'bionicpro_cdc_batch_write_duration_seconds',
+      help: 'Time a batch spent writing to ClickHouse and the dead-letter destination, retries included.',
+      buckets,
+      registers,
+    }),
+    lag: new Gauge({
+      name: 'bionicpro_cdc_consumer_lag_messages',
+      help: 'Messages behind the partition high watermark after the last batch of that partition.',
+      labelNames: ['topic', 'partition'] as const,
+      registers,
+    }),
+    lastCommit: new Gauge({
+      name: 'bionicpro_cdc_last_commit_timestamp_seconds',
+      help: 'Unix time of the last successful offset commit (0 before the first).',
+      registers,
+    }),
+  };
+}
+
+/** When offsets were last committed; a batch whose commit failed does not count. */
+class CommitClock {
+  private lastCommitAt: number | undefined;
+  /** The pipeline reports a failed commit (onCommitError) before the batch's figures. */
+  private commitFailed = false;
+  private readonly createdAt: number;
+
+  constructor(private readonly now: () => number) {
+    this.createdAt = now();
+  }
+
+  commitFailedNow(): void {
+    this.commitFailed = true;
+  }
+
+  /** After a batch: its time when it committed offsets; undefined when it committed nothing. */
+  batchDone(committedOffsets: boolean): number | undefined {
+    const committed = committedOffsets && !this.commitFailed;
+    this.commitFailed = false;
+    if (!committed) return undefined;
+    this.lastCommitAt = this.now();
+    return this.lastCommitAt;
+  }
+
+  secondsSinceLastCommit(): number {
+    return Math.max(0, (this.now() - (this.lastCommitAt ?? this.createdAt)) / 1000);
+  }
+}
+
 /**
  * Prometheus metrics of a CDC consumer: messages, changes and rows written,
  * dead letters by topic and code, sink retries, commit errors, batch latency
@@ -50,129 +151,43 @@ const DEFAULT_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
  */
 export function cdcPrometheusMetrics(options: CdcPrometheusOptions = {}): CdcPrometheusMetrics {
   const registry = options.registry ?? new Registry();
-  const now = options.now ?? Date.now;
-  const buckets = [...(options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS)];
   const registers = [registry];
-  const createdAt = now();
-  let lastCommitAt: number | undefined;
-  let commitFailed = false;
-
-  const batches = new Counter({
-    name: 'bionicpro_cdc_batches_total',
-    help: 'Batches processed and committed.',
-    registers,
-  });
-  const messages = new Counter({
-    name: 'bionicpro_cdc_messages_total',
-    help: 'Kafka messages processed (changes, tombstones, heartbeats and dead letters).',
-    registers,
-  });
-  const changes = new Counter({
-    name: 'bionicpro_cdc_changes_total',
-    help: 'Row changes decoded (create, update, delete, snapshot read) and truncates.',
-    registers,
-  });
-  const rows = new Counter({
-    name: 'bionicpro_cdc_rows_written_total',
-    help: 'Rows ClickHouse acknowledged, after folding versions of the same key within a batch.',
-    registers,
-  });
-  const tombstones = new Counter({
-    name: 'bionicpro_cdc_tombstones_total',
-    help: 'Tombstone messages seen.',
-    registers,
-  });
-  const heartbeats = new Counter({
-    name: 'bionicpro_cdc_heartbeats_total',
-    help: 'Debezium heartbeat messages seen.',
-    registers,
-  });
-  const deadLetters = new Counter({
-    name: 'bionicpro_cdc_dead_letters_total',
-    help: 'Messages routed to the dead-letter destination, by topic and reason code.',
-    labelNames: ['topic', 'code'] as const,
-    registers,
-  });
-  const retries = new Counter({
-    name: 'bionicpro_cdc_sink_retries_total',
-    help: 'Retried writes to ClickHouse or the dead-letter destination (the batch stays uncommitted meanwhile).',
-    registers,
-  });
-  const commitErrors = new Counter({
-    name: 'bionicpro_cdc_commit_errors_total',
-    help: 'Offset commits that failed after ClickHouse had the rows (redelivered, harmlessly).',
-    registers,
-  });
-  const failures = new Counter({
-    name: 'bionicpro_cdc_pipeline_failures_total',
-    help: 'Times the pipeline stopped, by code (defect, retries_exhausted, consumer_failed); it needs a restart.',
-    labelNames: ['code'] as const,
-    registers,
-  });
-  const batchLatency = new Histogram({
-    name: 'bionicpro_cdc_batch_duration_seconds',
-    help: 'From the first message of a batch polled to its offsets committed.',
-    buckets,
-    registers,
-  });
-  const writeLatency = new Histogram({
-    name: 'bionicpro_cdc_batch_write_duration_seconds',
-    help: 'Time a batch spent writing to ClickHouse and the dead-letter destination, retries included.',
-    buckets,
-    registers,
-  });
-  const lag = new Gauge({
-    name: 'bionicpro_cdc_consumer_lag_messages',
-    help: 'Messages behind the partition high watermark after the last batch of that partition.',
-    labelNames: ['topic', 'partition'] as const,
-    registers,
-  });
-  const lastCommit = new Gauge({
-    name: 'bionicpro_cdc_last_commit_timestamp_seconds',
-    help: 'Unix time of the last successful offset commit (0 before the first).',
-    registers,
-  });
+  const c = createCollectors(registers, [...(options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS)]);
+  const commits = new CommitClock(options.now ?? Date.now);
   new Gauge({
     name: 'bionicpro_cdc_seconds_since_last_commit',
     help: 'Seconds since the last successful offset commit, or since the metrics were created before the first one.',
     registers,
     collect() {
-      this.set(Math.max(0, (now() - (lastCommitAt ?? createdAt)) / 1000));
+      this.set(commits.secondsSinceLastCommit());
     },
   });
-
   const callbacks: Required<CdcMetrics> = {
     onBatch(stats: BatchStats) {
-      batches.inc();
-      messages.inc(stats.messages);
-      changes.inc(stats.changes);
-      rows.inc(stats.rows);
-      tombstones.inc(stats.tombstones);
-      heartbeats.inc(stats.heartbeats);
-      batchLatency.observe(stats.latencyMs / 1000);
-      writeLatency.observe(stats.writeMs / 1000);
+      c.batches.inc();
+      for (const field of ['messages', 'changes', 'rows', 'tombstones', 'heartbeats'] as const) {
+        c[field].inc(stats[field]);
+      }
+      c.batchLatency.observe(stats.latencyMs / 1000);
+      c.writeLatency.observe(stats.writeMs / 1000);
       for (const partition of stats.lagByPartition ?? []) {
-        lag.set({ topic: partition.topic, partition: String(partition.partition) }, partition.lag);
+        c.lag.set({ topic: partition.topic, partition: String(partition.partition) }, partition.lag);
       }
-      // The pipeline reports a failed commit (onCommitError) before the batch's figures.
-      if (stats.offsets.length > 0 && !commitFailed) {
-        lastCommitAt = now();
-        lastCommit.set(lastCommitAt / 1000);
-      }
-      commitFailed = false;
+      const committedAt = commits.batchDone(stats.offsets.length > 0);
+      if (committedAt !== undefined) c.lastCommit.set(committedAt / 1000);
     },
     onFailure(error: PipelineError) {
-      failures.inc({ code: error.code });
+      c.failures.inc({ code: error.code });
     },
     onDeadLetter(letter: DeadLetter) {
-      deadLetters.inc({ topic: letter.topic, code: letter.code });
+      c.deadLetters.inc({ topic: letter.topic, code: letter.code });
     },
     onRetry() {
-      retries.inc();
+      c.retries.inc();
     },
     onCommitError() {
-      commitFailed = true;
-      commitErrors.inc();
+      commits.commitFailedNow();
+      c.commitErrors.inc();
     },
   };
   return { registry, callbacks };

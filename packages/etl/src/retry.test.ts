@@ -82,3 +82,56 @@ describe('withRetry nesting', () => {
     expect(error.message).toBe('extract of users for 2024-01 failed after 3 attempts: connect ECONNREFUSED');
   });
 });
+
+describe('withRetry on the one retry policy of @bionicpro/models', () => {
+  const context = { step: 'load', table: 'users', period: '2024-01' } as const;
+
+  it('retries an error nobody recognises (an unlabelled I/O failure), like the CDC pipeline', async () => {
+    let calls = 0;
+    const result = await withRetry(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('the server closed the stream');
+        return calls;
+      },
+      context,
+      { initialDelayMs: 1 },
+    );
+    expect(result).toBe(2);
+  });
+
+  it('fails at once on a defect and on a ClickHouse data error', async () => {
+    for (const thrown of [
+      new TypeError('x is not a function'),
+      Object.assign(new Error('bad'), { code: '27' }),
+    ]) {
+      let calls = 0;
+      const error = (await withRetry(
+        async () => {
+          calls += 1;
+          throw thrown;
+        },
+        context,
+        { maxAttempts: 4, initialDelayMs: 1 },
+      ).catch((e: unknown) => e)) as EtlStepError;
+      expect(calls).toBe(1);
+      expect(error.transient).toBe(false);
+      expect(error.cause).toBe(thrown);
+    }
+  });
+
+  it('takes the shared field names, which win over the older ones', async () => {
+    let calls = 0;
+    const error = (await withRetry(
+      async () => {
+        calls += 1;
+        throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      },
+      context,
+      { attempts: 5, maxAttempts: 2, baseDelayMs: 1000, initialDelayMs: 1 },
+    ).catch((e: unknown) => e)) as EtlStepError;
+    expect(calls).toBe(2);
+    expect(error.attempts).toBe(2);
+    expect(isTransientError(error.cause)).toBe(true);
+  });
+});

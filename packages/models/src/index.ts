@@ -209,3 +209,14 @@ export {
   codeGenerationCounts,
   configureCodeGeneration,
 } from './generated-function.js';
+export {
+  type ErrorClass,
+  classifyError,
+  isRetryableError,
+  type RetryInfo,
+  type RetryPolicy,
+  type RetryRuntime,
+  type RetryOutcome,
+  retryDelayMs,
+  runWithRetry,
+} from './retry-policy.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isoTimestamp, utcDateTimeText } from './clickhouse-sink.js';
+import { isoTimestamp, utcDateTimeText } from './sink-rows.js';
 
 /** Every instant a `Date` can hold (±8.64e15 ms), biased towards the edges of days and of DateTime64's range. */
 const anyInstant = fc.oneof(
