@@ -8,9 +8,10 @@ import {
   type MartTableName,
   tables,
   validateRow,
+  ProgressDisplay,
 } from '@bionicpro/models';
 import { CliLogger, clickHouseLoggerClass } from './cli-logger.js';
-import { MonthlyJobProgress, ProgressDisplay } from './cli-progress.js';
+import { MonthlyJobProgress } from './cli-progress.js';
 import {
   createSourceTables,
   filesByDatabase,

@@ -186,3 +186,10 @@ export {
   safeParseRow,
   createRowParser,
 } from './row-parser.js';
+export {
+  ProgressDisplay,
+  type ProgressDisplayOptions,
+  type ProgressLine,
+  type ProgressReading,
+  type ProgressStream,
+} from './progress-display.js';
