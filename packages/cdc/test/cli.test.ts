@@ -9,17 +9,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProgressLine } from '@bionicpro/models';
 import { describe, expect, it } from 'vitest';
-import { examples } from '../src/fixtures/debezium-examples.js';
+import { decodedPaymentRow, examples } from '../src/fixtures/debezium-examples.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 
+/** Runs the CLI with `stdin` piped in, or with stdin redirected from a file (`{ file }`). */
 function runCli(
   args: string[],
-  stdin: string,
+  stdin: string | { readonly file: string },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, ['src/cli.ts', ...args], { cwd: packageDir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const input = typeof stdin === 'string' ? 'pipe' : openSync(stdin.file, 'r');
+    const child = spawn(tsx, ['src/cli.ts', ...args], { cwd: packageDir, stdio: [input, 'pipe', 'pipe'] });
+    if (typeof input === 'number') closeSync(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {
@@ -30,7 +33,7 @@ function runCli(
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
+    if (typeof stdin === 'string') child.stdin?.end(stdin);
   });
 }
 
@@ -77,17 +80,7 @@ describe('bionicpro-cdc decode', () => {
       op: 'c',
       key: { id: 42 },
       before: null,
-      after: {
-        id: 42,
-        user_id: 7,
-        subscription_id: 3,
-        payment_date: '2024-01-15T10:00:00.123456Z',
-        amount: '2999.00',
-        payment_method: 'card',
-        status: 'success',
-        description: 'January subscription',
-        created_at: '2024-01-15T10:00:00.123456Z',
-      },
+      after: decodedPaymentRow,
       unavailable: [],
       source: { lsn: '24023928', txId: '767', ts_ms: 1705312800123, snapshot: 'false' },
     });
@@ -330,25 +323,7 @@ describe('bionicpro-cdc decode of a file: progress on stderr', () => {
 
   it('writes JSON progress lines off a terminal: monotonic, messages/s, ending at the whole file', async () => {
     const file = messagesFile(20_000);
-    const { code, stdout, stderr } = await new Promise<{
-      code: number | null;
-      stdout: string;
-      stderr: string;
-    }>((resolve, reject) => {
-      const input = openSync(file, 'r');
-      const child = spawn(tsx, ['src/cli.ts', 'decode'], { cwd: packageDir, stdio: [input, 'pipe', 'pipe'] });
-      closeSync(input);
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        err += chunk;
-      });
-      child.on('error', reject);
-      child.on('close', (exit) => resolve({ code: exit, stdout: out, stderr: err }));
-    });
+    const { code, stdout, stderr } = await runCli(['decode'], { file });
     expect(code, stderr).toBe(0);
     expect(stdout.trim().split('\n')).toHaveLength(20_000);
     const progress = stderr
