@@ -8,6 +8,7 @@ export interface DocBlock {
     readonly name: string | undefined;
     readonly uses: string | undefined;
     readonly typecheckOnly: boolean;
+    readonly untilSigterm: boolean;
     readonly fresh: boolean;
     readonly skip: string | undefined;
   };

@@ -8,14 +8,19 @@
 //   uses=ID        this block continues the block named ID: its code is put first
 //   needs=A,B      services the block needs besides embedded engines (kafka, connect, keycloak):
 //                  it runs in test/e2e/doc-blocks-stack.test.ts against the real stack
-//   typecheck-only the block is type-checked but not run (it starts a server that never ends, …)
+//   until-sigterm  the block runs until SIGTERM (a consumer, a server): the runner starts it, waits
+//                  until it handled what the runner gave it (a Kafka message, a /metrics request),
+//                  then sends SIGTERM and expects exit code 0
+//   typecheck-only the block is type-checked but not run (it needs what no test provides)
 //   fresh          the block gets empty PostgreSQL databases (by default their tables exist, as after
 //                  `bionicpro-etl init`)
 //   skip-doc-test  neither checked nor run; the rest of the info string says why
 //
 // Blocks read their connections from the environment the runner sets, with the defaults a
 // reader would use: CRM_URL, TELEMETRY_URL (PostgreSQL), CLICKHOUSE_PATH (a chDB directory),
-// KAFKA_BROKERS, KAFKA_CONNECT_URL, KEYCLOAK_URL.
+// KAFKA_BROKERS, KAFKA_CONNECT_URL, KEYCLOAK_URL; on a shared stack the names a block creates come
+// from the environment too (CRM_TOPIC_PREFIX, TELEMETRY_TOPIC_PREFIX: connector names and topic
+// prefixes; METRICS_PORT), so each run uses its own.
 //
 // Usage: node scripts/doc-blocks.mjs [--list]   (type-checks every block; --list prints them)
 import { execFileSync } from 'node:child_process';
@@ -55,6 +60,7 @@ export function blocksOf(text, file) {
       name: undefined,
       uses: undefined,
       typecheckOnly: false,
+      untilSigterm: false,
       fresh: false,
       skip: undefined,
     };
@@ -66,6 +72,7 @@ export function blocksOf(text, file) {
       else if (key === 'name' && value) flags.name = value;
       else if (key === 'uses' && value) flags.uses = value;
       else if (key === 'typecheck-only') flags.typecheckOnly = true;
+      else if (key === 'until-sigterm') flags.untilSigterm = true;
       else if (key === 'fresh') flags.fresh = true;
     }
     blocks.push({ file: relative(root, file), line: start, flags, code: lines.slice(start, end).join('\n') });
@@ -185,6 +192,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         b.flags.uses && `uses=${b.flags.uses}`,
         b.flags.needs.length && `needs=${b.flags.needs.join(',')}`,
         b.flags.typecheckOnly && 'typecheck-only',
+        b.flags.untilSigterm && 'until-sigterm',
         b.flags.skip && `skip: ${b.flags.skip}`,
       ].filter(Boolean);
       console.log(`${b.file}:${b.line} ${tags.join(' ')}`);
