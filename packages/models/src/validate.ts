@@ -95,6 +95,7 @@ type LenientShape<T> = { [K in keyof T]: T[K] extends string ? string : T[K] };
  * ```ts
  * import { DeviceEvent, lenientModel } from '@bionicpro/models';
  * const LenientDeviceEvent = lenientModel(DeviceEvent);
+ * declare const event: DeviceEvent; // a stored device event
  * LenientDeviceEvent.parse({ ...event, event_type: 'self_test' }).event_type; // 'self_test'
  * ```
  */

@@ -16,7 +16,7 @@ export interface RunningBlock {
 
 /** Starts a block; it is killed after `timeoutMs` if it has not ended by then. */
 export function startBlock(
-  block: WrittenBlock,
+  block: Pick<WrittenBlock, 'path'>,
   env: Record<string, string>,
   cwd: string,
   timeoutMs = 120_000,
@@ -42,7 +42,7 @@ export function startBlock(
 }
 
 /** Runs a block to its end. */
-export async function runBlock(block: WrittenBlock, env: Record<string, string>, cwd: string) {
+export async function runBlock(block: Pick<WrittenBlock, 'path'>, env: Record<string, string>, cwd: string) {
   const running = startBlock(block, env, cwd);
   const code = await running.exited;
   return { code, output: running.output() };
