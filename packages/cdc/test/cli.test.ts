@@ -20,15 +20,18 @@ function runCli(
   stdin: string | { readonly file: string },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const input = typeof stdin === 'string' ? 'pipe' : openSync(stdin.file, 'r');
-    const child = spawn(tsx, ['src/cli.ts', ...args], { cwd: packageDir, stdio: [input, 'pipe', 'pipe'] });
+    const input: 'pipe' | number = typeof stdin === 'string' ? 'pipe' : openSync(stdin.file, 'r');
+    const child = spawn(tsx, ['src/cli.ts', ...args], {
+      cwd: packageDir,
+      stdio: [input, 'pipe', 'pipe'],
+    });
     if (typeof input === 'number') closeSync(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => {
+    child.stdout?.on('data', (chunk) => {
       stdout += chunk;
     });
-    child.stderr.on('data', (chunk) => {
+    child.stderr?.on('data', (chunk) => {
       stderr += chunk;
     });
     child.on('error', reject);

@@ -193,3 +193,4 @@ export {
   type ProgressReading,
   type ProgressStream,
 } from './progress-display.js';
+export { type EnvironmentReading, readEnvironment } from './environment.js';
