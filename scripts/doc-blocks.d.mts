@@ -25,3 +25,5 @@ export function blocksOf(text: string, file: string): DocBlock[];
 export function allBlocks(): DocBlock[];
 export function writeBlocks(): WrittenBlock[];
 export function typecheckBlocks(written: readonly WrittenBlock[]): Map<string, string[]>;
+export function writeSnippetProject(dir: string): void;
+export function tscOutput(dir: string): string;

@@ -88,6 +88,50 @@ export function allBlocks() {
 const slug = (block) => `${block.file.replace(/\.md$/, '').replace(/[^A-Za-z0-9]+/g, '-')}-L${block.line}`;
 
 /**
+ * Makes `dir` a project of snippets checked against the built packages: a tsconfig (`strict`,
+ * `skipLibCheck: false`, Node's types) and an ES-module package.json. tsdoc-examples.mjs uses it too.
+ */
+export function writeSnippetProject(dir) {
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          target: 'ES2023',
+          lib: ['ES2023'],
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+          types: ['node'],
+          // The test package's types, for `tsc` run from here.
+          typeRoots: [join(root, 'node_modules', '@types'), join(root, 'test', 'node_modules', '@types')],
+        },
+        include: ['*.ts'],
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+}
+
+/** The diagnostics of one `tsc` run over a snippet project (empty text when it compiles). */
+export function tscOutput(dir) {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return '';
+  } catch (error) {
+    return `${error.stdout ?? ''}${error.stderr ?? ''}`;
+  }
+}
+
+/**
  * Writes every block that is not skipped to `outDir` (setup code first) with a tsconfig for them;
  * returns the blocks with their `path` and `id`.
  */
@@ -116,29 +160,7 @@ export function writeBlocks() {
     writeFileSync(path, `${parts.join('\n')}\nexport {};\n`);
     written.push({ ...block, id, path });
   }
-  writeFileSync(
-    join(outDir, 'tsconfig.json'),
-    JSON.stringify(
-      {
-        compilerOptions: {
-          target: 'ES2023',
-          lib: ['ES2023'],
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          skipLibCheck: false,
-          noEmit: true,
-          types: ['node'],
-          // The test package's types, for `tsc` run from here.
-          typeRoots: [join(root, 'node_modules', '@types'), join(root, 'test', 'node_modules', '@types')],
-        },
-        include: ['*.ts'],
-      },
-      null,
-      2,
-    ),
-  );
-  writeFileSync(join(outDir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+  writeSnippetProject(outDir);
   return written;
 }
 
@@ -149,16 +171,7 @@ export function writeBlocks() {
 export const upstream = [];
 
 export function typecheckBlocks(written) {
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  let output = '';
-  try {
-    execFileSync(process.execPath, [tsc, '-p', join(outDir, 'tsconfig.json'), '--pretty', 'false'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (error) {
-    output = `${error.stdout ?? ''}${error.stderr ?? ''}`;
-  }
+  const output = tscOutput(outDir);
   const byBlock = new Map();
   let lastWasUpstream = false;
   let lastKey = 'other';

@@ -10,10 +10,9 @@
 // a ClickHouse client, `scope` a ReportScope, `t` the report tables, `users` rows of the users
 // model, … — READER_HAS below, per package) is declared with its type when the example uses such a
 // name without defining it. Everything else must compile as written. Examples that use none of that
-// vocabulary are complete: scripts/tsdoc-examples.test.mjs runs those that need no server.
+// vocabulary are complete: test/e2e/tsdoc-examples.test.ts runs those that need no server.
 //
 // Usage: node scripts/tsdoc-examples.mjs [--list]
-import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -26,6 +25,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { tscOutput, writeSnippetProject } from './doc-blocks.mjs';
 
 export const root = resolve(import.meta.dirname, '..');
 /** Inside the `test` workspace package, so the examples resolve its dependencies. */
@@ -251,29 +251,7 @@ export function writeExamples() {
     );
     written.push({ ...example, id, path, assumed });
   }
-  writeFileSync(
-    join(outDir, 'tsconfig.json'),
-    JSON.stringify(
-      {
-        compilerOptions: {
-          target: 'ES2023',
-          lib: ['ES2023'],
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          skipLibCheck: false,
-          noEmit: true,
-          noUnusedLocals: false,
-          types: ['node'],
-          typeRoots: [join(root, 'node_modules', '@types'), join(root, 'test', 'node_modules', '@types')],
-        },
-        include: ['*.ts'],
-      },
-      null,
-      2,
-    ),
-  );
-  writeFileSync(join(outDir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+  writeSnippetProject(outDir);
   // Optional peers an example imports that the test package does not depend on: linked from the
   // package that declares them (`redis` for @bionicpro/reports/redis).
   mkdirSync(join(outDir, 'node_modules'), { recursive: true });
@@ -296,16 +274,7 @@ function declares(code, name) {
 
 /** Type-checks the written examples in one `tsc` run; diagnostics per example (empty: all compile). */
 export function typecheckExamples(written) {
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  let output = '';
-  try {
-    execFileSync(process.execPath, [tsc, '-p', join(outDir, 'tsconfig.json'), '--pretty', 'false'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (error) {
-    output = `${error.stdout ?? ''}${error.stderr ?? ''}`;
-  }
+  const output = tscOutput(outDir);
   const byExample = new Map();
   let lastKey;
   for (const line of output.split('\n')) {
