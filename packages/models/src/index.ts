@@ -182,11 +182,6 @@ export {
 export { toModelIssues, validateRow, type BatchResult, validateBatch, lenientModel } from './validate.js';
 export { toJsonSchema } from './json-schema.js';
 export {
-  type RowParseResult,
-  safeParseRow,
-  createRowParser,
-} from './row-parser.js';
-export {
   ProgressDisplay,
   type ProgressDisplayOptions,
   type ProgressLine,
@@ -194,3 +189,8 @@ export {
   type ProgressStream,
 } from './progress-display.js';
 export { type EnvironmentReading, readEnvironment } from './environment.js';
+export {
+  type RowParseResult,
+  safeParseRow,
+  createRowParser,
+} from './row-parser.js';
