@@ -8,6 +8,7 @@ export interface DocBlock {
     readonly name: string | undefined;
     readonly uses: string | undefined;
     readonly typecheckOnly: boolean;
+    readonly untilSigterm: boolean;
     readonly fresh: boolean;
     readonly skip: string | undefined;
   };
@@ -24,3 +25,5 @@ export function blocksOf(text: string, file: string): DocBlock[];
 export function allBlocks(): DocBlock[];
 export function writeBlocks(): WrittenBlock[];
 export function typecheckBlocks(written: readonly WrittenBlock[]): Map<string, string[]>;
+export function writeSnippetProject(dir: string): void;
+export function tscOutput(dir: string): string;

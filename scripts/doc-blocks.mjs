@@ -8,14 +8,19 @@
 //   uses=ID        this block continues the block named ID: its code is put first
 //   needs=A,B      services the block needs besides embedded engines (kafka, connect, keycloak):
 //                  it runs in test/e2e/doc-blocks-stack.test.ts against the real stack
-//   typecheck-only the block is type-checked but not run (it starts a server that never ends, …)
+//   until-sigterm  the block runs until SIGTERM (a consumer, a server): the runner starts it, waits
+//                  until it handled what the runner gave it (a Kafka message, a /metrics request),
+//                  then sends SIGTERM and expects exit code 0
+//   typecheck-only the block is type-checked but not run (it needs what no test provides)
 //   fresh          the block gets empty PostgreSQL databases (by default their tables exist, as after
 //                  `bionicpro-etl init`)
 //   skip-doc-test  neither checked nor run; the rest of the info string says why
 //
 // Blocks read their connections from the environment the runner sets, with the defaults a
 // reader would use: CRM_URL, TELEMETRY_URL (PostgreSQL), CLICKHOUSE_PATH (a chDB directory),
-// KAFKA_BROKERS, KAFKA_CONNECT_URL, KEYCLOAK_URL.
+// KAFKA_BROKERS, KAFKA_CONNECT_URL, KEYCLOAK_URL; on a shared stack the names a block creates come
+// from the environment too (CRM_TOPIC_PREFIX, TELEMETRY_TOPIC_PREFIX: connector names and topic
+// prefixes; METRICS_PORT), so each run uses its own.
 //
 // Usage: node scripts/doc-blocks.mjs [--list]   (type-checks every block; --list prints them)
 import { execFileSync } from 'node:child_process';
@@ -55,6 +60,7 @@ export function blocksOf(text, file) {
       name: undefined,
       uses: undefined,
       typecheckOnly: false,
+      untilSigterm: false,
       fresh: false,
       skip: undefined,
     };
@@ -66,6 +72,7 @@ export function blocksOf(text, file) {
       else if (key === 'name' && value) flags.name = value;
       else if (key === 'uses' && value) flags.uses = value;
       else if (key === 'typecheck-only') flags.typecheckOnly = true;
+      else if (key === 'until-sigterm') flags.untilSigterm = true;
       else if (key === 'fresh') flags.fresh = true;
     }
     blocks.push({ file: relative(root, file), line: start, flags, code: lines.slice(start, end).join('\n') });
@@ -79,6 +86,50 @@ export function allBlocks() {
 }
 
 const slug = (block) => `${block.file.replace(/\.md$/, '').replace(/[^A-Za-z0-9]+/g, '-')}-L${block.line}`;
+
+/**
+ * Makes `dir` a project of snippets checked against the built packages: a tsconfig (`strict`,
+ * `skipLibCheck: false`, Node's types) and an ES-module package.json. tsdoc-examples.mjs uses it too.
+ */
+export function writeSnippetProject(dir) {
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          target: 'ES2023',
+          lib: ['ES2023'],
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+          types: ['node'],
+          // The test package's types, for `tsc` run from here.
+          typeRoots: [join(root, 'node_modules', '@types'), join(root, 'test', 'node_modules', '@types')],
+        },
+        include: ['*.ts'],
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+}
+
+/** The diagnostics of one `tsc` run over a snippet project (empty text when it compiles). */
+export function tscOutput(dir) {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return '';
+  } catch (error) {
+    return `${error.stdout ?? ''}${error.stderr ?? ''}`;
+  }
+}
 
 /**
  * Writes every block that is not skipped to `outDir` (setup code first) with a tsconfig for them;
@@ -109,29 +160,7 @@ export function writeBlocks() {
     writeFileSync(path, `${parts.join('\n')}\nexport {};\n`);
     written.push({ ...block, id, path });
   }
-  writeFileSync(
-    join(outDir, 'tsconfig.json'),
-    JSON.stringify(
-      {
-        compilerOptions: {
-          target: 'ES2023',
-          lib: ['ES2023'],
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          skipLibCheck: false,
-          noEmit: true,
-          types: ['node'],
-          // The test package's types, for `tsc` run from here.
-          typeRoots: [join(root, 'node_modules', '@types'), join(root, 'test', 'node_modules', '@types')],
-        },
-        include: ['*.ts'],
-      },
-      null,
-      2,
-    ),
-  );
-  writeFileSync(join(outDir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+  writeSnippetProject(outDir);
   return written;
 }
 
@@ -142,16 +171,7 @@ export function writeBlocks() {
 export const upstream = [];
 
 export function typecheckBlocks(written) {
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  let output = '';
-  try {
-    execFileSync(process.execPath, [tsc, '-p', join(outDir, 'tsconfig.json'), '--pretty', 'false'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (error) {
-    output = `${error.stdout ?? ''}${error.stderr ?? ''}`;
-  }
+  const output = tscOutput(outDir);
   const byBlock = new Map();
   let lastWasUpstream = false;
   let lastKey = 'other';
@@ -185,6 +205,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         b.flags.uses && `uses=${b.flags.uses}`,
         b.flags.needs.length && `needs=${b.flags.needs.join(',')}`,
         b.flags.typecheckOnly && 'typecheck-only',
+        b.flags.untilSigterm && 'until-sigterm',
         b.flags.skip && `skip: ${b.flags.skip}`,
       ].filter(Boolean);
       console.log(`${b.file}:${b.line} ${tags.join(' ')}`);

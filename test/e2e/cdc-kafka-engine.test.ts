@@ -12,8 +12,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService } from '../services.js';
 import { canonicalRow } from './support/canonical-row.js';
-import { type CdcHarness, createCdcHarness } from './support/cdc-harness.js';
-import { insertRows, sourceRows } from './support/source-database.js';
+import { type CdcHarness, CRM_AND_TELEMETRY_TABLES, createSeededCdcHarness } from './support/cdc-harness.js';
+import { sourceRows } from './support/source-database.js';
 import { queryRows } from './support/warehouse.js';
 
 const services = {
@@ -23,18 +23,15 @@ const services = {
   clickhouse: requireService('clickhouse'),
 };
 
-const TABLES = ['users', 'subscriptions', 'payments', 'telemetry_events'] as const;
+const TABLES = CRM_AND_TELEMETRY_TABLES;
 const dataset = generateDataset({ seed: 11, users: 12, months: 1 });
 
 let h: CdcHarness;
 let ke: string;
 
 beforeAll(async () => {
-  h = await createCdcHarness({ name: 'kengine', tables: TABLES, services });
+  h = await createSeededCdcHarness('kengine', services, dataset);
   ke = `${h.id}_ke`;
-  await insertRows(h.pool, tables.users, dataset.users);
-  await insertRows(h.pool, tables.subscriptions, dataset.subscriptions);
-  await insertRows(h.pool, tables.payments, dataset.payments);
   // 64-bit ids beyond 2^53, and the largest bigint.
   await h.pool.query(`
     insert into telemetry_events (id, user_id, prosthesis_type, muscle_group, signal_frequency, signal_duration,

@@ -14,8 +14,12 @@ import { tables } from '@bionicpro/models';
 import { generateDataset } from '@bionicpro/models/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUrl, requireService } from '../services.js';
-import { type CdcHarness, createCdcHarness, type RunningSink } from './support/cdc-harness.js';
-import { insertRows } from './support/source-database.js';
+import {
+  type CdcHarness,
+  CRM_AND_TELEMETRY_TABLES,
+  createSeededCdcHarness,
+  type RunningSink,
+} from './support/cdc-harness.js';
 
 const services = {
   postgres: requireService('postgres'),
@@ -24,17 +28,14 @@ const services = {
   clickhouse: requireService('clickhouse'),
 };
 
-const TABLES = ['users', 'subscriptions', 'payments', 'telemetry_events'] as const;
+const TABLES = CRM_AND_TELEMETRY_TABLES;
 const dataset = generateDataset({ seed: 5, users: 30, months: 2 });
 
 let h: CdcHarness;
 let sink: RunningSink;
 
 beforeAll(async () => {
-  h = await createCdcHarness({ name: 'verify', tables: TABLES, services });
-  await insertRows(h.pool, tables.users, dataset.users);
-  await insertRows(h.pool, tables.subscriptions, dataset.subscriptions);
-  await insertRows(h.pool, tables.payments, dataset.payments);
+  h = await createSeededCdcHarness('verify', services, dataset);
   // Doubles that need every bit, µs instants, and ids near 2^53 (the sink takes them up to 2^53-1 today).
   await h.pool.query(`
     insert into telemetry_events (id, user_id, prosthesis_type, muscle_group, signal_frequency, signal_duration,

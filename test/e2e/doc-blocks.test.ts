@@ -6,7 +6,6 @@
  * doc-blocks-stack.test.ts against the real stack; `typecheck-only` and `skip-doc-test` blocks are
  * listed by `node scripts/doc-blocks.mjs --list`.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { postgresSchemaDdl } from '@bionicpro/models';
 import { afterAll, describe, expect, it } from 'vitest';
-import { typecheckBlocks, type WrittenBlock, writeBlocks } from '../../scripts/doc-blocks.mjs';
+import { typecheckBlocks, writeBlocks } from '../../scripts/doc-blocks.mjs';
+import { runBlock } from './support/doc-block-runner.js';
 
 const written = writeBlocks();
 const work = mkdtempSync(join(tmpdir(), 'doc-blocks-'));
@@ -33,26 +33,6 @@ async function pglite(database: 'crm' | 'telemetry', fresh: boolean) {
       await db.close();
     },
   };
-}
-
-function runBlock(block: WrittenBlock, env: Record<string, string>, cwd: string) {
-  return new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    // Node strips the types itself (the blocks use only erasable TypeScript syntax).
-    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', block.path], {
-      cwd,
-      env: { ...process.env, ...env, NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d));
-    child.stderr.on('data', (d: Buffer) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
 }
 
 describe('documentation code blocks', () => {

@@ -6,6 +6,7 @@
  */
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { kafkajsConsumer, kafkajsDeadLetters } from '@bionicpro/cdc/kafkajs';
+import { readEnvironment } from '@bionicpro/models';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { registerConnectors } from './connectors.js';
@@ -58,17 +59,7 @@ const Environment = z.object({
   PORT: int(0, 65_535).default(9464),
 });
 
-const input = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([k, v]) => Object.hasOwn(Environment.shape, k) && v !== undefined && v !== '',
-  ),
-);
-const parsed = Environment.safeParse(input);
-const problems = parsed.success
-  ? []
-  : parsed.error.issues.map(
-      (i) => `${String(i.path[0])}: ${i.input === undefined ? 'is required' : i.message}`,
-    );
+const { settings, given: input, problems } = readEnvironment(Environment, process.env);
 if ((input['CLICKHOUSE_URL'] === undefined) === (input['CLICKHOUSE_PATH'] === undefined)) {
   problems.push(
     'CLICKHOUSE_URL: set exactly one of CLICKHOUSE_URL (a server) and CLICKHOUSE_PATH (embedded chDB)',
@@ -81,17 +72,17 @@ if (input['CONNECT_URL'] !== undefined) {
 }
 let topics: RegExp[] = [];
 try {
-  topics = (parsed.data?.KAFKA_TOPICS ?? []).map((t) => new RegExp(t));
+  topics = (settings?.KAFKA_TOPICS ?? []).map((t) => new RegExp(t));
 } catch (error) {
   problems.push(`KAFKA_TOPICS: ${error instanceof Error ? error.message : String(error)}`);
 }
-if (!parsed.success || problems.length > 0) {
+if (settings === undefined || problems.length > 0) {
   process.stderr.write(
     `cdc-consumer: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
   );
   process.exit(2);
 }
-const env = parsed.data;
+const env = settings;
 
 let clickhouse: ClickHouseClient;
 if (env.CLICKHOUSE_PATH !== undefined) {

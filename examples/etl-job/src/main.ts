@@ -15,6 +15,7 @@
 import { parseArgs } from 'node:util';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { createExtractPool, runMonthlyJob } from '@bionicpro/etl';
+import { readEnvironment } from '@bionicpro/models';
 import { prewarmReports, type ReportStore, reportTables } from '@bionicpro/reports';
 import { type ConnectedRedisReportStore, connectRedisReportStore } from '@bionicpro/reports/redis';
 import { etlPrometheusMetrics } from '@bionicpro/etl/prometheus';
@@ -63,27 +64,17 @@ const Environment = z.object({
 });
 
 function configFromEnv() {
-  const input = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k, v]) => Object.hasOwn(Environment.shape, k) && v !== undefined && v !== '',
-    ),
-  );
-  const parsed = Environment.safeParse(input);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map(
-        (i) => `${String(i.path[0])}: ${i.input === undefined ? 'is required' : i.message}`,
-      );
+  const { settings, given: input, problems } = readEnvironment(Environment, process.env);
   if ((input['CLICKHOUSE_URL'] === undefined) === (input['CLICKHOUSE_PATH'] === undefined)) {
     problems.push(
       'CLICKHOUSE_URL: set exactly one of CLICKHOUSE_URL (a server) and CLICKHOUSE_PATH (embedded chDB)',
     );
   }
-  if (!parsed.success || problems.length > 0) {
+  if (settings === undefined || problems.length > 0) {
     process.stderr.write(`etl-job: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
     process.exit(2);
   }
-  return parsed.data;
+  return settings;
 }
 
 async function clickhouseClient(env: ReturnType<typeof configFromEnv>): Promise<ClickHouseClient> {

@@ -7,12 +7,13 @@
  *     [--concurrency 2] [--batch-size 200]
  *
  * Publishes the months' data versions first (every instance then stops serving
- * the older reports), prints a progress line per batch on stderr and one JSON
+ * the older reports), shows progress on stderr (a bar with reports/s and ETA on a
+ * terminal, `{"type":"progress",…}` JSON lines otherwise) and prints one JSON
  * summary line per month on stdout. Exit code 0 on success, 1 on a failure,
  * 2 on bad arguments or settings.
  */
 import { parseArgs } from 'node:util';
-import { formatMonth, parseMonth } from '@bionicpro/models';
+import { formatMonth, ProgressDisplay, parseMonth } from '@bionicpro/models';
 import { prewarmReports, reportTables } from '@bionicpro/reports';
 import { connectRedisReportStore } from '@bionicpro/reports/redis';
 import { z } from 'zod';
@@ -107,6 +108,8 @@ async function main(): Promise<void> {
   try {
     if (!store.connected) throw new Error(`Redis at ${new URL(env.REDIS_URL).host} is not reachable`);
     for (const month of months) {
+      // Users are the work (known up front); reports are what the rate counts.
+      const display = new ProgressDisplay(process.stderr, { unit: 'reports' });
       const summary = await prewarmReports({
         client: clickhouse,
         store,
@@ -116,10 +119,17 @@ async function main(): Promise<void> {
         batchSize,
         ...(users === undefined ? {} : { userIds: users }),
         onProgress: (p) =>
-          process.stderr.write(
-            `prewarm ${p.month}: ${p.usersDone}/${p.users} users, ${p.reportsWritten} reports, ${Math.round(p.elapsedMs)} ms\n`,
-          ),
+          display.update({
+            done: p.usersDone,
+            total: p.users,
+            rows: p.reportsWritten,
+            label: `prewarm ${p.month}: ${p.usersDone}/${p.users} users`,
+          }),
+      }).catch((error: unknown) => {
+        display.abort();
+        throw error;
       });
+      display.finish(`prewarm ${summary.month}: ${summary.users}/${summary.users} users`);
       process.stdout.write(
         `${JSON.stringify({ ...summary, elapsedMs: Math.round(summary.elapsedMs), users_per_s: Math.round((summary.users / summary.elapsedMs) * 1000) })}\n`,
       );

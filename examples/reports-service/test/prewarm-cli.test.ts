@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { ProgressLine } from '@bionicpro/models';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { requireService } from '../../../test/services.js';
@@ -55,6 +56,22 @@ it('renders every user of the month into Redis and prints a summary line', async
   const summary = JSON.parse(stdout.trim()) as Record<string, unknown>;
   expect(summary).toMatchObject({ month: '2024-03', users: 5, reportsWritten: 5, batches: 3 });
   expect(stderr).toContain('prewarm 2024-03: 5/5 users');
+  // Off a terminal, progress is JSON lines (the shared ProgressDisplay): monotonic, ending at the total.
+  const progress = stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{"type":"progress"'))
+    .map((line) => JSON.parse(line) as ProgressLine);
+  expect(progress.length).toBeGreaterThanOrEqual(2);
+  const fractions = progress.map((p) => p.fraction ?? -1);
+  expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+  expect(progress.map((p) => p.rows)).toEqual([...progress.map((p) => p.rows)].sort((a, b) => a - b));
+  expect(progress.at(-1)).toMatchObject({
+    unit: 'reports',
+    fraction: 1,
+    done: true,
+    rows: 5,
+    label: 'prewarm 2024-03: 5/5 users',
+  });
   const client = createClient({ url: redisUrl });
   await client.connect();
   try {

@@ -27,8 +27,9 @@ export const STREAMED_VERSION_BASE = 1n << 63n;
  *
  * @example
  * ```ts
- * import { changeVersion } from '@bionicpro/cdc';
- * changeVersion({ op: 'u', source: { lsn: 24024000 } }); // 9223372036878799808n
+ * import { changeVersion, type RowChange } from '@bionicpro/cdc';
+ * declare const change: RowChange; // from createChangeDecoder().decode(…)
+ * changeVersion(change); // a change streamed at LSN 24024000: 9223372036878799808n (2^63 + LSN)
  * ```
  */
 export function changeVersion(

@@ -10,8 +10,9 @@
  * `bionicpro-cdc: error: …`; `--debug` adds the stack trace and the engine
  * clients' logs.
  */
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, fstatSync, readFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { ProgressDisplay } from '@bionicpro/models';
 import packageJson from '../package.json' with { type: 'json' };
 import {
   type CliCommand,
@@ -36,6 +37,8 @@ const COMMANDS = {
       '{"table","op","key","before","after","unavailable":[...],"source":{"lsn","txId","ts_ms","snapshot"}}.',
       'Bad messages go to the --dlq file (default: stderr) as JSON lines with their reason; a summary',
       'goes to stderr. Exit 0 once stdin is read, whatever the number of bad messages.',
+      'When stdin is a file (decode < messages.jsonl), progress goes to stderr: a bar with messages/s',
+      'and ETA on a terminal, {"type":"progress",…} JSON lines otherwise.',
     ].join('\n'),
     options: {
       dlq: { value: 'FILE', help: 'write bad messages to FILE (default: stderr)' },
@@ -125,15 +128,58 @@ async function decode({ values }: ParsedArgs): Promise<number> {
     });
   }
   const badStream: NodeJS.WritableStream = dlq ?? process.stderr;
-  const summary = await runDecodeCommand({
-    lines: createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }),
-    out: (line) => write(process.stdout, line),
-    bad: (line) => write(badStream, line),
-    decoder: createChangeDecoder({ ...(columns && { columns }), unwrapped: values['unwrapped'] === true }),
-  });
+  const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  const progress = decodeProgress();
+  // On a terminal a bad line on stderr first clears the bar's line (the next reading redraws it).
+  const clearBar = progress !== undefined && dlq === undefined && process.stderr.isTTY === true;
+  let summary: Awaited<ReturnType<typeof runDecodeCommand>>;
+  try {
+    summary = await runDecodeCommand({
+      lines: progress ? progress.count(lines) : lines,
+      out: (line) => write(process.stdout, line),
+      bad: (line) => write(badStream, clearBar ? `\r\u001b[K${line}` : line),
+      decoder: createChangeDecoder({ ...(columns && { columns }), unwrapped: values['unwrapped'] === true }),
+    });
+  } catch (error) {
+    progress?.display.abort();
+    throw error;
+  }
+  progress?.display.finish(`decode: ${summary.lines} messages`);
   if (dlq) await new Promise<void>((resolve) => dlq!.end(() => resolve()));
   process.stderr.write(`${formatDecodeSummary(summary)}\n`);
   return 0;
+}
+
+/**
+ * Progress of `decode` when stdin is a regular file (its size is the total): the bytes stdin
+ * has delivered against the file's size, and the messages read for the rate. A pipe has no
+ * size, so it shows nothing.
+ */
+function decodeProgress() {
+  let size: number;
+  try {
+    const stat = fstatSync(0);
+    if (!stat.isFile() || stat.size === 0) return undefined;
+    size = stat.size;
+  } catch {
+    return undefined;
+  }
+  const display = new ProgressDisplay(process.stderr, { unit: 'messages' });
+  let bytes = 0;
+  process.stdin.on('data', (chunk: Buffer | string) => {
+    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+  });
+  return {
+    display,
+    async *count(lines: AsyncIterable<string>): AsyncIterable<string> {
+      let messages = 0;
+      for await (const line of lines) {
+        yield line;
+        if (line.trim() !== '') messages += 1;
+        display.update({ done: bytes, total: size, rows: messages, label: 'decode' });
+      }
+    },
+  };
 }
 
 async function verify(args: ParsedArgs, debug: boolean): Promise<number> {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createChangeDecoder, type CdcEvent, type RowChange } from './decode-change.js';
 import { ChangeValidationError, DecodeError, EnvelopeError } from './errors.js';
-import { examples, paymentEnvelope, paymentKeyWithSchema, paymentRow } from './fixtures/debezium-examples.js';
+import {
+  decodedPaymentRow,
+  examples,
+  paymentEnvelope,
+  paymentKeyWithSchema,
+  paymentRow,
+} from './fixtures/debezium-examples.js';
 
 const decoder = createChangeDecoder();
 
@@ -10,17 +16,7 @@ function change(event: CdcEvent): RowChange {
   return event;
 }
 
-const decodedPayment = {
-  id: 42,
-  user_id: 7,
-  subscription_id: 3,
-  payment_date: '2024-01-15T10:00:00.123456Z',
-  amount: '2999.00',
-  payment_method: 'card',
-  status: 'success',
-  description: 'January subscription',
-  created_at: '2024-01-15T10:00:00.123456Z',
-};
+const decodedPayment = decodedPaymentRow;
 
 describe('createChangeDecoder', () => {
   it('decodes a create with schemas: Decimal, MicroTimestamp, ZonedTimestamp, key struct', () => {

@@ -3,33 +3,40 @@
  * (the source through tsx, so the test never runs a stale build).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ProgressLine } from '@bionicpro/models';
 import { describe, expect, it } from 'vitest';
-import { examples } from '../src/fixtures/debezium-examples.js';
+import { decodedPaymentRow, examples } from '../src/fixtures/debezium-examples.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 
+/** Runs the CLI with `stdin` piped in, or with stdin redirected from a file (`{ file }`). */
 function runCli(
   args: string[],
-  stdin: string,
+  stdin: string | { readonly file: string },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, ['src/cli.ts', ...args], { cwd: packageDir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const input: 'pipe' | number = typeof stdin === 'string' ? 'pipe' : openSync(stdin.file, 'r');
+    const child = spawn(tsx, ['src/cli.ts', ...args], {
+      cwd: packageDir,
+      stdio: [input, 'pipe', 'pipe'],
+    });
+    if (typeof input === 'number') closeSync(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => {
+    child.stdout?.on('data', (chunk) => {
       stdout += chunk;
     });
-    child.stderr.on('data', (chunk) => {
+    child.stderr?.on('data', (chunk) => {
       stderr += chunk;
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
+    if (typeof stdin === 'string') child.stdin?.end(stdin);
   });
 }
 
@@ -76,17 +83,7 @@ describe('bionicpro-cdc decode', () => {
       op: 'c',
       key: { id: 42 },
       before: null,
-      after: {
-        id: 42,
-        user_id: 7,
-        subscription_id: 3,
-        payment_date: '2024-01-15T10:00:00.123456Z',
-        amount: '2999.00',
-        payment_method: 'card',
-        status: 'success',
-        description: 'January subscription',
-        created_at: '2024-01-15T10:00:00.123456Z',
-      },
+      after: decodedPaymentRow,
       unavailable: [],
       source: { lsn: '24023928', txId: '767', ts_ms: 1705312800123, snapshot: 'false' },
     });
@@ -314,5 +311,64 @@ describe('bionicpro-cdc as users expect', () => {
     expect(debug.stderr).toMatch(
       /^bionicpro-cdc: error: cannot connect to PostgreSQL.*\nVerifyError: .*\n\s+at /,
     );
+  });
+});
+
+describe('bionicpro-cdc decode of a file: progress on stderr', () => {
+  /** A file of `count` messages (a create each), as an operator would redirect to stdin. */
+  function messagesFile(count: number): string {
+    const dir = mkdtempSync(join(tmpdir(), 'cdc-cli-progress-'));
+    const path = join(dir, 'messages.jsonl');
+    const lines = Array.from({ length: count }, (_, i) => asJsonLine(examples.createWithSchema, i));
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    return path;
+  }
+
+  it('writes JSON progress lines off a terminal: monotonic, messages/s, ending at the whole file', async () => {
+    const file = messagesFile(20_000);
+    const { code, stdout, stderr } = await runCli(['decode'], { file });
+    expect(code, stderr).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(20_000);
+    const progress = stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{"type":"progress"'))
+      .map((l) => JSON.parse(l) as ProgressLine);
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    const fractions = progress.map((p) => p.fraction ?? -1);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    const rows = progress.map((p) => p.rows);
+    expect(rows).toEqual([...rows].sort((a, b) => a - b));
+    expect(progress.slice(0, -1).every((p) => !p.done && (p.fraction ?? 0) < 1)).toBe(true);
+    expect(progress.at(-1)).toMatchObject({ unit: 'messages', fraction: 1, done: true, rows: 20_000 });
+    expect(progress.at(-1)!.rows_per_second).toBeGreaterThan(0);
+    expect(stderr).toContain('20000 messages, 20000 changes');
+  });
+
+  it('draws one bar on a terminal with messages/s and an ETA, ending at 100 %', async () => {
+    const file = messagesFile(5_000);
+    // `script` gives the command a pseudo-terminal for stdout and stderr; stdin stays the file.
+    const command = `${tsx} src/cli.ts decode < ${file} > /dev/null`;
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        cwd: packageDir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+      });
+      child.on('error', reject);
+      child.on('close', (exit) => resolve({ code: exit, stdout: out }));
+    });
+    expect(code, stdout).toBe(0);
+    const draws = stdout.split('\r').filter((d) => d.startsWith('['));
+    expect(draws.length).toBeGreaterThanOrEqual(1);
+    for (const draw of draws)
+      expect(draw).toMatch(/^\[[#.]+\] +\d+% {2}\S+ messages {2}\S+ messages\/s {2}ETA (\d+:\d\d|\?)/);
+    const percents = draws.map((d) => Number(/\]\s+(\d+)%/.exec(d)?.[1]));
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(percents.at(-1)).toBe(100);
+    expect(stdout).not.toContain('{"type":"progress"');
+    expect(stdout).toContain('5000 messages, 5000 changes');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MonthlyJobProgress, ProgressDisplay, type ProgressLine } from './cli-progress.js';
+import { ProgressDisplay, type ProgressLine } from '@bionicpro/models';
+import { MonthlyJobProgress } from './cli-progress.js';
 import type { ProgressEvent } from './monthly-job.js';
 
 function fakeStream(isTTY: boolean) {
@@ -75,14 +76,5 @@ describe('the progress of a whole monthly job', () => {
     const display = new ProgressDisplay(stream, { now: () => 2000 });
     new MonthlyJobProgress(display, undefined, 3).event(events[6]!);
     expect(JSON.parse(writes[0]!)).toMatchObject({ fraction: null, eta_seconds: null, rows: 300 });
-  });
-
-  it('throttles terminal redraws to ten a second, but always draws a finished step', () => {
-    const { writes, stream } = fakeStream(true);
-    const display = new ProgressDisplay(stream, { now: () => 0 });
-    for (let i = 0; i < 50; i += 1) display.update({ done: i, total: 100, rows: i, label: 'x' });
-    expect(writes).toHaveLength(1);
-    display.update({ done: 60, total: 100, rows: 60, label: 'y' }, true);
-    expect(writes).toHaveLength(2);
   });
 });

@@ -10,9 +10,10 @@ import {
   validateRow,
   type MonthPeriod,
   monthPeriod,
+  ProgressDisplay,
 } from '@bionicpro/models';
 import { CliLogger, clickHouseLoggerClass } from './cli-logger.js';
-import { MonthlyJobProgress, ProgressDisplay } from './cli-progress.js';
+import { MonthlyJobProgress } from './cli-progress.js';
 import {
   createSourceTables,
   filesByDatabase,

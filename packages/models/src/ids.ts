@@ -24,10 +24,14 @@ export interface ParseIdOptions<Max extends number | bigint> {
  *
  * @example
  * ```ts
- * import { BIG_ID_MAX, parseIdText } from '@bionicpro/models';
+ * import { BIG_ID_MAX, InvalidIdError, parseIdText } from '@bionicpro/models';
  * parseIdText('42'); // 42
  * parseIdText('9223372036854775807', { max: BIG_ID_MAX }); // '9223372036854775807'
- * parseIdText('1e0', { name: 'user_id' }); // throws InvalidIdError: user_id: ...
+ * try {
+ *   parseIdText('1e0', { name: 'user_id' });
+ * } catch (error) {
+ *   if (error instanceof InvalidIdError) console.log(error.code); // 'invalid_id', naming user_id
+ * }
  * ```
  */
 export function parseIdText(text: string, options?: ParseIdOptions<number>): number;

@@ -196,6 +196,14 @@ export {
 export { toModelIssues, validateRow, type BatchResult, validateBatch, lenientModel } from './validate.js';
 export { toJsonSchema } from './json-schema.js';
 export {
+  ProgressDisplay,
+  type ProgressDisplayOptions,
+  type ProgressLine,
+  type ProgressReading,
+  type ProgressStream,
+} from './progress-display.js';
+export { type EnvironmentReading, readEnvironment } from './environment.js';
+export {
   type RowParseResult,
   safeParseRow,
   createRowParser,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ModelValidationError, type RejectedRow } from './errors.js';
 import { fastRowParserOf, ROW_REFUSED, safeParseRow } from './row-parser.js';
+import { holdsNul, withNulTextIssues } from './storable-text.js';
 import { toModelIssues } from './validate-issues.js';
 
 export { toModelIssues };
@@ -11,6 +12,8 @@ function modelName(schema: z.ZodType, fallback?: string): string | undefined {
 
 /**
  * Parses one value with a model; throws {@link ModelValidationError} listing every issue.
+ * U+0000 anywhere in the value (a text field, a nested string, an object key, a field the model
+ * strips) is an `invalid_text` issue naming where it stands: PostgreSQL text cannot store it.
  *
  * @example
  * ```ts
@@ -24,9 +27,10 @@ export function validateRow<S extends z.ZodType>(
   options: { model?: string } = {},
 ): z.output<S> {
   const result = safeParseRow(schema, value);
-  if (result.success) return result.data;
+  if (result.success && !holdsNul(value)) return result.data;
   const model = modelName(schema, options.model);
-  throw new ModelValidationError(toModelIssues(result.error), model === undefined ? {} : { model });
+  const issues = withNulTextIssues(result.success ? [] : toModelIssues(result.error), value);
+  throw new ModelValidationError(issues, model === undefined ? {} : { model });
 }
 
 /** Outcome of {@link validateBatch}: the valid rows, and every rejected row with its index and issues. */
@@ -38,7 +42,8 @@ export interface BatchResult<T> {
 }
 
 /**
- * Validates every row of a batch and reports all bad rows, not only the first.
+ * Validates every row of a batch and reports all bad rows, not only the first. A row holding
+ * U+0000 anywhere (keys included) is rejected with `invalid_text`, as in {@link validateRow}.
  *
  * @example
  * ```ts
@@ -59,18 +64,21 @@ export function validateBatch<S extends z.ZodType>(
     const row = rows[index];
     if (fast) {
       const parsed = fast(row);
-      if (parsed !== ROW_REFUSED) {
+      if (parsed !== ROW_REFUSED && !holdsNul(row)) {
         valid.push(parsed as z.output<S>);
         validIndexes.push(index);
         continue;
       }
     }
     const result = schema.safeParse(row);
-    if (result.success) {
+    if (result.success && !holdsNul(row)) {
       valid.push(result.data);
       validIndexes.push(index);
     } else {
-      rejected.push({ index, issues: toModelIssues(result.error) });
+      rejected.push({
+        index,
+        issues: withNulTextIssues(result.success ? [] : toModelIssues(result.error), row),
+      });
     }
   }
   return { valid, validIndexes, rejected };
@@ -87,6 +95,7 @@ type LenientShape<T> = { [K in keyof T]: T[K] extends string ? string : T[K] };
  * ```ts
  * import { DeviceEvent, lenientModel } from '@bionicpro/models';
  * const LenientDeviceEvent = lenientModel(DeviceEvent);
+ * declare const event: DeviceEvent; // a stored device event
  * LenientDeviceEvent.parse({ ...event, event_type: 'self_test' }).event_type; // 'self_test'
  * ```
  */

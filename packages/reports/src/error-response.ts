@@ -23,7 +23,16 @@ export const MAX_ERROR_ISSUES = 100;
  *
  * @example
  * ```ts
- * try { … } catch (e) { return reportErrorResponse(e) ?? new Response(null, { status: 500 }); }
+ * import { UserMonthlyReportQuery } from '@bionicpro/models';
+ * import { reportErrorResponse } from '@bionicpro/reports';
+ * function handle(url: URL): Response {
+ *   try {
+ *     return Response.json(UserMonthlyReportQuery.parse(Object.fromEntries(url.searchParams)));
+ *   } catch (error) {
+ *     return reportErrorResponse(error) ?? new Response(null, { status: 500 });
+ *   }
+ * }
+ * console.log(handle(new URL('http://svc/report?month=2024-13')).status); // 400
  * ```
  */
 export function reportErrorResponse(error: unknown, realm = 'bionicpro'): Response | undefined {

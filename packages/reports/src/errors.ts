@@ -55,7 +55,8 @@ export type AccessDenialReason = 'other_subject' | 'unknown_subject';
  *
  * @example
  * ```ts
- * if (err instanceof AccessDeniedError) return new Response(null, { status: err.status });
+ * const answer = (err: unknown) =>
+ *   err instanceof AccessDeniedError ? new Response(null, { status: err.status }) : undefined;
  * ```
  */
 export class AccessDeniedError extends BionicProError {
@@ -97,7 +98,11 @@ export class ReportParameterError extends BionicProError {
  *
  * @example
  * ```ts
- * reportQuery(table, {} as never); // throws UnscopedQueryError
+ * try {
+ *   scopedQuery(reportTables().userMonthly, {} as never); // a scope not issued by resolveReportScope
+ * } catch (error) {
+ *   console.log(error instanceof UnscopedQueryError); // true
+ * }
  * ```
  */
 export class UnscopedQueryError extends BionicProError {
@@ -142,7 +147,8 @@ export class ReportAssemblyError extends BionicProError {
  *
  * @example
  * ```ts
- * if (err instanceof ReportNotFoundError) return new Response(null, { status: 404 });
+ * const answer = (err: unknown) =>
+ *   err instanceof ReportNotFoundError ? new Response(null, { status: err.status }) : undefined;
  * ```
  */
 export class ReportNotFoundError extends BionicProError {

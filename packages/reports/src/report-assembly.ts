@@ -289,7 +289,7 @@ export function assembleDailyReport(input: {
  *
  * @example
  * ```ts
- * assembleTelemetryReport({ user: [{ name: 'Ivan', email: 'i@x.ru' }], rows: [] }).total_events; // 0
+ * assembleTelemetryReport({ user: [{ name: 'Ivan', email: 'i@x.ru' }], rows: [] })?.total_events; // 0
  * ```
  */
 export function assembleTelemetryReport(input: {

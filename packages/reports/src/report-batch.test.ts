@@ -166,6 +166,7 @@ describe('prewarmReports', () => {
         return { json: async () => [] };
       },
     };
+    const progress: [number, number, number][] = [];
     const summary = await prewarmReports({
       client,
       store: createMemoryReportStore(),
@@ -175,9 +176,18 @@ describe('prewarmReports', () => {
       batchSize: 2,
       concurrency: 2,
       reports: ['user_monthly'],
+      onProgress: (p) => progress.push([p.usersDone, p.users, p.reportsWritten]),
     });
     expect(summary).toMatchObject({ users: 10, batches: 5, reportsWritten: 10, engineCalls: 6 });
     expect(peak).toBe(2);
+    // Concurrent batches still report a monotonic count that ends at the total.
+    expect(progress).toEqual([
+      [2, 10, 2],
+      [4, 10, 4],
+      [6, 10, 6],
+      [8, 10, 8],
+      [10, 10, 10],
+    ]);
   });
 });
 

@@ -43,7 +43,7 @@ export interface SubjectDirectory {
  * ```ts
  * const principal = await verifier.authenticate(request);
  * const scope = await resolveReportScope(principal, directory, { requestedUserId: 42 });
- * const report = await runUserMonthlyReport(client, scope, { month: '2024-01' });
+ * const report = await reports.userMonthly(scope, '2024-01'); // reports: createReportService(…)
  * ```
  */
 export async function resolveReportScope(

@@ -22,12 +22,19 @@ import {
   signalTableDdl,
 } from '@bionicpro/cdc';
 import { tables } from '@bionicpro/models';
+import type { Dataset } from '@bionicpro/models/testing';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import type { ClickHouseService, ConnectService, KafkaService, PostgresService } from '../../services.js';
 import { canonicalRow } from './canonical-row.js';
 import { openCdcConsumer } from './consumer.js';
-import { createTables, freshDatabase, type SourceTableName, sourceRows } from './source-database.js';
+import {
+  createTables,
+  freshDatabase,
+  insertRows,
+  type SourceTableName,
+  sourceRows,
+} from './source-database.js';
 import { createWarehouse, queryRows } from './warehouse.js';
 
 export interface CdcHarnessOptions {
@@ -295,3 +302,23 @@ export async function createCdcHarness(options: CdcHarnessOptions) {
 
 export type CdcHarness = Awaited<ReturnType<typeof createCdcHarness>>;
 export type { ClickHouseClient, pg };
+
+/** What the end-to-end CDC tests capture: the CRM chain and the 64-bit-id telemetry table. */
+export const CRM_AND_TELEMETRY_TABLES = ['users', 'subscriptions', 'payments', 'telemetry_events'] as const;
+
+/**
+ * A harness over {@link CRM_AND_TELEMETRY_TABLES} whose source already holds the dataset's users,
+ * subscriptions and payments (in foreign-key order); the connector is not registered yet, so a
+ * test can add its own rows to the snapshot first.
+ */
+export async function createSeededCdcHarness(
+  name: string,
+  services: CdcHarnessOptions['services'],
+  dataset: Pick<Dataset, 'users' | 'subscriptions' | 'payments'>,
+): Promise<CdcHarness> {
+  const h = await createCdcHarness({ name, tables: CRM_AND_TELEMETRY_TABLES, services });
+  await insertRows(h.pool, tables.users, dataset.users);
+  await insertRows(h.pool, tables.subscriptions, dataset.subscriptions);
+  await insertRows(h.pool, tables.payments, dataset.payments);
+  return h;
+}
