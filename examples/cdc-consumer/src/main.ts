@@ -86,8 +86,9 @@ const env = settings;
 
 let clickhouse: ClickHouseClient;
 if (env.CLICKHOUSE_PATH !== undefined) {
-  const { createChdbConnection } = await import('chdb/connection');
-  clickhouse = createClient({ connection: createChdbConnection({ path: env.CLICKHOUSE_PATH }) as never });
+  // chdb is loaded only when embedded mode is used (it is a native module).
+  const { createChdbClient } = await import('@bionicpro/etl/chdb');
+  clickhouse = createChdbClient({ path: env.CLICKHOUSE_PATH });
 } else {
   clickhouse = createClient({
     url: env.CLICKHOUSE_URL as string,

@@ -31,7 +31,7 @@ export async function connectClickHouse(target: ClickHouseTarget): Promise<Click
     });
   }
   // chdb is loaded only when embedded mode is used (it is a native module).
-  const { createChdbConnection } = await import('chdb/connection');
+  const { createChdbClient } = await import('@bionicpro/etl/chdb');
   const engineArgs = target.engineArgs ?? LEAN_CHDB_ARGS;
   // Engine arguments apply when the process's engine opens, and only through a Session: the
   // connection shares the engine of a Session open on the same path, so one is opened first
@@ -41,10 +41,7 @@ export async function connectClickHouse(target: ClickHouseTarget): Promise<Click
     const { Session } = await import('chdb');
     session = new Session(target.path, { connectionArgs: engineArgs });
   }
-  const client = createClient({
-    connection: createChdbConnection({ path: target.path }) as never,
-    clickhouse_settings: { ...CLICKHOUSE_SETTINGS },
-  });
+  const client = createChdbClient({ path: target.path, clickhouse_settings: { ...CLICKHOUSE_SETTINGS } });
   if (session !== undefined) {
     const close = client.close.bind(client);
     const held = session;
