@@ -14,6 +14,7 @@ export {
   type InvalidSourceRow,
   InvalidSourceRowsError,
   LoadMismatchError,
+  type WindowCount,
 } from './errors.js';
 export { type MonthPeriod, monthPeriod, type TimeWindow, timeWindow, monthWindow } from './period.js';
 export { clickhouseTimestamp } from './clickhouse-values.js';
