@@ -26,6 +26,24 @@ const deviceTs = (row: DeviceEventRow) => row.event_timestamp.getTime();
 const batteryEntity = (row: BatteryMetricRow) => row.prosthetic_id;
 const batteryTs = (row: BatteryMetricRow) => row.metric_timestamp.getTime();
 const rowId = (row: { readonly id: Int64Text }) => row.id;
+/** Table, expected order, entity, timestamp and id of each cursor (sync or async). */
+const DEVICE_CURSOR = ['device_events', DEVICE_EVENT_ORDER, deviceEntity, deviceTs, rowId] as const;
+const BATTERY_CURSOR = ['battery_metrics', BATTERY_METRIC_ORDER, batteryEntity, batteryTs, rowId] as const;
+
+/**
+ * Which cursor holds prosthesis `id`'s next row in time order (a device event
+ * before a battery sample of the same instant), or undefined when neither does.
+ */
+function nextRow(
+  dev: { readonly entity: number; readonly ts: number },
+  bat: { readonly entity: number; readonly ts: number },
+  id: number,
+): 'device' | 'battery' | undefined {
+  const devHere = dev.entity === id;
+  const batHere = bat.entity === id;
+  if (devHere && (!batHere || dev.ts <= bat.ts)) return 'device';
+  return batHere ? 'battery' : undefined;
+}
 
 /**
  * report_prosthetic_monthly_metrics (docs/kpis.md): engineering KPIs of
@@ -74,39 +92,21 @@ export function prostheticMonthlyMetrics(
     order === 'sorted' ? input.deviceEvents : sortTelemetry(input.deviceEvents, deviceEntity, deviceTs);
   const battery =
     order === 'sorted' ? input.batteryMetrics : sortTelemetry(input.batteryMetrics, batteryEntity, batteryTs);
-  const dev = new SortedCursor(
-    devices[Symbol.iterator](),
-    'device_events',
-    DEVICE_EVENT_ORDER,
-    deviceEntity,
-    deviceTs,
-    rowId,
-  );
-  const bat = new SortedCursor(
-    battery[Symbol.iterator](),
-    'battery_metrics',
-    BATTERY_METRIC_ORDER,
-    batteryEntity,
-    batteryTs,
-    rowId,
-  );
+  const dev = new SortedCursor(devices[Symbol.iterator](), ...DEVICE_CURSOR);
+  const bat = new SortedCursor(battery[Symbol.iterator](), ...BATTERY_CURSOR);
   const states = new Map<number, ProstheticMonthState>();
   dev.advance();
   bat.advance();
   while (dev.row !== undefined || bat.row !== undefined) {
     const id = Math.min(dev.entity, bat.entity);
     const state = new ProstheticMonthState(period.startMs, period.endMs);
-    for (;;) {
-      const devHere = dev.entity === id;
-      const batHere = bat.entity === id;
-      if (devHere && (!batHere || dev.ts <= bat.ts)) {
+    for (let next = nextRow(dev, bat, id); next !== undefined; next = nextRow(dev, bat, id)) {
+      if (next === 'device') {
         state.device(dev.row as DeviceEventRow);
         dev.advance();
-      } else if (batHere) {
+      } else {
         state.battery(bat.row as BatteryMetricRow);
         bat.advance();
-      } else {
-        break;
       }
     }
     states.set(id, state.finish());
@@ -136,39 +136,23 @@ export async function prostheticMonthlyMetricsAsync(
   }
   const period = resolvePeriod(options.month);
   const [users, prosthetics] = [await collectRows(input.users), await collectRows(input.prosthetics)];
-  const dev = new AsyncSortedCursor(
-    input.deviceEvents,
-    'device_events',
-    DEVICE_EVENT_ORDER,
-    deviceEntity,
-    deviceTs,
-    rowId,
-  );
-  const bat = new AsyncSortedCursor(
-    input.batteryMetrics,
-    'battery_metrics',
-    BATTERY_METRIC_ORDER,
-    batteryEntity,
-    batteryTs,
-    rowId,
-  );
+  // The loop of prostheticMonthlyMetrics with awaited cursors (kept apart: awaiting the sync path's
+  // cursors would cost a microtask per row).
+  const dev = new AsyncSortedCursor(input.deviceEvents, ...DEVICE_CURSOR);
+  const bat = new AsyncSortedCursor(input.batteryMetrics, ...BATTERY_CURSOR);
   const states = new Map<number, ProstheticMonthState>();
   await dev.advance();
   await bat.advance();
   while (dev.row !== undefined || bat.row !== undefined) {
     const id = Math.min(dev.entity, bat.entity);
     const state = new ProstheticMonthState(period.startMs, period.endMs);
-    for (;;) {
-      const devHere = dev.entity === id;
-      const batHere = bat.entity === id;
-      if (devHere && (!batHere || dev.ts <= bat.ts)) {
+    for (let next = nextRow(dev, bat, id); next !== undefined; next = nextRow(dev, bat, id)) {
+      if (next === 'device') {
         state.device(dev.row as DeviceEventRow);
         await dev.advance();
-      } else if (batHere) {
+      } else {
         state.battery(bat.row as BatteryMetricRow);
         await bat.advance();
-      } else {
-        break;
       }
     }
     states.set(id, state.finish());
