@@ -78,3 +78,25 @@ describe('the progress of a whole monthly job', () => {
     expect(JSON.parse(writes[0]!)).toMatchObject({ fraction: null, eta_seconds: null, rows: 300 });
   });
 });
+
+describe('a total counted while the job runs', () => {
+  it('has no fraction before the count arrives, then a fraction that only grows to 100 %', () => {
+    const { writes, stream } = fakeStream(false);
+    let clock = 0;
+    const display = new ProgressDisplay(stream, { now: () => clock });
+    const job = new MonthlyJobProgress(display, undefined, 3);
+    for (const [i, e] of events.entries()) {
+      if (i === 4) job.setSourceRows(650);
+      clock += 1500;
+      job.event(e);
+    }
+    display.finish();
+    const lines = writes.map((w) => JSON.parse(w) as ProgressLine);
+    expect(lines.slice(0, 4).map((l) => l.fraction)).toEqual([null, null, null, null]);
+    const fractions = lines.slice(4).map((l) => l.fraction);
+    expect(fractions.every((f) => typeof f === 'number' && f > 0)).toBe(true);
+    expect(fractions).toEqual([...fractions].sort((a, b) => (a ?? 0) - (b ?? 0)));
+    expect(lines.at(-1)).toMatchObject({ fraction: 1, done: true, rows: 650 });
+    expect(lines[5]!.eta_seconds).not.toBeNull();
+  });
+});

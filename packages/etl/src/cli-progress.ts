@@ -15,9 +15,14 @@ export class MonthlyJobProgress {
   constructor(
     private readonly display: ProgressDisplay,
     /** Source rows of the month, when counted beforehand. */
-    private readonly sourceRows: number | undefined,
+    private sourceRows: number | undefined,
     private readonly marts: number,
   ) {}
+
+  /** The month's source rows, counted while the job runs: later readings have a fraction and an ETA. */
+  setSourceRows(sourceRows: number | undefined): void {
+    this.sourceRows = sourceRows;
+  }
 
   /**
    * Source rows handled: per table the larger of extracted and loaded (loads

@@ -480,9 +480,11 @@ async function kpis(values: Values, { out, err }: Context): Promise<void> {
 }
 
 /**
- * The month's source rows, counted up front so the progress bar can show a
- * fraction and an ETA; undefined when counting fails (the job then reports
- * the reason itself).
+ * The month's source rows, counted so the progress bar can show a fraction
+ * and an ETA; undefined when counting fails (the job then reports the reason
+ * itself). It runs alongside the job, not before it: the job learns its own
+ * counts only as it goes (a COPY stream has no length; `extract: 'clickhouse'`
+ * counts each table when its turn comes), too late for a total.
  */
 async function countSourceRows(
   crm: PgPoolLike,
@@ -556,9 +558,11 @@ async function runCommand(values: Values, { out, err, logger }: Context): Promis
   const telemetry = await createExtractPool(telemetryUrl);
   const clickhouse = await openClickHouse(target, logger);
   const display = new ProgressDisplay(err);
+  const progress = new MonthlyJobProgress(display, undefined, marts?.length ?? 3);
+  const counting = countSourceRows(crm, telemetry, period, logger).then((total) =>
+    progress.setSourceRows(total),
+  );
   try {
-    const total = await countSourceRows(crm, telemetry, period, logger);
-    const progress = new MonthlyJobProgress(display, total, marts?.length ?? 3);
     const summary = await runMonthlyJob({
       month: period.label,
       crm,
@@ -580,6 +584,7 @@ async function runCommand(values: Values, { out, err, logger }: Context): Promis
     display.abort();
     throw error;
   } finally {
+    await counting;
     await Promise.allSettled([crm.end(), telemetry.end(), clickhouse.close()]);
   }
 }

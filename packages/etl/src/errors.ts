@@ -145,6 +145,13 @@ export class InvalidSourceRowsError extends BionicProError {
   }
 }
 
+/** A window of a table as one side counts it: rows, and the first and last instant (UTC text, ms; null when empty). */
+export interface WindowCount {
+  readonly rows: number;
+  readonly first: string | null;
+  readonly last: string | null;
+}
+
 /**
  * What ClickHouse holds after loading a window differs from what the source
  * has (row count, first or last instant): rows were lost, duplicated or
@@ -155,8 +162,8 @@ export class LoadMismatchError extends BionicProError {
   readonly code = 'load_mismatch' as const;
   constructor(
     readonly table: string,
-    readonly source: { readonly rows: number; readonly first: string | null; readonly last: string | null },
-    readonly loaded: { readonly rows: number; readonly first: string | null; readonly last: string | null },
+    readonly source: WindowCount,
+    readonly loaded: WindowCount,
   ) {
     super(
       `${table}: ClickHouse holds ${loaded.rows} rows (${loaded.first ?? '-'} … ${loaded.last ?? '-'}) where the source has ${source.rows} (${source.first ?? '-'} … ${source.last ?? '-'})`,

@@ -14,6 +14,7 @@ export {
   type InvalidSourceRow,
   InvalidSourceRowsError,
   LoadMismatchError,
+  type WindowCount,
 } from './errors.js';
 // Periods, compiled queries and the ClickHouse seam are defined once in @bionicpro/models; re-exported
 // here under the names this package has always exported.

@@ -167,6 +167,217 @@ const inIdOrder = (sorted: string, keys: string, ids: string) =>
   `if(arrayExists((d, k) -> d = 1 AND bitAnd(k, 1) = 1, arrayDifference(${sorted}), ${sorted}),
         arraySort((k, i) -> (intDiv(k - bitAnd(k, 1), 2), i), ${keys}, ${ids}), ${sorted})`;
 
+/** Reads of the raw device and battery rows, limited to the shard (the primary key starts with prosthetic_id). */
+interface ProstheticReads {
+  readonly inShard: (column: string, where?: string) => string;
+  readonly devices: (where: string) => string;
+  readonly batteries: (where: string) => string;
+}
+
+function prostheticReads(options: ProstheticKpiSqlOptions): ProstheticReads {
+  const inShard = (column: string, where = '') => {
+    const filter = options.shard ? `${column} % {shard_count:UInt64} = {shard_index:UInt64}` : '';
+    return [where, filter].filter(Boolean).join(' AND ');
+  };
+  return {
+    inShard,
+    devices: (where) =>
+      current(
+        options,
+        'device_events',
+        'prosthetic_id, toUnixTimestamp64Milli(event_timestamp) - {start_ms:Int64} AS r, id, event_type, severity',
+        inShard('prosthetic_id', where),
+      ),
+    batteries: (where) =>
+      current(
+        options,
+        'battery_metrics',
+        'prosthetic_id, toUnixTimestamp64Milli(metric_timestamp) - {start_ms:Int64} AS r, id, charge_level, current_ma, is_charging',
+        inShard('prosthetic_id', where),
+      ),
+  };
+}
+
+const IS_POWER = "event_type IN ('power_on', 'power_off')";
+const IS_ON = "event_type = 'power_on'";
+const IS_DECISIVE = '(charge_level < 50 OR charge_level > 95)';
+/** The month's length in ms; instants `r` are ms from the month's start. */
+const MONTH_MS = '{month_ms:Int64}';
+
+/** `dev_month`: Per prosthesis, the month's device events: counts by type and severity, the last instant, the power instants (key `ms * 2`, `+ 1` for power_on) with their ids, the critical events. */
+function devMonthCte(reads: ProstheticReads): string {
+  return `dev_month AS (
+    SELECT prosthetic_id AS d_id,
+      countIf(${IS_ON}) AS d_on,
+      countIf(event_type = 'power_off') AS d_off,
+      countIf(severity = 'warning') AS d_warning,
+      countIf(severity = 'error') AS d_error,
+      countIf(severity = 'critical') AS d_critical,
+      max(r) AS d_last,
+      groupArrayIf(r * 2 + (${IS_ON}), ${IS_POWER}) AS d_power_keys,
+      groupArrayIf(id, ${IS_POWER}) AS d_power_ids,
+      groupArrayIf(r, severity = 'critical') AS d_criticals
+    FROM ${reads.devices(`event_timestamp >= ${START} AND event_timestamp < ${END}`)}
+    GROUP BY prosthetic_id
+  )`;
+}
+
+/** `dev_before`: Per prosthesis, the device events before the month: the last power instant (carried into the month) and the critical events still pending after the last power_on. */
+function devBeforeCte(reads: ProstheticReads): string {
+  return `dev_before AS (
+    SELECT prosthetic_id AS db_id,
+      countIf(${IS_POWER}) AS db_powers,
+      argMaxIf(r * 2 + (${IS_ON}), (r, id), ${IS_POWER}) AS db_power_key,
+      countIf(${IS_ON}) AS db_ons,
+      maxIf(r, ${IS_ON}) AS db_last_on,
+      -- critical events after the last power_on: their downtime runs into the month
+      arrayCount(c -> db_ons = 0 OR c > db_last_on, groupArrayIf(r, severity = 'critical')) AS db_pending
+    FROM ${reads.devices(`event_timestamp < ${START}`)}
+    GROUP BY prosthetic_id
+  )`;
+}
+
+/** `dev_after`: The prostheses with device events after the month (their last event seen is the month's end). */
+function devAfterCte(reads: ProstheticReads): string {
+  return `dev_after AS (
+    SELECT DISTINCT prosthetic_id AS da_id FROM ${reads.devices(`event_timestamp >= ${END}`)}
+  )`;
+}
+
+/** `bat_month`: Per prosthesis, the month's battery samples: charging count and sum, the discharging samples (key `ms * 4 + 3`) and the decisive samples (key `ms * 2`, `+ 1` above 95 %) with their ids. */
+function batMonthCte(reads: ProstheticReads): string {
+  return `bat_month AS (
+    SELECT prosthetic_id AS b_id,
+      countIf(is_charging) AS b_n_charge,
+      sumIf(current_ma, is_charging) AS b_s_charge,
+      groupArrayIf(r * 4 + 3, current_ma < 0) AS b_discharge_keys,
+      groupArrayIf(-current_ma, current_ma < 0) AS b_discharge_values,
+      groupArrayIf(r * 2 + (charge_level > 95), ${IS_DECISIVE}) AS b_decisive_keys,
+      groupArrayIf(id, ${IS_DECISIVE}) AS b_decisive_ids
+    FROM ${reads.batteries(`metric_timestamp >= ${START} AND metric_timestamp < ${END}`)}
+    GROUP BY prosthetic_id
+  )`;
+}
+
+/** `bat_before`: Per prosthesis, whether the last decisive sample before the month was above 95 %. */
+function batBeforeCte(reads: ProstheticReads): string {
+  return `bat_before AS (
+    SELECT prosthetic_id AS bb_id, argMax(charge_level > 95, (r, id)) AS bb_high
+    FROM ${reads.batteries(`metric_timestamp < ${START} AND ${IS_DECISIVE}`)}
+    GROUP BY prosthetic_id
+  )`;
+}
+
+/** `joined`: One row per current prosthesis of a current user (created before the month's end or seen in it) with its device and battery aggregates and the carried states. */
+function joinedCte(options: KpiSqlOptions, reads: ProstheticReads): string {
+  return `joined AS (
+    SELECT p.user_id AS s_user_id, p.id AS s_prosthetic_id, u.user_uuid AS s_user_uuid,
+      p.prosthetic_uuid AS s_prosthetic_uuid, p.device_type AS s_device_type,
+      d_on AS s_on, d_off AS s_off, d_warning AS s_warning, d_error AS s_error, d_critical AS s_critical,
+      b_n_charge AS s_n_charge, b_s_charge AS s_sum_charge,
+      -- the last device event seen, or the month's end when the prosthesis has later events
+      if(da_id != 0, ${MONTH_MS}, if(d_id != 0, d_last, 0)) AS last_seen,
+      d_power_keys, d_power_ids, arraySort(d_power_keys) AS d_power_sorted,
+      if(db_powers > 0, [db_power_key], []) AS carried_power,
+      d_criticals, db_pending, b_discharge_keys, b_discharge_values,
+      b_decisive_keys, b_decisive_ids, arraySort(b_decisive_keys) AS b_decisive_sorted,
+      if(bb_id != 0, [toInt64(bb_high)], []) AS carried_high
+    FROM ${current(options, 'prosthetics', 'id, user_id, prosthetic_uuid, device_type, created_at', reads.inShard('id'))} AS p
+    INNER JOIN ${current(options, 'users', 'id, user_uuid')} AS u ON u.id = p.user_id
+    LEFT JOIN dev_month AS d ON d_id = p.id
+    LEFT JOIN dev_before AS db ON db_id = p.id
+    LEFT JOIN dev_after AS da ON da_id = p.id
+    LEFT JOIN bat_month AS b ON b_id = p.id
+    LEFT JOIN bat_before AS bb ON bb_id = p.id
+    WHERE p.created_at < ${END} OR d_id != 0 OR b_id != 0
+  )`;
+}
+
+/** `ordered`: The power events and decisive samples in `(timestamp, id)` order, the carried one first, and the discharging values in time order. */
+function orderedCte(): string {
+  return `ordered AS (
+    SELECT *,
+      -- the power events in (timestamp, id) order, the last one before the month first
+      arrayConcat(carried_power, ${inIdOrder('d_power_sorted', 'd_power_keys', 'd_power_ids')}) AS power_keys,
+      arrayMap(k -> intDiv(k - bitAnd(k, 1), 2), power_keys) AS power_t,
+      arrayMap(k -> bitAnd(k, 1), power_keys) AS power_on,
+      -- decisive samples in (timestamp, id) order, the last one before the month first: 1 above 95 %
+      arrayConcat(carried_high, arrayMap(k -> bitAnd(k, 1), ${inIdOrder('b_decisive_sorted', 'b_decisive_keys', 'b_decisive_ids')})) AS high,
+      -- samples in time order (they usually arrive so)
+      if(arrayAll((a, b) -> a <= b, arrayPopBack(b_discharge_keys), arrayPopFront(b_discharge_keys)),
+        b_discharge_values, arraySort((v, k) -> k, b_discharge_values, b_discharge_keys)) AS discharge_values
+    FROM joined
+  )`;
+}
+
+/** `timeline`: Active time from the power timeline, the power state in force at each discharging sample, and the downtime keys (critical events `ms * 2`, power_ons `ms * 2 + 1`). */
+function timelineCte(): string {
+  return `timeline AS (
+    SELECT *,
+      arraySum((t, next, on) -> if(on = 1, greatest(0, least(next, ${MONTH_MS}) - greatest(t, 0)), 0),
+        power_t, arrayPopFront(arrayPushBack(power_t, last_seen)), power_on) AS s_active_ms,
+      -- the state after each power instant (ms * 4, + 1 when off), a power_off at the last event
+      -- seen (ms * 4 + 2) and the discharging samples (ms * 4 + 3), in order
+      arraySort(arrayConcat(
+        arrayFilter((k, t, next) -> t != next, arrayMap((t, on) -> t * 4 + 1 - on, power_t, power_on),
+          power_t, arrayPopFront(arrayPushBack(power_t, power_t[-1] + 1))),
+        [last_seen * 4 + 2], b_discharge_keys)) AS merged,
+      -- per sample (in time order): the state in force is on
+      arrayMap(k -> bitAnd(k, 3) = 0,
+        arrayFilter((f, k) -> bitAnd(k, 3) = 3, arrayFill(k -> bitAnd(k, 3) != 3, merged), merged)) AS active,
+      arraySort(arrayConcat(
+        arrayMap(t -> t * 2, d_criticals),
+        arrayWithConstant(db_pending, toInt64(0)),
+        arrayMap(t -> t * 2 + 1, arrayFilter((t, on) -> on = 1 AND t >= 0, power_t, power_on)))) AS downtime_keys
+    FROM ordered
+  )`;
+}
+
+/** `stats`: The per-prosthesis sums: active and idle discharge, charge cycles, downtime. */
+function statsCte(): string {
+  return `stats AS (
+    SELECT *,
+      arrayCount(a -> a, active) AS s_n_active,
+      arraySum((v, a) -> if(a, v, 0), discharge_values, active) AS s_sum_active,
+      length(active) - s_n_active AS s_n_idle,
+      arraySum((v, a) -> if(a, 0, v), discharge_values, active) AS s_sum_idle,
+      arrayCount((h, previous) -> h = 1 AND previous = 0, high, arrayPopBack(arrayPushFront(high, 1))) AS s_cycles,
+      arraySum((k, next) -> if(bitAnd(k, 1) = 0, if(bitAnd(next, 1) = 1, intDiv(next, 2), ${MONTH_MS}) - intDiv(k, 2), 0),
+        downtime_keys, arrayReverseFill(k -> bitAnd(k, 1) = 1, downtime_keys)) AS s_downtime_ms
+    FROM timeline
+  )`;
+}
+
+/** The mart's columns from `stats`, in the table's order. */
+const PROSTHETIC_SELECT = `SELECT
+  s_user_id,
+  s_prosthetic_id,
+  {first_day:Date},
+  s_user_uuid,
+  s_prosthetic_uuid,
+  s_device_type,
+  s_on,
+  s_off,
+  s_active_ms / 3600000,
+  if(s_n_active = 0, NULL, s_sum_active / s_n_active),
+  if(s_n_idle = 0, NULL, s_sum_idle / s_n_idle),
+  if(s_n_charge = 0, NULL, s_sum_charge / s_n_charge),
+  s_cycles,
+  s_warning,
+  s_error,
+  s_critical,
+  s_downtime_ms / 60000,
+  (s_active_ms / 3600000) / {days:UInt32},
+  if(s_on = 0, NULL, greatest(0, least(100, 100 - ((s_error + s_critical) / s_on) * 100))) AS s_reliability,
+  if(s_cycles < 3, 'good', 'worn'),
+  multiIf(
+    s_critical > 0, 'critical',
+    (s_reliability IS NOT NULL AND s_reliability < 99) OR s_downtime_ms > 0, 'attention',
+    'healthy'),
+  ${LAST_UPDATED}
+FROM stats
+SETTINGS join_use_nulls = 0`;
+
 /**
  * `INSERT INTO report_prosthetic_monthly_metrics SELECT …`: docs/kpis.md's
  * engineering KPIs for one month inside ClickHouse, with exactly the semantics
@@ -222,167 +433,22 @@ export function prostheticMonthlyMetricsSql(
 ): CompiledQuery {
   const period = resolvePeriod(month);
   if (options.shard) assertShard(options.shard);
-  // Every read of a prosthesis's rows is limited to the shard (the primary key starts with prosthetic_id).
-  const inShard = (column: string, where = '') => {
-    const filter = options.shard ? `${column} % {shard_count:UInt64} = {shard_index:UInt64}` : '';
-    return [where, filter].filter(Boolean).join(' AND ');
-  };
-  const devices = (where: string) =>
-    current(
-      options,
-      'device_events',
-      'prosthetic_id, toUnixTimestamp64Milli(event_timestamp) - {start_ms:Int64} AS r, id, event_type, severity',
-      inShard('prosthetic_id', where),
-    );
-  const batteries = (where: string) =>
-    current(
-      options,
-      'battery_metrics',
-      'prosthetic_id, toUnixTimestamp64Milli(metric_timestamp) - {start_ms:Int64} AS r, id, charge_level, current_ma, is_charging',
-      inShard('prosthetic_id', where),
-    );
-  const isPower = "event_type IN ('power_on', 'power_off')";
-  const isOn = "event_type = 'power_on'";
-  const isDecisive = '(charge_level < 50 OR charge_level > 95)';
-  const M = '{month_ms:Int64}';
+  const reads = prostheticReads(options);
+  const ctes = [
+    devMonthCte(reads),
+    devBeforeCte(reads),
+    devAfterCte(reads),
+    batMonthCte(reads),
+    batBeforeCte(reads),
+    joinedCte(options, reads),
+    orderedCte(),
+    timelineCte(),
+    statsCte(),
+  ];
   const query = `${target(options, 'report_prosthetic_monthly_metrics')}
 WITH
-  dev_month AS (
-    SELECT prosthetic_id AS d_id,
-      countIf(${isOn}) AS d_on,
-      countIf(event_type = 'power_off') AS d_off,
-      countIf(severity = 'warning') AS d_warning,
-      countIf(severity = 'error') AS d_error,
-      countIf(severity = 'critical') AS d_critical,
-      max(r) AS d_last,
-      groupArrayIf(r * 2 + (${isOn}), ${isPower}) AS d_power_keys,
-      groupArrayIf(id, ${isPower}) AS d_power_ids,
-      groupArrayIf(r, severity = 'critical') AS d_criticals
-    FROM ${devices(`event_timestamp >= ${START} AND event_timestamp < ${END}`)}
-    GROUP BY prosthetic_id
-  ),
-  dev_before AS (
-    SELECT prosthetic_id AS db_id,
-      countIf(${isPower}) AS db_powers,
-      argMaxIf(r * 2 + (${isOn}), (r, id), ${isPower}) AS db_power_key,
-      countIf(${isOn}) AS db_ons,
-      maxIf(r, ${isOn}) AS db_last_on,
-      -- critical events after the last power_on: their downtime runs into the month
-      arrayCount(c -> db_ons = 0 OR c > db_last_on, groupArrayIf(r, severity = 'critical')) AS db_pending
-    FROM ${devices(`event_timestamp < ${START}`)}
-    GROUP BY prosthetic_id
-  ),
-  dev_after AS (
-    SELECT DISTINCT prosthetic_id AS da_id FROM ${devices(`event_timestamp >= ${END}`)}
-  ),
-  bat_month AS (
-    SELECT prosthetic_id AS b_id,
-      countIf(is_charging) AS b_n_charge,
-      sumIf(current_ma, is_charging) AS b_s_charge,
-      groupArrayIf(r * 4 + 3, current_ma < 0) AS b_discharge_keys,
-      groupArrayIf(-current_ma, current_ma < 0) AS b_discharge_values,
-      groupArrayIf(r * 2 + (charge_level > 95), ${isDecisive}) AS b_decisive_keys,
-      groupArrayIf(id, ${isDecisive}) AS b_decisive_ids
-    FROM ${batteries(`metric_timestamp >= ${START} AND metric_timestamp < ${END}`)}
-    GROUP BY prosthetic_id
-  ),
-  bat_before AS (
-    SELECT prosthetic_id AS bb_id, argMax(charge_level > 95, (r, id)) AS bb_high
-    FROM ${batteries(`metric_timestamp < ${START} AND ${isDecisive}`)}
-    GROUP BY prosthetic_id
-  ),
-  joined AS (
-    SELECT p.user_id AS s_user_id, p.id AS s_prosthetic_id, u.user_uuid AS s_user_uuid,
-      p.prosthetic_uuid AS s_prosthetic_uuid, p.device_type AS s_device_type,
-      d_on AS s_on, d_off AS s_off, d_warning AS s_warning, d_error AS s_error, d_critical AS s_critical,
-      b_n_charge AS s_n_charge, b_s_charge AS s_sum_charge,
-      -- the last device event seen, or the month's end when the prosthesis has later events
-      if(da_id != 0, ${M}, if(d_id != 0, d_last, 0)) AS last_seen,
-      d_power_keys, d_power_ids, arraySort(d_power_keys) AS d_power_sorted,
-      if(db_powers > 0, [db_power_key], []) AS carried_power,
-      d_criticals, db_pending, b_discharge_keys, b_discharge_values,
-      b_decisive_keys, b_decisive_ids, arraySort(b_decisive_keys) AS b_decisive_sorted,
-      if(bb_id != 0, [toInt64(bb_high)], []) AS carried_high
-    FROM ${current(options, 'prosthetics', 'id, user_id, prosthetic_uuid, device_type, created_at', inShard('id'))} AS p
-    INNER JOIN ${current(options, 'users', 'id, user_uuid')} AS u ON u.id = p.user_id
-    LEFT JOIN dev_month AS d ON d_id = p.id
-    LEFT JOIN dev_before AS db ON db_id = p.id
-    LEFT JOIN dev_after AS da ON da_id = p.id
-    LEFT JOIN bat_month AS b ON b_id = p.id
-    LEFT JOIN bat_before AS bb ON bb_id = p.id
-    WHERE p.created_at < ${END} OR d_id != 0 OR b_id != 0
-  ),
-  ordered AS (
-    SELECT *,
-      -- the power events in (timestamp, id) order, the last one before the month first
-      arrayConcat(carried_power, ${inIdOrder('d_power_sorted', 'd_power_keys', 'd_power_ids')}) AS power_keys,
-      arrayMap(k -> intDiv(k - bitAnd(k, 1), 2), power_keys) AS power_t,
-      arrayMap(k -> bitAnd(k, 1), power_keys) AS power_on,
-      -- decisive samples in (timestamp, id) order, the last one before the month first: 1 above 95 %
-      arrayConcat(carried_high, arrayMap(k -> bitAnd(k, 1), ${inIdOrder('b_decisive_sorted', 'b_decisive_keys', 'b_decisive_ids')})) AS high,
-      -- samples in time order (they usually arrive so)
-      if(arrayAll((a, b) -> a <= b, arrayPopBack(b_discharge_keys), arrayPopFront(b_discharge_keys)),
-        b_discharge_values, arraySort((v, k) -> k, b_discharge_values, b_discharge_keys)) AS discharge_values
-    FROM joined
-  ),
-  timeline AS (
-    SELECT *,
-      arraySum((t, next, on) -> if(on = 1, greatest(0, least(next, ${M}) - greatest(t, 0)), 0),
-        power_t, arrayPopFront(arrayPushBack(power_t, last_seen)), power_on) AS s_active_ms,
-      -- the state after each power instant (ms * 4, + 1 when off), a power_off at the last event
-      -- seen (ms * 4 + 2) and the discharging samples (ms * 4 + 3), in order
-      arraySort(arrayConcat(
-        arrayFilter((k, t, next) -> t != next, arrayMap((t, on) -> t * 4 + 1 - on, power_t, power_on),
-          power_t, arrayPopFront(arrayPushBack(power_t, power_t[-1] + 1))),
-        [last_seen * 4 + 2], b_discharge_keys)) AS merged,
-      -- per sample (in time order): the state in force is on
-      arrayMap(k -> bitAnd(k, 3) = 0,
-        arrayFilter((f, k) -> bitAnd(k, 3) = 3, arrayFill(k -> bitAnd(k, 3) != 3, merged), merged)) AS active,
-      arraySort(arrayConcat(
-        arrayMap(t -> t * 2, d_criticals),
-        arrayWithConstant(db_pending, toInt64(0)),
-        arrayMap(t -> t * 2 + 1, arrayFilter((t, on) -> on = 1 AND t >= 0, power_t, power_on)))) AS downtime_keys
-    FROM ordered
-  ),
-  stats AS (
-    SELECT *,
-      arrayCount(a -> a, active) AS s_n_active,
-      arraySum((v, a) -> if(a, v, 0), discharge_values, active) AS s_sum_active,
-      length(active) - s_n_active AS s_n_idle,
-      arraySum((v, a) -> if(a, 0, v), discharge_values, active) AS s_sum_idle,
-      arrayCount((h, previous) -> h = 1 AND previous = 0, high, arrayPopBack(arrayPushFront(high, 1))) AS s_cycles,
-      arraySum((k, next) -> if(bitAnd(k, 1) = 0, if(bitAnd(next, 1) = 1, intDiv(next, 2), ${M}) - intDiv(k, 2), 0),
-        downtime_keys, arrayReverseFill(k -> bitAnd(k, 1) = 1, downtime_keys)) AS s_downtime_ms
-    FROM timeline
-  )
-SELECT
-  s_user_id,
-  s_prosthetic_id,
-  {first_day:Date},
-  s_user_uuid,
-  s_prosthetic_uuid,
-  s_device_type,
-  s_on,
-  s_off,
-  s_active_ms / 3600000,
-  if(s_n_active = 0, NULL, s_sum_active / s_n_active),
-  if(s_n_idle = 0, NULL, s_sum_idle / s_n_idle),
-  if(s_n_charge = 0, NULL, s_sum_charge / s_n_charge),
-  s_cycles,
-  s_warning,
-  s_error,
-  s_critical,
-  s_downtime_ms / 60000,
-  (s_active_ms / 3600000) / {days:UInt32},
-  if(s_on = 0, NULL, greatest(0, least(100, 100 - ((s_error + s_critical) / s_on) * 100))) AS s_reliability,
-  if(s_cycles < 3, 'good', 'worn'),
-  multiIf(
-    s_critical > 0, 'critical',
-    (s_reliability IS NOT NULL AND s_reliability < 99) OR s_downtime_ms > 0, 'attention',
-    'healthy'),
-  ${LAST_UPDATED}
-FROM stats
-SETTINGS join_use_nulls = 0`;
+  ${ctes.join(',\n  ')}
+${PROSTHETIC_SELECT}`;
   return {
     query,
     query_params: {

@@ -72,113 +72,8 @@ const DEFAULT_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 1
 export function etlPrometheusMetrics(options: EtlPrometheusOptions = {}): EtlPrometheusMetrics {
   const registry = options.registry ?? new Registry();
   const now = options.now ?? Date.now;
-  const buckets = [...(options.durationBuckets ?? DEFAULT_DURATION_BUCKETS)];
-  const registers = [registry];
-
-  const rows = new Counter({
-    name: 'bionicpro_etl_rows_total',
-    help: 'Rows handled per step (extract, load, transform, pushdown) and table (raw table or mart).',
-    labelNames: ['step', 'table'] as const,
-    registers,
-  });
-  const stepSeconds = new Histogram({
-    name: 'bionicpro_etl_step_duration_seconds',
-    help: 'Wall time of one step of one table in a monthly run.',
-    labelNames: ['step', 'table'] as const,
-    buckets,
-    registers,
-  });
-  const martRows = new Gauge({
-    name: 'bionicpro_etl_mart_rows',
-    help: 'Rows of the last successful rebuild of a mart month.',
-    labelNames: ['mart', 'month'] as const,
-    registers,
-  });
-  const lastSuccess = new Gauge({
-    name: 'bionicpro_etl_last_success_timestamp_seconds',
-    help: 'Unix time a mart month was last rebuilt successfully.',
-    labelNames: ['mart', 'month'] as const,
-    registers,
-  });
-  const runs = new Counter({
-    name: 'bionicpro_etl_runs_total',
-    help: 'Monthly runs finished, by outcome (success, failure).',
-    labelNames: ['outcome'] as const,
-    registers,
-  });
-  const failures = new Counter({
-    name: 'bionicpro_etl_failures_total',
-    help: 'Failed monthly runs by the step that failed (unknown when the error names none).',
-    labelNames: ['step'] as const,
-    registers,
-  });
-  const runSeconds = new Histogram({
-    name: 'bionicpro_etl_run_duration_seconds',
-    help: 'Wall time of a monthly run, by outcome.',
-    labelNames: ['outcome'] as const,
-    buckets,
-    registers,
-  });
-  const running = new Gauge({
-    name: 'bionicpro_etl_runs_in_progress',
-    help: 'Monthly runs in progress.',
-    registers,
-  });
-  // Series exist at 0 before the first run, so increase() and rate() see the first failure.
-  runs.inc({ outcome: 'success' }, 0);
-  runs.inc({ outcome: 'failure' }, 0);
-  for (const step of [...STEPS, 'unknown']) failures.inc({ step }, 0);
-
-  const observeJob = (): JobObserver => {
-    const started = performance.now();
-    // Events carry cumulative rows per step and table; the counter takes the increments.
-    const seen = new Map<string, number>();
-    const startedAt = new Map<string, number>();
-    let lastDoneMs = 0;
-    let finished = false;
-    running.inc();
-    const finish = (outcome: 'success' | 'failure') => {
-      if (finished) return false;
-      finished = true;
-      running.dec();
-      runs.inc({ outcome });
-      runSeconds.observe({ outcome }, (performance.now() - started) / 1000);
-      return true;
-    };
-    return {
-      onProgress(event) {
-        const key = `${event.step}\u0000${event.table}`;
-        const before = seen.get(key) ?? 0;
-        const increment = event.rows >= before ? event.rows - before : event.rows;
-        if (increment > 0) rows.inc({ step: event.step, table: event.table }, increment);
-        seen.set(key, event.rows);
-        if (!startedAt.has(key)) startedAt.set(key, event.rows === 0 ? event.elapsedMs : lastDoneMs);
-        if (event.done) {
-          const from = startedAt.get(key) ?? lastDoneMs;
-          stepSeconds.observe(
-            { step: event.step, table: event.table },
-            Math.max(0, event.elapsedMs - from) / 1000,
-          );
-          startedAt.delete(key);
-          seen.delete(key);
-          lastDoneMs = Math.max(lastDoneMs, event.elapsedMs);
-        }
-      },
-      succeeded(summary) {
-        if (!finish('success')) return;
-        const at = now() / 1000;
-        for (const [mart, count] of Object.entries(summary.marts) as [MartTableName, number][]) {
-          martRows.set({ mart, month: summary.period }, count);
-          lastSuccess.set({ mart, month: summary.period }, at);
-        }
-      },
-      failed(error) {
-        if (!finish('failure')) return;
-        failures.inc({ step: failedStep(error) });
-      },
-    };
-  };
-
+  const collectors = etlCollectors(registry, [...(options.durationBuckets ?? DEFAULT_DURATION_BUCKETS)]);
+  const observeJob = (): JobObserver => jobObserver(collectors, now);
   return {
     registry,
     observeJob,
@@ -192,6 +87,104 @@ export function etlPrometheusMetrics(options: EtlPrometheusOptions = {}): EtlPro
         observer.failed(error);
         throw error;
       }
+    },
+  };
+}
+
+/** The collectors, named and described as in docs/metrics.md (ETL job section). */
+function etlCollectors(registry: Registry, buckets: number[]) {
+  const registers = [registry];
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers });
+  const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Histogram<L>({ name, help, labelNames, buckets, registers });
+  const collectors = {
+    rows: counter(
+      'bionicpro_etl_rows_total',
+      'Rows handled per step (extract, load, transform, pushdown) and table (raw table or mart).',
+      ['step', 'table'],
+    ),
+    stepSeconds: histogram(
+      'bionicpro_etl_step_duration_seconds',
+      'Wall time of one step of one table in a monthly run.',
+      ['step', 'table'],
+    ),
+    martRows: gauge('bionicpro_etl_mart_rows', 'Rows of the last successful rebuild of a mart month.', [
+      'mart',
+      'month',
+    ]),
+    lastSuccess: gauge(
+      'bionicpro_etl_last_success_timestamp_seconds',
+      'Unix time a mart month was last rebuilt successfully.',
+      ['mart', 'month'],
+    ),
+    runs: counter('bionicpro_etl_runs_total', 'Monthly runs finished, by outcome (success, failure).', [
+      'outcome',
+    ]),
+    failures: counter(
+      'bionicpro_etl_failures_total',
+      'Failed monthly runs by the step that failed (unknown when the error names none).',
+      ['step'],
+    ),
+    runSeconds: histogram('bionicpro_etl_run_duration_seconds', 'Wall time of a monthly run, by outcome.', [
+      'outcome',
+    ]),
+    running: gauge('bionicpro_etl_runs_in_progress', 'Monthly runs in progress.'),
+  };
+  // Series exist at 0 before the first run, so increase() and rate() see the first failure.
+  for (const outcome of ['success', 'failure']) collectors.runs.inc({ outcome }, 0);
+  for (const step of [...STEPS, 'unknown']) collectors.failures.inc({ step }, 0);
+  return collectors;
+}
+
+/** One run's observer over the collectors: the rows and step times its events carry, then its outcome. */
+function jobObserver(collectors: ReturnType<typeof etlCollectors>, now: () => number): JobObserver {
+  const { rows, stepSeconds, martRows, lastSuccess, runs, failures, runSeconds, running } = collectors;
+  const started = performance.now();
+  // Events carry cumulative rows per step and table; the counter takes the increments.
+  const seen = new Map<string, number>();
+  const startedAt = new Map<string, number>();
+  let lastDoneMs = 0;
+  let finished = false;
+  running.inc();
+  const finish = (outcome: 'success' | 'failure') => {
+    if (finished) return false;
+    finished = true;
+    running.dec();
+    runs.inc({ outcome });
+    runSeconds.observe({ outcome }, (performance.now() - started) / 1000);
+    return true;
+  };
+  return {
+    onProgress(event) {
+      const key = `${event.step}\u0000${event.table}`;
+      const labels = { step: event.step, table: event.table };
+      const before = seen.get(key) ?? 0;
+      const increment = event.rows >= before ? event.rows - before : event.rows;
+      if (increment > 0) rows.inc(labels, increment);
+      seen.set(key, event.rows);
+      if (!startedAt.has(key)) startedAt.set(key, event.rows === 0 ? event.elapsedMs : lastDoneMs);
+      if (event.done) {
+        const from = startedAt.get(key) ?? lastDoneMs;
+        stepSeconds.observe(labels, Math.max(0, event.elapsedMs - from) / 1000);
+        startedAt.delete(key);
+        seen.delete(key);
+        lastDoneMs = Math.max(lastDoneMs, event.elapsedMs);
+      }
+    },
+    succeeded(summary) {
+      if (!finish('success')) return;
+      const at = now() / 1000;
+      for (const [mart, count] of Object.entries(summary.marts) as [MartTableName, number][]) {
+        martRows.set({ mart, month: summary.period }, count);
+        lastSuccess.set({ mart, month: summary.period }, at);
+      }
+    },
+    failed(error) {
+      if (!finish('failure')) return;
+      failures.inc({ step: failedStep(error) });
     },
   };
 }

@@ -31,6 +31,9 @@ const deviceTs = (row: DeviceEventRow) => row.event_timestamp.getTime();
 const batteryEntity = (row: BatteryMetricRow) => row.prosthetic_id;
 const batteryTs = (row: BatteryMetricRow) => row.metric_timestamp.getTime();
 const rowId = (row: { readonly id: Int64Text }) => row.id;
+/** Table, expected order, entity, timestamp and id of each cursor (sync or async). */
+const DEVICE_CURSOR = ['device_events', DEVICE_EVENT_ORDER, deviceEntity, deviceTs, rowId] as const;
+const BATTERY_CURSOR = ['battery_metrics', BATTERY_METRIC_ORDER, batteryEntity, batteryTs, rowId] as const;
 
 /**
  * report_prosthetic_monthly_metrics (docs/kpis.md): engineering KPIs of
@@ -79,22 +82,8 @@ export function prostheticMonthlyMetrics(
     order === 'sorted' ? input.deviceEvents : sortTelemetry(input.deviceEvents, deviceEntity, deviceTs);
   const battery =
     order === 'sorted' ? input.batteryMetrics : sortTelemetry(input.batteryMetrics, batteryEntity, batteryTs);
-  const dev = new SortedCursor(
-    devices[Symbol.iterator](),
-    'device_events',
-    DEVICE_EVENT_ORDER,
-    deviceEntity,
-    deviceTs,
-    rowId,
-  );
-  const bat = new SortedCursor(
-    battery[Symbol.iterator](),
-    'battery_metrics',
-    BATTERY_METRIC_ORDER,
-    batteryEntity,
-    batteryTs,
-    rowId,
-  );
+  const dev = new SortedCursor(devices[Symbol.iterator](), ...DEVICE_CURSOR);
+  const bat = new SortedCursor(battery[Symbol.iterator](), ...BATTERY_CURSOR);
   const states = new Map<number, ProstheticMonthState>();
   dev.advance();
   bat.advance();
@@ -141,22 +130,11 @@ export async function prostheticMonthlyMetricsAsync(
   }
   const period = resolvePeriod(options.month);
   const [users, prosthetics] = [await collectRows(input.users), await collectRows(input.prosthetics)];
-  const dev = new AsyncSortedCursor(
-    input.deviceEvents,
-    'device_events',
-    DEVICE_EVENT_ORDER,
-    deviceEntity,
-    deviceTs,
-    rowId,
-  );
-  const bat = new AsyncSortedCursor(
-    input.batteryMetrics,
-    'battery_metrics',
-    BATTERY_METRIC_ORDER,
-    batteryEntity,
-    batteryTs,
-    rowId,
-  );
+  // The loop of prostheticMonthlyMetrics with awaited cursors, a copy on purpose: the sync loop is the
+  // transform's hot path, awaiting its cursors would cost a microtask per row, and a merge function
+  // shared by both cursor kinds measured slower there.
+  const dev = new AsyncSortedCursor(input.deviceEvents, ...DEVICE_CURSOR);
+  const bat = new AsyncSortedCursor(input.batteryMetrics, ...BATTERY_CURSOR);
   const states = new Map<number, ProstheticMonthState>();
   await dev.advance();
   await bat.advance();

@@ -177,36 +177,10 @@ export function userProsthesisHourlyStats(
 ): UserProsthesisHourlyStats[] {
   const acc = new HourlyStatsAccumulator(input.users, input.prosthetics, options);
   const sorted = options.order === 'sorted';
-  feed(
-    input.telemetryEvents,
-    sorted,
-    'telemetry_events',
-    TELEMETRY_EVENT_ORDER,
-    (r) => r.user_id,
-    (r) => r.event_timestamp.getTime(),
-  ).forEach((r) => {
-    acc.telemetryEvent(r);
-  });
-  feed(
-    input.deviceEvents,
-    sorted,
-    'device_events',
-    '(prosthetic_id, event_timestamp, id)',
-    (r) => r.prosthetic_id,
-    (r) => r.event_timestamp.getTime(),
-  ).forEach((r) => {
-    acc.deviceEvent(r);
-  });
-  feed(
-    input.batteryMetrics,
-    sorted,
-    'battery_metrics',
-    '(prosthetic_id, metric_timestamp, id)',
-    (r) => r.prosthetic_id,
-    (r) => r.metric_timestamp.getTime(),
-  ).forEach((r) => {
-    acc.batteryMetric(r);
-  });
+  const feeds = hourlyFeeds(acc);
+  feed(input.telemetryEvents, sorted, feeds.telemetryEvents);
+  feed(input.deviceEvents, sorted, feeds.deviceEvents);
+  feed(input.batteryMetrics, sorted, feeds.batteryMetrics);
   return acc.result();
 }
 
@@ -221,90 +195,81 @@ export async function userProsthesisHourlyStatsAsync(
     options,
   );
   const sorted = options.order === 'sorted';
-  await feedAsync(
-    input.telemetryEvents,
-    sorted,
-    'telemetry_events',
-    TELEMETRY_EVENT_ORDER,
-    (r) => r.user_id,
-    (r) => r.event_timestamp.getTime(),
-    (r) => acc.telemetryEvent(r),
-  );
-  await feedAsync(
-    input.deviceEvents,
-    sorted,
-    'device_events',
-    '(prosthetic_id, event_timestamp, id)',
-    (r) => r.prosthetic_id,
-    (r) => r.event_timestamp.getTime(),
-    (r) => acc.deviceEvent(r),
-  );
-  await feedAsync(
-    input.batteryMetrics,
-    sorted,
-    'battery_metrics',
-    '(prosthetic_id, metric_timestamp, id)',
-    (r) => r.prosthetic_id,
-    (r) => r.metric_timestamp.getTime(),
-    (r) => acc.batteryMetric(r),
-  );
+  const feeds = hourlyFeeds(acc);
+  await feedAsync(input.telemetryEvents, sorted, feeds.telemetryEvents);
+  await feedAsync(input.deviceEvents, sorted, feeds.deviceEvents);
+  await feedAsync(input.batteryMetrics, sorted, feeds.batteryMetrics);
   return acc.result();
 }
 
-/** Deduplicated rows: adjacent-copy skipping with an order check when sorted, an id set otherwise. */
+/** One input table of the hourly mart: its sorted order (checked) and where its rows go. */
+interface HourlyFeed<T extends { readonly id: Int64Text }> {
+  readonly table: string;
+  /** The order `order: 'sorted'` expects, as the error names it. */
+  readonly expected: string;
+  readonly entityOf: (row: T) => number;
+  readonly tsOf: (row: T) => number;
+  readonly visit: (row: T) => void;
+}
+
+function hourlyFeeds(acc: HourlyStatsAccumulator) {
+  const telemetryEvents: HourlyFeed<TelemetryEventRow> = {
+    table: 'telemetry_events',
+    expected: TELEMETRY_EVENT_ORDER,
+    entityOf: (r) => r.user_id,
+    tsOf: (r) => r.event_timestamp.getTime(),
+    visit: (r) => acc.telemetryEvent(r),
+  };
+  const deviceEvents: HourlyFeed<DeviceEventRow> = {
+    table: 'device_events',
+    expected: '(prosthetic_id, event_timestamp, id)',
+    entityOf: (r) => r.prosthetic_id,
+    tsOf: (r) => r.event_timestamp.getTime(),
+    visit: (r) => acc.deviceEvent(r),
+  };
+  const batteryMetrics: HourlyFeed<BatteryMetricRow> = {
+    table: 'battery_metrics',
+    expected: '(prosthetic_id, metric_timestamp, id)',
+    entityOf: (r) => r.prosthetic_id,
+    tsOf: (r) => r.metric_timestamp.getTime(),
+    visit: (r) => acc.batteryMetric(r),
+  };
+  return { telemetryEvents, deviceEvents, batteryMetrics };
+}
+
+function sortedCursor<T extends { readonly id: Int64Text }>(rows: Iterator<T>, spec: HourlyFeed<T>) {
+  return new SortedCursor<T>(rows, spec.table, spec.expected, spec.entityOf, spec.tsOf, (r) => r.id);
+}
+
+/** Visits deduplicated rows: adjacent-copy skipping with an order check when sorted, an id set otherwise. */
 function feed<T extends { readonly id: Int64Text }>(
   rows: Iterable<T>,
   sorted: boolean,
-  table: string,
-  expected: string,
-  entityOf: (row: T) => number,
-  tsOf: (row: T) => number,
-): { forEach(visit: (row: T) => void): void } {
-  return {
-    forEach(visit) {
-      if (sorted) {
-        const cursor = new SortedCursor(
-          rows[Symbol.iterator](),
-          table,
-          expected,
-          entityOf,
-          tsOf,
-          (r) => r.id,
-        );
-        for (cursor.advance(); cursor.row !== undefined; cursor.advance()) visit(cursor.row);
-        return;
-      }
-      const seen = new Set<Int64Text>();
-      for (const row of rows) {
-        if (seen.has(row.id)) continue;
-        seen.add(row.id);
-        visit(row);
-      }
-    },
-  };
+  spec: HourlyFeed<T>,
+): void {
+  if (sorted) {
+    const cursor = sortedCursor(rows[Symbol.iterator](), spec);
+    for (cursor.advance(); cursor.row !== undefined; cursor.advance()) spec.visit(cursor.row);
+    return;
+  }
+  const seen = new Set<Int64Text>();
+  for (const row of rows) {
+    if (seen.has(row.id)) continue;
+    seen.add(row.id);
+    spec.visit(row);
+  }
 }
 
 async function feedAsync<T extends { readonly id: Int64Text }>(
   rows: RowSource<T>,
   sorted: boolean,
-  table: string,
-  expected: string,
-  entityOf: (row: T) => number,
-  tsOf: (row: T) => number,
-  visit: (row: T) => void,
+  spec: HourlyFeed<T>,
 ): Promise<void> {
   if (!isAsyncIterable(rows)) {
-    feed(rows, sorted, table, expected, entityOf, tsOf).forEach(visit);
+    feed(rows, sorted, spec);
     return;
   }
-  const check = new SortedCursor<T>(
-    { next: () => ({ done: true, value: undefined }) },
-    table,
-    expected,
-    entityOf,
-    tsOf,
-    (r) => r.id,
-  );
+  const check = sortedCursor<T>({ next: () => ({ done: true, value: undefined }) }, spec);
   const seen = sorted ? undefined : new Set<Int64Text>();
   for await (const row of rows) {
     check.index += 1;
@@ -314,6 +279,6 @@ async function feedAsync<T extends { readonly id: Int64Text }>(
     } else if (!check.accept(row)) {
       continue;
     }
-    visit(row);
+    spec.visit(row);
   }
 }
