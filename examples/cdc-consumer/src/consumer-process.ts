@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type CdcConsumer,
+  type CdcPipeline,
   type ClickHouseLike,
   cdcTargetDdl,
   cdcTargetOf,
@@ -116,7 +117,48 @@ export async function startConsumerProcess(options: ConsumerProcessOptions): Pro
     },
   );
 
-  const server = createServer((req, res) => {
+  const server = createServer(
+    healthHandler({ clickhouse, pipeline, metrics, log, state: () => ({ running, failure }) }),
+  );
+  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.address === '0.0.0.0' ? '127.0.0.1' : address.address}:${address.port}`;
+  log('info', 'cdc consumer running', { url, database });
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    metrics,
+    server,
+    stop() {
+      stopping ??= (async () => {
+        pipeline.stop();
+        await loop;
+        await options.consumer.stop?.();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        log('info', 'cdc consumer stopped', {
+          messages: metrics.figures.messages,
+          rows: metrics.figures.rows,
+        });
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** What the health and metrics routes read of the running consumer. */
+interface HealthSources {
+  readonly clickhouse: ConsumerProcessOptions['clickhouse'];
+  readonly pipeline: CdcPipeline;
+  readonly metrics: ConsumerMetrics;
+  readonly log: Log;
+  readonly state: () => { readonly running: boolean; readonly failure: unknown };
+}
+
+/** `GET /health/live`, `GET /health/ready` (and `/health`), `GET /metrics`; anything else 404/405. */
+function healthHandler({ clickhouse, pipeline, metrics, log, state }: HealthSources): RequestListener {
+  return (req, res) => {
+    const { running, failure } = state();
     const send = (status: number, body: string, type = 'application/json') =>
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
     const path = (req.url ?? '/').split('?')[0];
@@ -157,29 +199,5 @@ export async function startConsumerProcess(options: ConsumerProcessOptions): Pro
       return;
     }
     send(404, '{"error":"not_found"}');
-  });
-  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
-  const address = server.address() as AddressInfo;
-  const url = `http://${address.address === '0.0.0.0' ? '127.0.0.1' : address.address}:${address.port}`;
-  log('info', 'cdc consumer running', { url, database });
-  let stopping: Promise<void> | undefined;
-  return {
-    url,
-    metrics,
-    server,
-    stop() {
-      stopping ??= (async () => {
-        pipeline.stop();
-        await loop;
-        await options.consumer.stop?.();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        log('info', 'cdc consumer stopped', {
-          messages: metrics.figures.messages,
-          rows: metrics.figures.rows,
-        });
-      })();
-      return stopping;
-    },
   };
 }
