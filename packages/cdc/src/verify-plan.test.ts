@@ -106,7 +106,7 @@ describe('verify queries', () => {
     const pg = sourceRowHash(tables.payments);
     expect(pg).toContain('hashint8extended((round("amount", 2) * 1e2)::bigint >> 32, 14)');
     expect(pg).toContain(
-      `hashint8extended(((extract(epoch from date_trunc('milliseconds', ("payment_date" AT TIME ZONE 'UTC'))) * 1000000)::bigint - 946684800000000) >> 32, 13)`,
+      `hashint8extended(('x' || encode(timestamp_send(date_trunc('milliseconds', ("payment_date" AT TIME ZONE 'UTC'))), 'hex'))::bit(64)::bigint >> 32, 13)`,
     );
     expect(pg).toContain(
       `coalesce(hashint8extended(('x' || substr(md5("description"::text), 1, 16))::bit(64)::bigint >> 32, 17), -18)`,
