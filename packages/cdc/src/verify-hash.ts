@@ -240,17 +240,29 @@ const FINAL_ROUNDS: readonly ['a' | 'b' | 'c', 'a' | 'b' | 'c', number][] = [
 /** The words of lane `index` (UInt32 columns of the layered query), and its special-case columns. */
 const word = (w: 'a' | 'b' | 'c' | 'f' | 'v', index: number) => `__h${w}${index}`;
 
-/** The initial words of `hashint8extended(value, seed)` for an Int64 expression. */
-function int8Words(value: string, seed: number, index: number): string[] {
-  const v = `toInt64(${value})`;
-  const hi = `toUInt32(bitShiftRight(reinterpretAsUInt64(${v}), 32))`;
-  const key = `bitXor(toUInt32(${v}), if(${v} >= 0, ${hi}, bitNot(${hi})))`;
+/** The initial words of `hash_uint32_extended(key, seed)` for a UInt32 key expression. */
+function uint32Words(key: string, seed: number, index: number): string[] {
   const [a, b, c] = seededState(4, seed);
   return [
     `${u32(`${a} + ${key}`)} AS ${word('a', index)}`,
     `toUInt32(${b}) AS ${word('b', index)}`,
     `toUInt32(${c}) AS ${word('c', index)}`,
   ];
+}
+
+/** The initial words of `hashint8extended(value, seed)` for an Int64 expression: its key is the 32-bit fold. */
+function int8Words(value: string, seed: number, index: number): string[] {
+  const v = `toInt64(${value})`;
+  const hi = `toUInt32(bitShiftRight(reinterpretAsUInt64(${v}), 32))`;
+  return uint32Words(`bitXor(toUInt32(${v}), if(${v} >= 0, ${hi}, bitNot(${hi})))`, seed, index);
+}
+
+/**
+ * The initial words of `hashint8extended(value >> 32, seed)` for an Int64 expression: a value in
+ * int32's range folds to its own low 32 bits, so the key is the high half's bits as they are.
+ */
+function highHalfWords(value: string, seed: number, index: number): string[] {
+  return uint32Words(`toUInt32(bitShiftRight(reinterpretAsUInt64(toInt64(${value})), 32))`, seed, index);
 }
 
 /** The initial words of `hashfloat8extended(value, seed)` for a Float64 expression (NaNs as PostgreSQL's one NaN). */
@@ -285,10 +297,6 @@ function replicaInt64(column: ColumnDefinition, kind: IntegerKind, c: string): s
   }
 }
 
-/** ClickHouse: the high half of an Int64 expression, sign-extended (PostgreSQL's `bigint >> 32`). */
-const highHalf = (value: string) =>
-  `toInt64(reinterpretAsInt32(toUInt32(bitShiftRight(reinterpretAsUInt64(toInt64(${value})), 32))))`;
-
 /**
  * ClickHouse: the first layer's columns for one lane of the table: the
  * three lookup3 words ready for `final`, and, where a value does not go
@@ -313,7 +321,7 @@ function replicaLaneWords({ column, index, part }: Lane): string[] {
   }
   const nullCase = column.nullable ? special(`isNull(${c})`, String(nullHashOf(index))) : [];
   const int64 = value(replicaInt64(column, kind, c));
-  return [...int8Words(part === 'high' ? highHalf(int64) : int64, seed, index), ...nullCase];
+  return [...(part === 'high' ? highHalfWords : int8Words)(int64, seed, index), ...nullCase];
 }
 
 /**
