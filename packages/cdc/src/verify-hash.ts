@@ -20,16 +20,16 @@
  * - anything else (text, UUIDs): the first 8 bytes of the MD5 of the value's
  *   canonical text (see `sourceValueText` in `verify-plan.ts`).
  *
- * A NULL contributes a constant per column.
+ * A NULL contributes a constant per lane (below).
  *
  * PostgreSQL's int8 hash folds a 64-bit value to 32 bits before hashing (low
  * half XOR high half, or XOR its complement when negative), so two values with
  * the same fold would hash alike. Every column whose 64-bit value can leave
  * the int32 range (64-bit integers, instants, money, the MD5 prefix of text)
  * therefore adds a second lane: the hash of its high half (`value >> 32`,
- * arithmetic), seeded past every column's seed. The fold and the high half
- * together determine the value, so a change is missed only by a 64-bit hash
- * collision: probability about 2^-64 per range. Columns whose values always
+ * arithmetic), seeded `columns + index + 1`, past every column's seed. The
+ * fold and the high half together determine the value, so a change is missed
+ * only by a 64-bit hash collision: probability about 2^-64 per range. Columns whose values always
  * fit 32 bits (Int8/16/32, UInt8/16/32, Bool, Date) and doubles (hashed on all
  * 8 bytes) need no second lane.
  */
@@ -178,7 +178,8 @@ function sourceLaneHash({ column, index, part }: Lane): string {
     // Doubles have no high lane: hashfloat8extended hashes all 8 bytes.
     if (kind.kind === 'float') return `hashfloat8extended(${c}::float8, ${seed})`;
     if (part === 'high') return `hashint8extended(${sourceInt64(column, kind, c)} >> 32, ${seed})`;
-    if (kind.kind === 'instant') return `timestamp_hash_extended(${sourceInstant(c, kind.precision)}, ${seed})`;
+    if (kind.kind === 'instant')
+      return `timestamp_hash_extended(${sourceInstant(c, kind.precision)}, ${seed})`;
     return `hashint8extended(${sourceInt64(column, kind, c)}, ${seed})`;
   })();
   return column.nullable ? `coalesce(${hash}, ${nullHashOf(index)})` : hash;
