@@ -3,7 +3,8 @@
  * ClickHouse (the same steps in SQL) agrees on the same values, column type by column type, on
  * values that are easy to get wrong: NULLs, unicode, money, instants stored with microseconds in
  * PostgreSQL and milliseconds in ClickHouse, 64-bit extremes, doubles that need every bit. And a
- * change of one value in one row is found, by key.
+ * change of one value in one row is found, by key, also one that keeps the 32-bit fold of
+ * PostgreSQL's int8 hash (64-bit integers, instants, money).
  */
 import {
   BigId,
