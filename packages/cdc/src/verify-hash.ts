@@ -20,10 +20,18 @@
  * - anything else (text, UUIDs): the first 8 bytes of the MD5 of the value's
  *   canonical text (see `sourceValueText` in `verify-plan.ts`).
  *
- * A NULL contributes a constant per column. 64-bit integers are folded to 32
- * bits before hashing (PostgreSQL's int8 hash: high half XOR low half), so a
- * change that keeps that fold is not seen; any other change is missed with a
- * probability of about 2^-64 per range (2^-32 for a 64-bit value).
+ * A NULL contributes a constant per lane (below).
+ *
+ * PostgreSQL's int8 hash folds a 64-bit value to 32 bits before hashing (low
+ * half XOR high half, or XOR its complement when negative), so two values with
+ * the same fold would hash alike. Every column whose 64-bit value can leave
+ * the int32 range (64-bit integers, instants, money, the MD5 prefix of text)
+ * therefore adds a second lane: the hash of its high half (`value >> 32`,
+ * arithmetic), seeded `columns + index + 1`, past every column's seed. The
+ * fold and the high half together determine the value, so a change is missed
+ * only by a 64-bit hash collision: probability about 2^-64 per range. Columns whose values always
+ * fit 32 bits (Int8/16/32, UInt8/16/32, Bool, Date) and doubles (hashed on all
+ * 8 bytes) need no second lane.
  */
 import { assertIdentifier, type ColumnDefinition, columnsOf, type TableDefinition } from '@bionicpro/models';
 
@@ -41,7 +49,11 @@ type Kind =
   | { readonly kind: 'decimal'; readonly scale: number }
   | { readonly kind: 'text' };
 
+/** The kinds hashed as a 64-bit integer (every kind but doubles). */
+type IntegerKind = Exclude<Kind, { readonly kind: 'float' }>;
+
 const INTEGER = /^U?Int(8|16|32|64)$/;
+const INTEGER_64 = /^U?Int64$/;
 
 function kindOf(column: ColumnDefinition): Kind {
   const ch = storageType(column);
@@ -55,6 +67,34 @@ function kindOf(column: ColumnDefinition): Kind {
   const decimal = /^Decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(ch);
   if (decimal && Number(decimal[1]) <= 18) return { kind: 'decimal', scale: Number(decimal[2]) };
   return { kind: 'text' };
+}
+
+/** Whether the column's 64-bit value can leave the int32 range, so that its int8 hash folds distinct values alike. */
+function isWide(column: ColumnDefinition): boolean {
+  const kind = kindOf(column).kind;
+  if (kind === 'integer') return INTEGER_64.test(storageType(column));
+  return kind === 'instant' || kind === 'decimal' || kind === 'text';
+}
+
+/**
+ * One hashed contribution to the row hash: a column's value (at the column's
+ * index), or the high half of a wide column's value (at `columns + index`).
+ * `index` gives the lane's seed, its NULL constant and its ClickHouse words.
+ */
+interface Lane {
+  readonly column: ColumnDefinition;
+  readonly index: number;
+  readonly part: 'value' | 'high';
+}
+
+function lanesOf(table: TableDefinition): Lane[] {
+  const columns = columnsOf(table);
+  return [
+    ...columns.map((column, index): Lane => ({ column, index, part: 'value' })),
+    ...columns.flatMap((column, index): Lane[] =>
+      isWide(column) ? [{ column, index: columns.length + index, part: 'high' }] : [],
+    ),
+  ];
 }
 
 /** `date_trunc` unit of an instant column in PostgreSQL (µs columns need none). */
@@ -102,43 +142,56 @@ const seedOf = (index: number) => index + 1;
 /** What a NULL contributes in the column at `index`: a constant no value's hash is expected to equal. */
 const nullHashOf = (index: number) => -(index + 2);
 
-/** PostgreSQL: one column's hash, seeded by its position. */
-function sourceColumnHash(column: ColumnDefinition, index: number): string {
+/** PostgreSQL: an instant column in UTC, cut to its precision. */
+function sourceInstant(c: string, precision: number): string {
+  const unit = truncUnit(precision);
+  const utc = `(${c} AT TIME ZONE 'UTC')`;
+  return unit ? `date_trunc('${unit}', ${utc})` : utc;
+}
+
+/** PostgreSQL: the 64-bit value `hashint8extended` hashes for a column (not a double). */
+function sourceInt64(column: ColumnDefinition, kind: IntegerKind, c: string): string {
+  switch (kind.kind) {
+    case 'integer':
+      return `${c}::bigint`;
+    case 'boolean':
+      return `${c}::int::bigint`;
+    case 'instant':
+      // What timestamp_hash_extended hashes: the stored microseconds since 2000-01-01, which
+      // timestamp_send writes big-endian (exact, and cheaper than `extract(epoch …)`'s numeric).
+      return `('x' || encode(timestamp_send(${sourceInstant(c, kind.precision)}), 'hex'))::bit(64)::bigint`;
+    case 'date':
+      return `(${c} - date '2000-01-01')::bigint`;
+    case 'decimal':
+      return `(round(${c}, ${kind.scale}) * 1e${kind.scale})::bigint`;
+    case 'text':
+      return `('x' || substr(md5(${sourceValueText(column)}), 1, 16))::bit(64)::bigint`;
+  }
+}
+
+/** PostgreSQL: one lane's hash, seeded by its index. */
+function sourceLaneHash({ column, index, part }: Lane): string {
   const c = `"${assertIdentifier('column', column.name)}"`;
   const kind = kindOf(column);
   const seed = seedOf(index);
   const hash = ((): string => {
-    switch (kind.kind) {
-      case 'integer':
-        return `hashint8extended(${c}::bigint, ${seed})`;
-      case 'boolean':
-        return `hashint8extended(${c}::int::bigint, ${seed})`;
-      case 'float':
-        return `hashfloat8extended(${c}::float8, ${seed})`;
-      case 'instant': {
-        const unit = truncUnit(kind.precision);
-        const utc = `(${c} AT TIME ZONE 'UTC')`;
-        return `timestamp_hash_extended(${unit ? `date_trunc('${unit}', ${utc})` : utc}, ${seed})`;
-      }
-      case 'date':
-        return `hashint8extended((${c} - date '2000-01-01')::bigint, ${seed})`;
-      case 'decimal':
-        return `hashint8extended((round(${c}, ${kind.scale}) * 1e${kind.scale})::bigint, ${seed})`;
-      case 'text':
-        return `hashint8extended(('x' || substr(md5(${sourceValueText(column)}), 1, 16))::bit(64)::bigint, ${seed})`;
-    }
+    // Doubles have no high lane: hashfloat8extended hashes all 8 bytes.
+    if (kind.kind === 'float') return `hashfloat8extended(${c}::float8, ${seed})`;
+    if (part === 'high') return `hashint8extended(${sourceInt64(column, kind, c)} >> 32, ${seed})`;
+    if (kind.kind === 'instant')
+      return `timestamp_hash_extended(${sourceInstant(c, kind.precision)}, ${seed})`;
+    return `hashint8extended(${sourceInt64(column, kind, c)}, ${seed})`;
   })();
   return column.nullable ? `coalesce(${hash}, ${nullHashOf(index)})` : hash;
 }
 
 /**
- * PostgreSQL: the row hash (signed 64-bit): the XOR of every column's hash,
- * each seeded by the column's position.
+ * PostgreSQL: the row hash (signed 64-bit): the XOR of every lane's hash
+ * (each column's value, and the high half of each wide column's value), each
+ * seeded by the lane's index.
  */
 export function sourceRowHash(table: TableDefinition): string {
-  return columnsOf(table)
-    .map((column, index) => sourceColumnHash(column, index))
-    .join(' # ');
+  return lanesOf(table).map(sourceLaneHash).join(' # ');
 }
 
 /** lookup3's initial word for a 4- and an 8-byte key: `0x9e3779b9 + length + 3923095`. */
@@ -185,20 +238,32 @@ const FINAL_ROUNDS: readonly ['a' | 'b' | 'c', 'a' | 'b' | 'c', number][] = [
   ['c', 'b', 24],
 ];
 
-/** The words of column `index` (UInt32 columns of the layered query), and its special-case columns. */
+/** The words of lane `index` (UInt32 columns of the layered query), and its special-case columns. */
 const word = (w: 'a' | 'b' | 'c' | 'f' | 'v', index: number) => `__h${w}${index}`;
 
-/** The initial words of `hashint8extended(value, seed)` for an Int64 expression. */
-function int8Words(value: string, seed: number, index: number): string[] {
-  const v = `toInt64(${value})`;
-  const hi = `toUInt32(bitShiftRight(reinterpretAsUInt64(${v}), 32))`;
-  const key = `bitXor(toUInt32(${v}), if(${v} >= 0, ${hi}, bitNot(${hi})))`;
+/** The initial words of `hash_uint32_extended(key, seed)` for a UInt32 key expression. */
+function uint32Words(key: string, seed: number, index: number): string[] {
   const [a, b, c] = seededState(4, seed);
   return [
     `${u32(`${a} + ${key}`)} AS ${word('a', index)}`,
     `toUInt32(${b}) AS ${word('b', index)}`,
     `toUInt32(${c}) AS ${word('c', index)}`,
   ];
+}
+
+/** The initial words of `hashint8extended(value, seed)` for an Int64 expression: its key is the 32-bit fold. */
+function int8Words(value: string, seed: number, index: number): string[] {
+  const v = `toInt64(${value})`;
+  const hi = `toUInt32(bitShiftRight(reinterpretAsUInt64(${v}), 32))`;
+  return uint32Words(`bitXor(toUInt32(${v}), if(${v} >= 0, ${hi}, bitNot(${hi})))`, seed, index);
+}
+
+/**
+ * The initial words of `hashint8extended(value >> 32, seed)` for an Int64 expression: a value in
+ * int32's range folds to its own low 32 bits, so the key is the high half's bits as they are.
+ */
+function highHalfWords(value: string, seed: number, index: number): string[] {
+  return uint32Words(`toUInt32(bitShiftRight(reinterpretAsUInt64(toInt64(${value})), 32))`, seed, index);
 }
 
 /** The initial words of `hashfloat8extended(value, seed)` for a Float64 expression (NaNs as PostgreSQL's one NaN). */
@@ -213,13 +278,33 @@ function float8Words(value: string, seed: number, index: number): string[] {
   ];
 }
 
+/** ClickHouse: the 64-bit value `hashint8extended` hashes for a column (not a double), as {@link sourceInt64}. */
+function replicaInt64(column: ColumnDefinition, kind: IntegerKind, c: string): string {
+  switch (kind.kind) {
+    case 'integer':
+    case 'boolean':
+      return `toInt64(${c})`;
+    case 'instant': {
+      const micros =
+        kind.precision === 0 ? `toInt64(toUnixTimestamp(${c})) * 1000000` : `toUnixTimestamp64Micro(${c})`;
+      return `${micros} - ${PG_EPOCH_US}`;
+    }
+    case 'date':
+      return `toInt64(${c}) - ${PG_EPOCH_DAYS}`;
+    case 'decimal':
+      return `toInt64(toDecimal128(${c}, ${kind.scale}) * ${10n ** BigInt(kind.scale)})`;
+    case 'text':
+      return `reinterpretAsInt64(reverse(substring(MD5(${replicaValueText(column)}), 1, 8)))`;
+  }
+}
+
 /**
- * ClickHouse: the first layer's columns for one column of the table: the
+ * ClickHouse: the first layer's columns for one lane of the table: the
  * three lookup3 words ready for `final`, and, where a value does not go
  * through the hash (NULL; a zero double hashes as its seed), a flag and the
  * value to use instead.
  */
-function replicaColumnWords(column: ColumnDefinition, index: number): string[] {
+function replicaLaneWords({ column, index, part }: Lane): string[] {
   const c = `\`${assertIdentifier('column', column.name)}\``;
   const kind = kindOf(column);
   const seed = seedOf(index);
@@ -228,44 +313,16 @@ function replicaColumnWords(column: ColumnDefinition, index: number): string[] {
     `toUInt8(${flag}) AS ${word('f', index)}`,
     `toInt64(${instead}) AS ${word('v', index)}`,
   ];
-  const nullCase = column.nullable ? special(`isNull(${c})`, String(nullHashOf(index))) : [];
-  switch (kind.kind) {
-    case 'integer':
-    case 'boolean':
-      return [...int8Words(value(`toInt64(${c})`), seed, index), ...nullCase];
-    case 'float': {
-      const x = value(`toFloat64(${c})`);
-      // hashfloat8extended answers the seed for 0 and -0.
-      const flag = column.nullable ? `isNull(${c}) OR ${x} = 0` : `${x} = 0`;
-      const instead = column.nullable ? `if(isNull(${c}), ${nullHashOf(index)}, ${seed})` : String(seed);
-      return [...float8Words(x, seed, index), ...special(flag, instead)];
-    }
-    case 'instant': {
-      const micros =
-        kind.precision === 0 ? `toInt64(toUnixTimestamp(${c})) * 1000000` : `toUnixTimestamp64Micro(${c})`;
-      return [...int8Words(value(`${micros} - ${PG_EPOCH_US}`), seed, index), ...nullCase];
-    }
-    case 'date':
-      return [...int8Words(value(`toInt64(${c}) - ${PG_EPOCH_DAYS}`), seed, index), ...nullCase];
-    case 'decimal':
-      return [
-        ...int8Words(
-          value(`toInt64(toDecimal128(${c}, ${kind.scale}) * ${10n ** BigInt(kind.scale)})`),
-          seed,
-          index,
-        ),
-        ...nullCase,
-      ];
-    case 'text':
-      return [
-        ...int8Words(
-          value(`reinterpretAsInt64(reverse(substring(MD5(${replicaValueText(column)}), 1, 8)))`),
-          seed,
-          index,
-        ),
-        ...nullCase,
-      ];
+  if (kind.kind === 'float') {
+    const x = value(`toFloat64(${c})`);
+    // hashfloat8extended answers the seed for 0 and -0.
+    const flag = column.nullable ? `isNull(${c}) OR ${x} = 0` : `${x} = 0`;
+    const instead = column.nullable ? `if(isNull(${c}), ${nullHashOf(index)}, ${seed})` : String(seed);
+    return [...float8Words(x, seed, index), ...special(flag, instead)];
   }
+  const nullCase = column.nullable ? special(`isNull(${c})`, String(nullHashOf(index))) : [];
+  const int64 = value(replicaInt64(column, kind, c));
+  return [...(part === 'high' ? highHalfWords : int8Words)(int64, seed, index), ...nullCase];
 }
 
 /**
@@ -284,15 +341,15 @@ export interface ReplicaRowHash {
 
 /** ClickHouse: the row hash {@link sourceRowHash} computes, as {@link ReplicaRowHash} layers. */
 export function replicaRowHash(table: TableDefinition): ReplicaRowHash {
-  const columns = columnsOf(table);
-  const first = columns.flatMap((column, index) => replicaColumnWords(column, index));
+  const lanes = lanesOf(table);
+  const first = lanes.flatMap(replicaLaneWords);
   const rounds = FINAL_ROUNDS.map(([x, y, k]) =>
-    columns.map((_, i) => {
-      const [wx, wy] = [word(x, i), word(y, i)];
+    lanes.map(({ index }) => {
+      const [wx, wy] = [word(x, index), word(y, index)];
       return `${u32(`toInt64(bitXor(${wx}, ${wy})) - toInt64(bitRotateLeft(${wy}, ${k}))`)} AS ${wx}`;
     }),
   );
-  const hashes = columns.map((column, i) => {
+  const hashes = lanes.map(({ column, index: i }) => {
     const hashed = `reinterpretAsInt64(bitOr(bitShiftLeft(toUInt64(${word('b', i)}), 32), toUInt64(${word('c', i)})))`;
     const special = column.nullable || kindOf(column).kind === 'float';
     return special ? `if(${word('f', i)} = 1, ${word('v', i)}, ${hashed})` : hashed;

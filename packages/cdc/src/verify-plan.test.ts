@@ -101,6 +101,32 @@ describe('verify queries', () => {
     expect(telemetry).toContain('hashfloat8extended("signal_amplitude"::float8, 9)');
   });
 
+  it('add a lane hashing the high half of each wide column, seeded past every column', () => {
+    // payments: 9 columns; instants, money and text are wide (a high lane at 9 + index), Int32 columns are not.
+    const pg = sourceRowHash(tables.payments);
+    expect(pg).toContain('hashint8extended((round("amount", 2) * 1e2)::bigint >> 32, 14)');
+    expect(pg).toContain(
+      `hashint8extended(('x' || encode(timestamp_send(date_trunc('milliseconds', ("payment_date" AT TIME ZONE 'UTC'))), 'hex'))::bit(64)::bigint >> 32, 13)`,
+    );
+    expect(pg).toContain(
+      `coalesce(hashint8extended(('x' || substr(md5("description"::text), 1, 16))::bit(64)::bigint >> 32, 17), -18)`,
+    );
+    expect(pg.match(/ >> 32, /g)).toHaveLength(6);
+    expect(pg).not.toMatch(/"(id|user_id|subscription_id)"::bigint >> 32/);
+    const ch = replicaRowHash(tables.payments);
+    expect(ch.first.filter((column) => /AS __ha\d+$/.test(column))).toHaveLength(15);
+    for (const round of ch.rounds) expect(round).toHaveLength(15);
+    expect(ch.first.join(', ')).toContain(
+      'toUInt32(1501048189 + toUInt32(bitShiftRight(reinterpretAsUInt64(toInt64(toInt64(toDecimal128(`amount`, 2) * 100))), 32))) AS __ha13',
+    );
+    expect(ch.first).toContain('toInt64(-18) AS __hv16');
+    // A UInt32 and a double need no high lane; the Int64 id has one.
+    const telemetry = sourceRowHash(tables.telemetry_events);
+    expect(telemetry).toContain('hashint8extended("id"::bigint >> 32, 12)');
+    expect(telemetry).not.toContain('"signal_frequency"::bigint >> 32');
+    expect(telemetry).not.toContain('"signal_amplitude"::float8 >> 32');
+  });
+
   it('start lookup3 from the state PostgreSQL perturbs with the seed', () => {
     // hash_bytes_uint32_extended's state for seed 0 is the plain start; a seed mixes it.
     expect(seededState(4, 1)).not.toEqual(seededState(4, 2));

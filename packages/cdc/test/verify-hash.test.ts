@@ -3,11 +3,23 @@
  * ClickHouse (the same steps in SQL) agrees on the same values, column type by column type, on
  * values that are easy to get wrong: NULLs, unicode, money, instants stored with microseconds in
  * PostgreSQL and milliseconds in ClickHouse, 64-bit extremes, doubles that need every bit. And a
- * change of one value in one row is found, by key.
+ * change of one value in one row is found, by key, also one that keeps the 32-bit fold of
+ * PostgreSQL's int8 hash (64-bit integers, instants, money).
  */
-import { columnsOf, type TableDefinition, tables } from '@bionicpro/models';
+import {
+  BigId,
+  columnsOf,
+  Id,
+  Money,
+  postgresDdl,
+  type TableDefinition,
+  tables,
+  Text,
+  Timestamp,
+} from '@bionicpro/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { z } from 'zod';
 import { postgresUrl, requireService } from '../../../test/services.js';
 import { createTables, freshDatabase, insertRows } from '../../../test/e2e/support/source-database.js';
 import { cdcTargetDdl, verifyReplica } from '../src/index.js';
@@ -177,6 +189,82 @@ const rows: Record<'users' | 'subscriptions' | 'payments' | 'telemetry_events' |
 };
 
 const names = Object.keys(rows) as (keyof typeof rows)[];
+
+/**
+ * A table of wide columns (64-bit integers, an instant, money, text): PostgreSQL's int8 hash folds
+ * their 64-bit value to 32 bits (low half XOR high half, or XOR its complement when negative).
+ */
+const wideTable: TableDefinition = {
+  name: 'wide_values',
+  home: 'telemetry',
+  model: z.object({
+    id: Id,
+    counter: BigId,
+    spare: BigId.nullable(),
+    at: Timestamp,
+    amount: Money,
+    note: Text.nullable(),
+  }),
+  primaryKey: ['id'],
+  clickhouse: { engine: 'ReplacingMergeTree', orderBy: ['id'] },
+};
+
+/** PostgreSQL's int8 hash key of a 64-bit value: what a change must keep to be missed without the high lane. */
+const fold = (v: bigint) => {
+  const lo = BigInt.asUintN(32, v);
+  const hi = BigInt.asUintN(32, v >> 32n);
+  return v >= 0n ? lo ^ hi : lo ^ (hi ^ 0xffffffffn);
+};
+
+const PG_EPOCH_MS = 946_684_800_000n;
+/** Another millisecond instant whose microseconds since 2000 have the same fold as `iso`'s. */
+function sameFoldInstant(iso: string): string {
+  const micros = (BigInt(Date.parse(iso)) - PG_EPOCH_MS) * 1000n;
+  for (let hi = (micros >> 32n) + 1n; ; hi++) {
+    const other = (hi << 32n) | (fold(micros) ^ hi);
+    if (other % 1000n === 0n) return new Date(Number(other / 1000n + PG_EPOCH_MS)).toISOString();
+  }
+}
+
+const at0 = '2026-03-01T00:00:00.000Z';
+const at1 = sameFoldInstant(at0);
+const wideRows: Row[] = [
+  { id: 1, counter: '0', spare: null, at: at0, amount: '0.01', note: null },
+  { id: 2, counter: '-1', spare: '-1', at: at0, amount: '-0.01', note: 'x' },
+  { id: 3, counter: '4294967297', spare: '9223372036854775807', at: at1, amount: '42949672.96', note: '' },
+  {
+    id: 4,
+    counter: '4294967295',
+    spare: '-9223372036854775808',
+    at: at0,
+    amount: '85899345.90',
+    note: 'Zoë',
+  },
+  {
+    id: 5,
+    counter: '-9223372036854775808',
+    spare: '4294967296',
+    at: '1900-01-01T00:00:00.000Z',
+    amount: '-99999999.99',
+    note: null,
+  },
+  {
+    id: 6,
+    counter: '9223372036854775807',
+    spare: '0',
+    at: '2299-12-31T23:59:59.999Z',
+    amount: '99999999.99',
+    note: 'y',
+  },
+];
+/** One value changed per row, each keeping the fold of the value it replaces. */
+const wideChanges: [number, Row][] = [
+  [1, { counter: '4294967297' }],
+  [2, { counter: '4294967295' }],
+  [3, { at: at0 }],
+  [4, { amount: '-0.01' }],
+  [5, { spare: '1' }],
+];
 let pool: Awaited<ReturnType<typeof freshDatabase>>;
 const ch = createChdbClient();
 
@@ -184,6 +272,15 @@ beforeAll(async () => {
   pool = await freshDatabase(postgres, database);
   await createTables(pool, names);
   await ch.command({ query: `CREATE DATABASE ${replicaDatabase}` });
+  for (const statement of postgresDdl(wideTable)) await pool.query(statement);
+  await insertRows(pool, wideTable, wideRows);
+  await ch.command({ query: cdcTargetDdl(wideTable, { database: replicaDatabase }) });
+  await ch.insert({
+    table: `${replicaDatabase}.${wideTable.name}`,
+    values: wideRows.map(toReplica),
+    format: 'JSONEachRow',
+    clickhouse_settings: { date_time_input_format: 'best_effort' },
+  });
   for (const name of names) {
     await insertRows(pool, tables[name], rows[name]);
     await ch.command({ query: cdcTargetDdl(tables[name], { database: replicaDatabase }) });
@@ -270,5 +367,58 @@ describe('verify row hash across engines', () => {
       );
       expect(report).toMatchObject({ missing: [], extra: [], equal: false });
     }
+  });
+
+  it('names every change of a wide column that keeps the 32-bit fold of its int8 hash', async () => {
+    const money = (text: unknown) => BigInt(String(text).replace('.', ''));
+    const micros = (iso: unknown) => (BigInt(Date.parse(String(iso))) - PG_EPOCH_MS) * 1000n;
+    for (const [id, change] of wideChanges) {
+      const [column, value] = Object.entries(change)[0] as [string, unknown];
+      const before = wideRows[id - 1]?.[column];
+      const asInt64 =
+        column === 'amount' ? money : column === 'at' ? micros : (v: unknown) => BigInt(String(v));
+      expect(asInt64(value)).not.toBe(asInt64(before));
+      expect(fold(asInt64(value))).toBe(fold(asInt64(before)));
+    }
+    const whole = { lo: -(1n << 31n), hi: (1n << 31n) - 1n };
+    const place = {
+      table: wideTable,
+      source: wideTable.name,
+      replica: `${replicaDatabase}.${wideTable.name}`,
+    };
+    const source = sourceLeafQuery(place, whole);
+    const s = (await pool.query(source.text, source.values)).rows as { k0: string; hash: string }[];
+    const r = (await (
+      await ch.query({ ...replicaLeafQuery(place, whole), format: 'JSONEachRow' })
+    ).json()) as {
+      k0: string;
+      hash: string;
+    }[];
+    const byKey = (list: { k0: string; hash: string }[]) =>
+      Object.fromEntries(list.map((row) => [row.k0, row.hash]));
+    expect(s).toHaveLength(wideRows.length);
+    expect(byKey(r)).toEqual(byKey(s));
+    const verify = () =>
+      verifyReplica({
+        table: wideTable,
+        source: { client: pool },
+        replica: { client: ch, table: place.replica },
+      });
+    expect(await verify()).toMatchObject({
+      equal: true,
+      rows: { source: wideRows.length, replica: wideRows.length },
+    });
+    await ch.insert({
+      table: place.replica,
+      values: wideChanges.map(([id, change]) => ({
+        ...toReplica({ ...wideRows[id - 1], ...change }),
+        _version: '2',
+      })),
+      format: 'JSONEachRow',
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    });
+    const report = await verify();
+    expect(report.different.map((key) => key['id'])).toEqual(wideChanges.map(([id]) => id));
+    expect(report).toMatchObject({ missing: [], extra: [], equal: false });
   });
 });
