@@ -223,7 +223,7 @@ let stagingCounter = 0;
  * ```ts
  * import { replaceMonthPartition, prostheticMonthlyMetricsSql } from '@bionicpro/etl';
  * await replaceMonthPartition(client, 'report_prosthetic_monthly_metrics', period, { database: 'reports' },
- *   (staging) => client.command(prostheticMonthlyMetricsSql(period, { targetTable: staging, martDatabase: 'reports' })));
+ *   (staging) => client.command(prostheticMonthlyMetricsSql(period, { targetTable: staging, martDatabase: 'reports', lastUpdated: new Date() })));
  * ```
  */
 export async function replaceMonthPartition(

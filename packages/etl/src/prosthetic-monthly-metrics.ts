@@ -68,7 +68,7 @@ const BATTERY_CURSOR = ['battery_metrics', BATTERY_METRIC_ORDER, batteryEntity, 
  * import { prostheticMonthlyMetrics } from '@bionicpro/etl';
  * const rows = prostheticMonthlyMetrics(
  *   { users, prosthetics, deviceEvents, batteryMetrics },
- *   { month: '2024-01', order: 'sorted' },
+ *   { month: '2024-01', order: 'sorted', lastUpdated: new Date('2024-02-01T03:00:00Z') },
  * );
  * ```
  */

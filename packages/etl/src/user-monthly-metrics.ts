@@ -49,7 +49,10 @@ interface UserTotals {
  * @example
  * ```ts
  * import { userMonthlyMetrics } from '@bionicpro/etl';
- * const rows = userMonthlyMetrics({ users, subscriptions, payments }, { month: '2024-01' });
+ * const rows = userMonthlyMetrics(
+ *   { users, subscriptions, payments },
+ *   { month: '2024-01', lastUpdated: new Date('2024-02-01T03:00:00Z') },
+ * );
  * rows[0]?.total_payments; // '8997.00'
  * ```
  */

@@ -167,7 +167,7 @@ export class HourlyStatsAccumulator {
  * import { userProsthesisHourlyStats } from '@bionicpro/etl';
  * const rows = userProsthesisHourlyStats(
  *   { users, prosthetics, telemetryEvents, deviceEvents, batteryMetrics },
- *   { month: '2024-01' },
+ *   { month: '2024-01', lastUpdated: new Date('2024-02-01T03:00:00Z') },
  * );
  * ```
  */
