@@ -85,7 +85,10 @@ interface ShellRun {
   stop(): Promise<void>;
 }
 
-/** Runs a script with `bash -e` in its own process group, PATH as the test's plus npx offline. */
+/**
+ * Runs a script with `bash -ex` (the first failing step ends it; stderr traces each step) in its own
+ * process group, with the test's PATH and npx offline.
+ */
 function runShell(script: string, cwd: string, timeoutMs = 240_000): Promise<ShellRun> {
   const env: Record<string, string | undefined> = {};
   // pnpm's npm_config_* would reach npx; the reader's shell has none of them.
@@ -93,11 +96,12 @@ function runShell(script: string, cwd: string, timeoutMs = 240_000): Promise<She
   env.npm_config_offline = 'true';
   env.npm_config_update_notifier = 'false';
   env.NODE_OPTIONS = '';
-  const child: ChildProcess = spawn(
-    'bash',
-    ['-c', `set -e\ntrap 'echo "step failed (exit $?): $BASH_COMMAND" >&2' ERR\n${script}`],
-    { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child: ChildProcess = spawn('bash', ['-c', `set -ex\n${script}`], {
+    cwd,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const group = child.pid as number;
   let stdout = '';
   let output = '';
