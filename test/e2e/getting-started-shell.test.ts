@@ -40,10 +40,15 @@ const blocks = shBlocksOf(guide);
 const work = mkdtempSync(join(tmpdir(), 'getting-started-sh-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function block(name: string, rewrite: (code: string) => string = (code) => code): string {
-  const found = blocks.get(name);
-  if (!found) throw new Error(`docs/getting-started.md has no \`\`\`sh name=${name} block`);
-  return `echo '### ${found.file}:${found.line} (${name})'\n${rewrite(found.code)}`;
+/** The guide's named blocks, in this order, each after an `echo` of where it is (stdoutOf splits on it). */
+function guideScript(names: readonly string[], rewrite: (code: string) => string): string {
+  return names
+    .map((name) => {
+      const found = blocks.get(name);
+      if (!found) throw new Error(`docs/getting-started.md has no \`\`\`sh name=${name} block`);
+      return `echo '### ${found.file}:${found.line} (${name})'\n${rewrite(found.code)}`;
+    })
+    .join('\n');
 }
 
 /** The bin script a package.json names, as an absolute path. */
@@ -147,6 +152,15 @@ function runShell(script: string, cwd: string, timeoutMs = 240_000): Promise<She
   });
 }
 
+/** Runs the guide's named blocks as one script, `rewrite` applied to each the same way. */
+function runGuide(
+  dir: string,
+  names: readonly string[],
+  rewrite: (code: string) => string,
+): Promise<ShellRun> {
+  return runShell(guideScript(names, rewrite), dir);
+}
+
 /** The stdout of one block: the lines after its `### …(name)` marker, up to the next marker. */
 function stdoutOf(stdout: string, name: string): string[] {
   const lines = stdout.split('\n');
@@ -207,13 +221,11 @@ describe('docs/getting-started.md shell steps, as written', () => {
     // Only the guide's two ports change, the same way in every block.
     const ports = (code: string) =>
       code.replaceAll('5433', String(crmPort)).replaceAll('5434', String(telemetryPort));
-    const script = [
-      block('embedded-servers', ports),
-      block('trial-files'),
-      block('embedded-steps', ports),
-      block('embedded-read', ports),
-    ].join('\n');
-    const run = await runShell(script, dir);
+    const run = await runGuide(
+      dir,
+      ['embedded-servers', 'trial-files', 'embedded-steps', 'embedded-read'],
+      ports,
+    );
     try {
       expect(run.code, run.output).toBe(0);
       const expected = expectedUserMonthly(dir);
@@ -248,13 +260,7 @@ describe('docs/getting-started.md shell steps, as written', () => {
         .replaceAll('/telemetry_db', `/${databases.telemetry_db}`)
         .replaceAll('http://localhost:8123', 'chdb:./warehouse');
     const dir = readerDirectory('own');
-    const script = [
-      block('own-init', own),
-      block('trial-files'),
-      block('own-load', own),
-      block('own-run', own),
-    ].join('\n');
-    const run = await runShell(script, dir);
+    const run = await runGuide(dir, ['own-init', 'trial-files', 'own-load', 'own-run'], own);
     try {
       expect(run.code, run.output).toBe(0);
       const read = jsonLines(stdoutOf(run.stdout, 'own-run')).filter((row) => row.user_id === 1);
