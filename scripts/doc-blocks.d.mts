@@ -13,6 +13,13 @@ export interface DocBlock {
     readonly skip: string | undefined;
   };
 }
+/** A ```sh block named by its info string (```sh name=ID). */
+export interface ShBlock {
+  readonly file: string;
+  readonly line: number;
+  readonly name: string;
+  readonly code: string;
+}
 export interface WrittenBlock extends DocBlock {
   readonly id: string;
   readonly path: string;
@@ -23,6 +30,7 @@ export const upstream: string[];
 export function docFiles(): string[];
 export function blocksOf(text: string, file: string): DocBlock[];
 export function allBlocks(): DocBlock[];
+export function shBlocksOf(file: string): Map<string, ShBlock>;
 export function writeBlocks(): WrittenBlock[];
 export function typecheckBlocks(written: readonly WrittenBlock[]): Map<string, string[]>;
 export function writeSnippetProject(dir: string): void;

@@ -22,6 +22,15 @@
 // from the environment too (CRM_TOPIC_PREFIX, TELEMETRY_TOPIC_PREFIX: connector names and topic
 // prefixes; METRICS_PORT), so each run uses its own.
 //
+// ```sh blocks are tests when their info string names them (```sh name=ID): shBlocksOf() returns them
+// by name, and test/e2e/getting-started-shell.test.ts runs the first-hour guide's named blocks
+// (docs/getting-started.md) as written with bash, in a fresh directory where `npx` finds the built
+// `bionicpro-etl` and `pglite-server`. The only rewrites it makes: the embedded servers' ports 5433
+// and 5434 become free ports (consistently, in every block), the PostgreSQL database names crm_db and
+// telemetry_db become names unique to the run, and section 2's ClickHouse server URL
+// (http://localhost:8123) becomes embedded chDB (chdb:./warehouse): the test machine has no
+// ClickHouse server. A ```sh block without name= is not run.
+//
 // Usage: node scripts/doc-blocks.mjs [--list]   (type-checks every block; --list prints them)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,17 +53,43 @@ export function docFiles() {
   return files.filter((f) => existsSync(f));
 }
 
-/** The ```ts blocks of one markdown text. */
-export function blocksOf(text, file) {
-  const blocks = [];
+/** The fenced blocks of one markdown text in the given languages: first line, info string, code. */
+function fencesOf(text, languages) {
+  const fences = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i += 1) {
-    const open = /^```(ts|typescript)(?:\s+(.*))?$/.exec(lines[i]);
+    const open = /^```(\w+)(?:\s+(.*))?$/.exec(lines[i]);
     if (!open) continue;
     const start = i + 1;
     let end = start;
     while (end < lines.length && !/^```\s*$/.test(lines[end])) end += 1;
-    const info = (open[2] ?? '').trim();
+    if (languages.includes(open[1])) {
+      fences.push({ line: start, info: (open[2] ?? '').trim(), code: lines.slice(start, end).join('\n') });
+    }
+    i = end;
+  }
+  return fences;
+}
+
+/**
+ * The ```sh blocks of one markdown file that carry `name=ID`, by name: the shell steps
+ * test/e2e/getting-started-shell.test.ts runs as written (see the header of this file).
+ */
+export function shBlocksOf(file) {
+  const blocks = new Map();
+  for (const { line, info, code } of fencesOf(readFileSync(file, 'utf8'), ['sh', 'bash'])) {
+    const name = /(?:^|\s)name=(\S+)/.exec(info)?.[1];
+    if (!name) continue;
+    if (blocks.has(name)) throw new Error(`${relative(root, file)}:${line}: a second sh block named ${name}`);
+    blocks.set(name, { file: relative(root, file), line, name, code });
+  }
+  return blocks;
+}
+
+/** The ```ts blocks of one markdown text. */
+export function blocksOf(text, file) {
+  const blocks = [];
+  for (const { line: start, info, code } of fencesOf(text, ['ts', 'typescript'])) {
     const flags = {
       needs: [],
       name: undefined,
@@ -75,8 +110,7 @@ export function blocksOf(text, file) {
       else if (key === 'until-sigterm') flags.untilSigterm = true;
       else if (key === 'fresh') flags.fresh = true;
     }
-    blocks.push({ file: relative(root, file), line: start, flags, code: lines.slice(start, end).join('\n') });
-    i = end;
+    blocks.push({ file: relative(root, file), line: start, flags, code });
   }
   return blocks;
 }

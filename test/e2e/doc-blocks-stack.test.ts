@@ -18,7 +18,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnectClient } from '@bionicpro/cdc';
@@ -30,6 +29,7 @@ import { examples } from '../../packages/cdc/src/fixtures/debezium-examples.js';
 import { writeBlocks } from '../../scripts/doc-blocks.mjs';
 import { postgresUrl, requireService } from '../services.js';
 import { startBlock } from './support/doc-block-runner.js';
+import { freePort } from './support/free-port.js';
 
 const services = {
   postgres: requireService('postgres'),
@@ -118,17 +118,6 @@ async function provideCrmDatabase(name: string, connector: string): Promise<stri
     }
   });
   return postgresUrl(services.postgres, name);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number) {
