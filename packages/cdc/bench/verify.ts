@@ -112,7 +112,8 @@ try {
         replica: { client: ch, table: 'bench.battery_metrics' },
       });
       times.get(name)!.push(performance.now() - t0);
-      if (!run.equal || run.rows.source !== rows) throw new Error(`bench tables differ: ${JSON.stringify(run)}`);
+      if (!run.equal || run.rows.source !== rows)
+        throw new Error(`bench tables differ: ${JSON.stringify(run)}`);
       report = run;
     }
   }
