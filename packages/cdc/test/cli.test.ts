@@ -228,6 +228,7 @@ describe('bionicpro-cdc as users expect', () => {
     }
     const verify = await runCli(['verify', '--help'], '');
     expect(verify.stdout).toContain('--source URL --table T --clickhouse URL|chdb:PATH [--database D]');
+    expect(verify.stdout).toMatch(/--source-parallelism P +split each PostgreSQL checksum query into P key ranges/);
   });
 
   it('says which option lacks its value, names unknown options and missing ones, one error style, exit 2, no stack', async () => {
@@ -277,6 +278,20 @@ describe('bionicpro-cdc as users expect', () => {
           '0',
         ],
         '--fanout must be a positive integer, got 0',
+      ],
+      [
+        [
+          'verify',
+          '--source',
+          'postgres://h/db',
+          '--table',
+          'users',
+          '--clickhouse',
+          'chdb:/tmp/x',
+          '--source-parallelism',
+          '65',
+        ],
+        '--source-parallelism must be at most 64, got 65',
       ],
       [[], 'missing command (decode or verify)'],
     ];
