@@ -228,7 +228,9 @@ describe('bionicpro-cdc as users expect', () => {
     }
     const verify = await runCli(['verify', '--help'], '');
     expect(verify.stdout).toContain('--source URL --table T --clickhouse URL|chdb:PATH [--database D]');
-    expect(verify.stdout).toMatch(/--source-parallelism P +split each PostgreSQL checksum query into P key ranges/);
+    expect(verify.stdout).toMatch(
+      /--source-parallelism P +split each PostgreSQL checksum query into P key ranges/,
+    );
   });
 
   it('says which option lacks its value, names unknown options and missing ones, one error style, exit 2, no stack', async () => {
