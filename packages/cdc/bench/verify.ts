@@ -25,6 +25,7 @@ import { tables } from '@bionicpro/models';
 import { createChdbConnection } from 'chdb/connection';
 import pg from 'pg';
 import { cdcTargetDdl, verifyReplica } from '../src/index.js';
+import { replicaBatteryRows, sourceBatteryRows } from './battery-rows.js';
 import { bucketWidth, replicaBucketsQuery, sourceBucketsQuery } from '../src/verify-plan.js';
 
 const rows = Number(process.env['BENCH_VERIFY_ROWS'] ?? 10_000_000);
@@ -49,26 +50,14 @@ try {
     id bigint primary key, prosthetic_id integer not null, metric_timestamp timestamptz not null,
     charge_level double precision not null, current_ma double precision not null, is_charging boolean not null,
     created_at timestamptz not null)`);
-  await pool.query(
-    `insert into battery_metrics
-     select g, g % 5000, timestamptz '2024-01-01 00:00:00Z' + g * interval '1 ms', (g % 1000) / 10.0, g % 500 - 250,
-            g % 3 = 0, timestamptz '2024-01-01 00:00:00Z' + g * interval '1 ms' + interval '0.5 s'
-     from generate_series(1, $1::bigint) g`,
-    [rows],
-  );
+  const insert = sourceBatteryRows(rows);
+  await pool.query(insert.text, insert.values);
   await pool.query('vacuum analyze battery_metrics');
   const pgBuildMs = performance.now() - t0;
   t0 = performance.now();
   await ch.command({ query: 'CREATE DATABASE bench' });
   await ch.command({ query: cdcTargetDdl(tables.battery_metrics, { database: 'bench' }) });
-  await ch.command({
-    query: `INSERT INTO bench.battery_metrics
-      SELECT toInt64(number + 1) AS id, toInt32((number + 1) % 5000), fromUnixTimestamp64Milli(toInt64(1704067200000 + number + 1), 'UTC'),
-             ((number + 1) % 1000) / 10, toFloat64(toInt64((number + 1) % 500) - 250), (number + 1) % 3 = 0,
-             fromUnixTimestamp64Milli(toInt64(1704067200500 + number + 1), 'UTC'),
-             toUInt64(9223372036854775808 + number) AS _version, 0 AS _is_deleted
-      FROM numbers(${rows})`,
-  });
+  await ch.command({ query: replicaBatteryRows('bench.battery_metrics', rows) });
   await ch.command({ query: 'OPTIMIZE TABLE bench.battery_metrics FINAL' });
   const chBuildMs = performance.now() - t0;
   console.log(

@@ -6,9 +6,9 @@
  */
 import { tables } from '@bionicpro/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { postgresUrl, requireService } from '../../../test/services.js';
-import { createTables, freshDatabase } from '../../../test/e2e/support/source-database.js';
+import { requireService } from '../../../test/services.js';
+import { createTables, dropDatabase, freshDatabase } from '../../../test/e2e/support/source-database.js';
+import { replicaBatteryRows, sourceBatteryRows } from '../bench/battery-rows.js';
 import { cdcTargetDdl, type VerifyReport, verifyReplica } from '../src/index.js';
 import { bucketWidth, rangeParts } from '../src/verify-plan.js';
 import { sourceBuckets } from '../src/verify-replica.js';
@@ -27,31 +27,17 @@ const ch = createChdbClient();
 beforeAll(async () => {
   pool = await freshDatabase(postgres, database);
   await createTables(pool, ['battery_metrics']);
-  await pool.query(
-    `insert into battery_metrics
-     select g, g % 50, timestamptz '2024-01-01 00:00:00Z' + g * interval '1 ms', (g % 1000) / 10.0, g % 500 - 250,
-            g % 3 = 0, timestamptz '2024-01-01 00:00:00Z' + g * interval '1 ms' + interval '0.5 s'
-     from generate_series(1, $1::bigint) g`,
-    [ROWS],
-  );
+  const insert = sourceBatteryRows(ROWS);
+  await pool.query(insert.text, insert.values);
   await ch.command({ query: 'CREATE DATABASE verify_parallel' });
   await ch.command({ query: cdcTargetDdl(tables.battery_metrics, { database: 'verify_parallel' }) });
-  await ch.command({
-    query: `INSERT INTO ${replica}
-      SELECT toInt64(number + 1), toInt32((number + 1) % 50), fromUnixTimestamp64Milli(toInt64(1704067200000 + number + 1), 'UTC'),
-             ((number + 1) % 1000) / 10, toFloat64(toInt64((number + 1) % 500) - 250), (number + 1) % 3 = 0,
-             fromUnixTimestamp64Milli(toInt64(1704067200500 + number + 1), 'UTC'), toUInt64(1), 0
-      FROM numbers(${ROWS})`,
-  });
+  await ch.command({ query: replicaBatteryRows(replica, ROWS) });
 });
 
 afterAll(async () => {
   await ch.close();
   await pool?.end();
-  const admin = new pg.Client({ connectionString: postgresUrl(postgres, 'postgres') });
-  await admin.connect();
-  await admin.query(`drop database if exists ${database} with (force)`);
-  await admin.end();
+  await dropDatabase(postgres, database);
 });
 
 const verify = (parallelism: number) =>
