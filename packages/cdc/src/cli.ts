@@ -67,6 +67,10 @@ const COMMANDS = {
       },
       database: { value: 'D', help: 'ClickHouse database of the replica (default: default)' },
       'source-table': { value: 'SCHEMA.TABLE', help: 'PostgreSQL relation (default: the table name)' },
+      'source-parallelism': {
+        value: 'P',
+        help: 'split each PostgreSQL checksum query into P key ranges run at once on P connections (default 2)',
+      },
       fanout: { value: 'N', help: 'ranges per split (default 16)' },
       'leaf-rows': {
         value: 'N',

@@ -106,22 +106,32 @@ export async function runVerifyCommand(input: VerifyCommandInput): Promise<Verif
   const fanout = positiveIntegerOption(values, 'fanout');
   const leafRows = positiveIntegerOption(values, 'leaf-rows');
   const maxDifferences = positiveIntegerOption(values, 'max-differences');
+  const parallelism = positiveIntegerOption(values, 'source-parallelism') ?? 2;
+  if (parallelism > 64) throw usage(`--source-parallelism must be at most 64, got ${parallelism}`);
   const sourceTable = text(values, 'source-table');
   if (sourceTable !== undefined) {
     for (const part of sourceTable.split('.')) identifier('--source-table', part);
   }
   const pg = await optionalPeer('pg', () => import('pg'));
   const clickhouse = await openClickHouse(text(values, 'clickhouse')!, input.debug);
-  const source = new pg.default.Client({ connectionString: sourceUrl });
+  // One connection per part of a checksum query (--source-parallelism), opened up front so that
+  // a refused connection is reported as such.
+  const source = new pg.default.Pool({ connectionString: sourceUrl, max: parallelism });
+  source.on('error', () => undefined);
   try {
-    await source.connect().catch((error: unknown) => {
-      throw new VerifyError('verify_connect_failed', `cannot connect to PostgreSQL: ${messageOf(error)}`, {
-        cause: error,
-      });
-    });
+    const opened = await Promise.allSettled(Array.from({ length: parallelism }, () => source.connect()));
+    for (const result of opened) if (result.status === 'fulfilled') result.value.release();
+    const refused = opened.find((result) => result.status === 'rejected');
+    if (refused) {
+      throw new VerifyError(
+        'verify_connect_failed',
+        `cannot connect to PostgreSQL: ${messageOf(refused.reason)}`,
+        { cause: refused.reason },
+      );
+    }
     return await verifyReplica({
       table,
-      source: { client: source, ...(sourceTable ? { table: sourceTable } : {}) },
+      source: { client: source, parallelism, ...(sourceTable ? { table: sourceTable } : {}) },
       replica: { client: clickhouse, table: `${database}.${table.name}` },
       ...(fanout ? { fanout } : {}),
       ...(leafRows ? { leafRows } : {}),

@@ -8,6 +8,7 @@ import {
   differingBuckets,
   normalizeChecksum,
   rangeColumn,
+  rangeParts,
   replicaBucketsQuery,
   sourceBucketsQuery,
 } from './verify-plan.js';
@@ -34,6 +35,37 @@ describe('verify range splitting', () => {
       expect(buckets.at(-1)?.hi).toBe(hi);
       for (let i = 1; i < buckets.length; i++) expect(buckets[i]!.lo).toBe(buckets[i - 1]!.hi + 1n);
     }
+  });
+
+  it('splits a level into parts of whole buckets that cover it in key order, numbered as in the level', () => {
+    for (const [lo, hi, fanout, parts] of [
+      [1n, 4096n, 16, 2],
+      [1n, 4096n, 16, 3],
+      [1n, 100n, 16, 5],
+      [1n, 3n, 16, 8],
+      [7n, 7n, 16, 2],
+      [-(1n << 63n), (1n << 63n) - 1n, 16, 3],
+    ] as const) {
+      const range = { lo, hi };
+      const width = bucketWidth(range, fanout);
+      const split = rangeParts(range, width, parts);
+      expect(split.length).toBeLessThanOrEqual(parts);
+      expect(split[0]).toEqual({ range: { lo, hi: split[0]!.range.hi }, firstBucket: 0n });
+      expect(split.at(-1)?.range.hi).toBe(hi);
+      for (const [i, part] of split.entries()) {
+        // Every part starts where its first bucket of the level starts, right after the previous part.
+        expect(part.range.lo).toBe(bucketRange(range, width, part.firstBucket).lo);
+        if (i > 0) expect(part.range.lo).toBe(split[i - 1]!.range.hi + 1n);
+        expect(part.range.hi).toBeGreaterThanOrEqual(part.range.lo);
+      }
+    }
+    expect(rangeParts({ lo: 1n, hi: 4096n }, 256n, 2)).toEqual([
+      { range: { lo: 1n, hi: 2048n }, firstBucket: 0n },
+      { range: { lo: 2049n, hi: 4096n }, firstBucket: 8n },
+    ]);
+    expect(rangeParts({ lo: 1n, hi: 4096n }, 256n, 1)).toEqual([
+      { range: { lo: 1n, hi: 4096n }, firstBucket: 0n },
+    ]);
   });
 
   it('reaches width 1 (single keys) after enough levels', () => {

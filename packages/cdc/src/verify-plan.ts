@@ -110,6 +110,30 @@ export function bucketRange(range: KeyRange, width: bigint, index: bigint): KeyR
   return { lo, hi: hi < range.hi ? hi : range.hi };
 }
 
+/** A part of a level's range: whole buckets of it, the first numbered `firstBucket` in the level. */
+export interface RangePart {
+  readonly range: KeyRange;
+  readonly firstBucket: bigint;
+}
+
+/**
+ * Splits `range`, bucketed by `width`, into at most `parts` disjoint parts of
+ * whole buckets that cover it in key order: each part's bucket `i` is the
+ * level's bucket `firstBucket + i`, so the parts' summaries merge by union.
+ */
+export function rangeParts(range: KeyRange, width: bigint, parts: number): RangePart[] {
+  const buckets = (range.hi - range.lo) / width + 1n;
+  const p = BigInt(Math.max(1, Math.trunc(parts)));
+  const per = (buckets + p - 1n) / p;
+  const out: RangePart[] = [];
+  for (let first = 0n; first < buckets; first += per) {
+    const lo = range.lo + first * width;
+    const hi = lo + per * width - 1n;
+    out.push({ range: { lo, hi: hi < range.hi ? hi : range.hi }, firstBucket: first });
+  }
+  return out;
+}
+
 /** Bucket arithmetic fits 64 bits when the range is narrower than 2^63. */
 const fitsInt64 = (range: KeyRange) => range.hi - range.lo < 1n << 63n;
 

@@ -12,6 +12,7 @@ import { BionicProError, type TableDefinition } from '@bionicpro/models';
 import type { ClickHouseLike } from './clickhouse-target.js';
 import {
   bucketRange,
+  type BucketSummary,
   bucketSummaries,
   bucketWidth,
   compareLeaf,
@@ -21,6 +22,7 @@ import {
   type LeafRow,
   type ReplicaQuery,
   rangeColumn,
+  rangeParts,
   replicaBoundsQuery,
   replicaBucketsQuery,
   replicaLeafQuery,
@@ -40,8 +42,18 @@ export interface PostgresQueryable {
 export interface VerifyReplicaOptions {
   /** The model of the table on both sides. */
   readonly table: TableDefinition;
-  /** PostgreSQL connection and relation (default relation: the model's table name). */
-  readonly source: { readonly client: PostgresQueryable; readonly table?: string };
+  /**
+   * PostgreSQL connection and relation (default relation: the model's table name).
+   * `parallelism` (default 2): each level's checksum query is split by key range
+   * into this many parts, queried at once, so PostgreSQL scans on as many cores;
+   * give a `pg.Pool` with at least that many connections (a single `pg.Client`
+   * runs the parts one after another). The report does not depend on it.
+   */
+  readonly source: {
+    readonly client: PostgresQueryable;
+    readonly table?: string;
+    readonly parallelism?: number;
+  };
   /** ClickHouse client and the CDC target's relation, e.g. `cdc.users`. */
   readonly replica: { readonly client: ClickHouseLike; readonly table: string };
   /** Buckets per range split (default 16). */
@@ -100,6 +112,34 @@ function keyObject(columns: readonly string[], values: readonly string[]): Verif
   return out;
 }
 
+/**
+ * PostgreSQL's count and checksum per bucket of `range`: the range split into
+ * `parallelism` parts of whole buckets (see `rangeParts`), queried at once so
+ * that a pool runs them on as many connections, their buckets merged by union.
+ * The first failed part's error is thrown once every part has settled.
+ */
+export async function sourceBuckets(
+  client: PostgresQueryable,
+  tables: VerifyTables,
+  range: KeyRange,
+  width: bigint,
+  parallelism: number,
+): Promise<Map<bigint, BucketSummary>> {
+  const settled = await Promise.allSettled(
+    rangeParts(range, width, parallelism).map(async (part) => {
+      const query = sourceBucketsQuery(tables, part.range, width);
+      return { part, buckets: bucketSummaries((await client.query(query.text, query.values)).rows as never) };
+    }),
+  );
+  const out = new Map<bigint, BucketSummary>();
+  for (const result of settled) {
+    if (result.status === 'rejected') throw result.reason;
+    const { part, buckets } = result.value;
+    for (const [index, summary] of buckets) out.set(part.firstBucket + index, summary);
+  }
+  return out;
+}
+
 /** The two engines of one comparison, each query run on both sides at once. */
 class Sides {
   queries = 0;
@@ -107,6 +147,7 @@ class Sides {
     readonly tables: VerifyTables,
     private readonly pg: PostgresQueryable,
     private readonly ch: ClickHouseLike,
+    private readonly parallelism: number,
   ) {}
 
   /** Runs one query per side concurrently; a failure names its side. */
@@ -153,8 +194,7 @@ class Sides {
   buckets(range: KeyRange, width: bigint) {
     return this.both(
       'checksums',
-      async () =>
-        bucketSummaries((await this.source(sourceBucketsQuery(this.tables, range, width))) as never),
+      () => sourceBuckets(this.pg, this.tables, range, width, this.parallelism),
       async () =>
         bucketSummaries((await this.replica(replicaBucketsQuery(this.tables, range, width))) as never),
     );
@@ -278,7 +318,8 @@ export async function verifyReplica(options: VerifyReplicaOptions): Promise<Veri
     source: options.source.table ?? options.table.name,
     replica: options.replica.table,
   };
-  const sides = new Sides(tables, options.source.client, options.replica.client);
+  const parallelism = Math.max(1, Math.trunc(options.source.parallelism ?? 2));
+  const sides = new Sides(tables, options.source.client, options.replica.client, parallelism);
   const findings = new Findings([...options.table.primaryKey], maxDifferences);
   const whole = await sides.wholeRange();
   const rows = whole ? await descend(sides, findings, whole, fanout, leafRows) : { source: 0n, replica: 0n };

@@ -228,9 +228,23 @@ describe('bionicpro-cdc as users expect', () => {
     }
     const verify = await runCli(['verify', '--help'], '');
     expect(verify.stdout).toContain('--source URL --table T --clickhouse URL|chdb:PATH [--database D]');
+    expect(verify.stdout).toMatch(
+      /--source-parallelism P +split each PostgreSQL checksum query into P key ranges/,
+    );
   });
 
   it('says which option lacks its value, names unknown options and missing ones, one error style, exit 2, no stack', async () => {
+    /** A valid verify command line, then `more`. */
+    const verifyArgs = (...more: string[]) => [
+      'verify',
+      '--source',
+      'postgres://h/db',
+      '--table',
+      'users',
+      '--clickhouse',
+      'chdb:/tmp/x',
+      ...more,
+    ];
     const cases: [string[], string][] = [
       [['decode', '--dlq'], '--dlq needs a value'],
       [['decode', '--dlq', '--debug'], '--dlq needs a value'],
@@ -250,34 +264,9 @@ describe('bionicpro-cdc as users expect', () => {
         ['verify', '--source', 'postgres://h/db', '--table', 'users', '--clickhouse', 'ftp://x'],
         '--clickhouse must be an http(s):// URL or chdb:PATH, got ftp://x',
       ],
-      [
-        [
-          'verify',
-          '--source',
-          'postgres://h/db',
-          '--table',
-          'users',
-          '--clickhouse',
-          'chdb:/tmp/x',
-          '--database',
-          'a;b',
-        ],
-        '--database must be an identifier',
-      ],
-      [
-        [
-          'verify',
-          '--source',
-          'postgres://h/db',
-          '--table',
-          'users',
-          '--clickhouse',
-          'chdb:/tmp/x',
-          '--fanout',
-          '0',
-        ],
-        '--fanout must be a positive integer, got 0',
-      ],
+      [verifyArgs('--database', 'a;b'), '--database must be an identifier'],
+      [verifyArgs('--fanout', '0'), '--fanout must be a positive integer, got 0'],
+      [verifyArgs('--source-parallelism', '65'), '--source-parallelism must be at most 64, got 65'],
       [[], 'missing command (decode or verify)'],
     ];
     for (const [args, message] of cases) {

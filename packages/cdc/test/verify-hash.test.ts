@@ -18,10 +18,14 @@ import {
   Timestamp,
 } from '@bionicpro/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { z } from 'zod';
-import { postgresUrl, requireService } from '../../../test/services.js';
-import { createTables, freshDatabase, insertRows } from '../../../test/e2e/support/source-database.js';
+import { requireService } from '../../../test/services.js';
+import {
+  createTables,
+  dropDatabase,
+  freshDatabase,
+  insertRows,
+} from '../../../test/e2e/support/source-database.js';
 import { cdcTargetDdl, verifyReplica } from '../src/index.js';
 import { replicaLeafQuery, sourceLeafQuery } from '../src/verify-plan.js';
 import { createChdbClient } from './chdb-client.js';
@@ -296,10 +300,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ch.close();
   await pool?.end();
-  const admin = new pg.Client({ connectionString: postgresUrl(postgres, 'postgres') });
-  await admin.connect();
-  await admin.query(`drop database if exists ${database} with (force)`);
-  await admin.end();
+  await dropDatabase(postgres, database);
 });
 
 const where = (name: keyof typeof rows) => ({

@@ -40,6 +40,17 @@ export async function freshDatabase(service: PostgresService, name: string): Pro
   return new pg.Pool({ connectionString: postgresUrl(service, name), max: 4 });
 }
 
+/** Drops a database made by {@link freshDatabase}, ending its connections. */
+export async function dropDatabase(service: PostgresService, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: postgresUrl(service, 'postgres') });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 /** Creates the tables (in dependency order as given) from the models' PostgreSQL DDL. */
 export async function createTables(pool: pg.Pool, names: readonly SourceTableName[]): Promise<void> {
   for (const name of names) for (const statement of postgresDdl(tables[name])) await pool.query(statement);
