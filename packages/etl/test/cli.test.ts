@@ -342,6 +342,18 @@ describe('bionicpro-etl run', () => {
     return url.toString();
   };
   const admin = new pg.Client({ connectionString: adminUrl });
+  /** `run` of a month (default: last month) from the seeded databases into `clickhouse`. */
+  const runArgs = (clickhouse: string, month: string = recentMonths()[1]) => [
+    'run',
+    '--month',
+    month,
+    '--crm',
+    urlOf(names.crm),
+    '--telemetry',
+    urlOf(names.telemetry),
+    '--clickhouse',
+    clickhouse,
+  ];
 
   beforeAll(async () => {
     await admin.connect();
@@ -404,17 +416,7 @@ describe('bionicpro-etl run', () => {
   });
 
   it('reports an unreachable ClickHouse in one line, the client quiet; --debug adds the stack and the client log', async () => {
-    const args = [
-      'run',
-      '--month',
-      recentMonths()[1],
-      '--crm',
-      urlOf(names.crm),
-      '--telemetry',
-      urlOf(names.telemetry),
-      '--clickhouse',
-      'http://127.0.0.1:1',
-    ];
+    const args = runArgs('http://127.0.0.1:1');
     const quiet = await runCli(args);
     expect(quiet.code).toBe(1);
     const text = quiet.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{"type":"progress"'));
@@ -450,15 +452,7 @@ describe('bionicpro-etl run', () => {
   it('runs a month with ClickHouse reading PostgreSQL itself, and prints where the time went', async () => {
     const month = recentMonths()[1];
     const { code, stdout, stderr } = await runCli([
-      'run',
-      '--month',
-      month,
-      '--crm',
-      urlOf(names.crm),
-      '--telemetry',
-      urlOf(names.telemetry),
-      '--clickhouse',
-      `chdb:${join(work, 'chdb-extract')}`,
+      ...runArgs(`chdb:${join(work, 'chdb-extract')}`, month),
       '--extract',
       'clickhouse',
       '--retention-days',
@@ -480,17 +474,7 @@ describe('bionicpro-etl run', () => {
   });
 
   it('refuses a month outside the retention before any work, naming month and retention (exit 1)', async () => {
-    const { code, stdout, stderr } = await runCli([
-      'run',
-      '--month',
-      '2019-01',
-      '--crm',
-      urlOf(names.crm),
-      '--telemetry',
-      urlOf(names.telemetry),
-      '--clickhouse',
-      `chdb:${join(work, 'chdb-4')}`,
-    ]);
+    const { code, stdout, stderr } = await runCli(runArgs(`chdb:${join(work, 'chdb-4')}`, '2019-01'));
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/month 2019-01 lies outside the 365-day retention of user_prosthesis_stats/);
@@ -501,34 +485,14 @@ describe('bionicpro-etl run', () => {
     ['--retention-days', '0', 'run: --retention-days must be an integer >= 1, got "0"'],
     ['--retention-days', 'forever', 'run: --retention-days must be an integer >= 1, got "forever"'],
   ])('exits 2 when %s is %s', async (flag, value, message) => {
-    const { code, stderr } = await runCli([
-      'run',
-      '--month',
-      recentMonths()[1],
-      '--crm',
-      urlOf(names.crm),
-      '--telemetry',
-      urlOf(names.telemetry),
-      '--clickhouse',
-      `chdb:${join(work, 'chdb-5')}`,
-      flag,
-      value,
-    ]);
+    const { code, stderr } = await runCli([...runArgs(`chdb:${join(work, 'chdb-5')}`), flag, value]);
     expect(code).toBe(2);
     expect(stderr).toContain(message);
   });
 
   it('exits 2 when --extract clickhouse comes with the ts engine', async () => {
     const { code, stderr } = await runCli([
-      'run',
-      '--month',
-      recentMonths()[1],
-      '--crm',
-      urlOf(names.crm),
-      '--telemetry',
-      urlOf(names.telemetry),
-      '--clickhouse',
-      `chdb:${join(work, 'chdb-6')}`,
+      ...runArgs(`chdb:${join(work, 'chdb-6')}`),
       '--extract',
       'clickhouse',
       '--engine',
@@ -543,19 +507,7 @@ describe('bionicpro-etl run', () => {
     ['--pushdown-shard-rows', 'many'],
     ['--insert-batch-size', '1.5'],
   ])('exits 2 naming %s when it is %s', async (flag, value) => {
-    const { code, stderr } = await runCli([
-      'run',
-      '--month',
-      recentMonths()[1],
-      '--crm',
-      urlOf(names.crm),
-      '--telemetry',
-      urlOf(names.telemetry),
-      '--clickhouse',
-      `chdb:${join(work, 'chdb-3')}`,
-      flag,
-      value,
-    ]);
+    const { code, stderr } = await runCli([...runArgs(`chdb:${join(work, 'chdb-3')}`), flag, value]);
     expect(code).toBe(2);
     expect(stderr).toContain(`run: ${flag} must be an integer >= 1, got "${value}"`);
   });

@@ -1,14 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type ClickHouseLike,
   clickhouseTimestamp,
   EtlStepError,
-  type InsertBodyParams,
   InvalidSourceRowsError,
   monthPeriod,
   monthWindow,
@@ -19,6 +15,7 @@ import {
   sourceCheckQuery,
   type TelemetrySourceTable,
 } from '../src/index.js';
+import { createChdbClient } from '../src/chdb.js';
 import { kpiDataset, recentMonths } from './support/edge-dataset.js';
 import type { SourcePools } from './support/pipeline-suite.js';
 import { seedSources } from './support/postgres-seed.js';
@@ -32,22 +29,11 @@ import { openServerPools } from './support/server-pools.js';
  */
 // One chDB data directory per process: both suites share it, in databases of their own.
 const dir = mkdtempSync(join(tmpdir(), 'etl-extract-'));
-const connection = createChdbConnection({ path: dir });
-const client = createClient({ connection } as never);
-// As the CLI opens chDB: TabSeparated batches through the zero-copy rawInsert.
-const clickhouse: ClickHouseLike = Object.assign(client, {
-  insertBody: (p: InsertBodyParams) =>
-    connection.chdb.rawInsert({
-      table: p.table,
-      format: p.format,
-      ...(p.columns ? { columns: p.columns } : {}),
-      values: p.body,
-      settings: p.settings,
-    }),
-});
+// As the CLI opens chDB (TabSeparated batches through the zero-copy rawInsert), without its engine settings.
+const clickhouse = createChdbClient({ path: dir, clickhouse_settings: {} });
 
 afterAll(async () => {
-  await client.close();
+  await clickhouse.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -86,7 +72,7 @@ describe('extract modes on PostgreSQL + chDB', () => {
   async function rawChecksum(database: string, table: TelemetrySourceTable) {
     const ts = table === 'battery_metrics' ? 'metric_timestamp' : 'event_timestamp';
     const period = monthPeriod(month);
-    const result = await client.query({
+    const result = await clickhouse.query({
       query: `SELECT count() AS n, toString(sum(cityHash64(* EXCEPT (_version)))) AS h FROM raw_${database}.${table} WHERE _is_deleted = 0 AND ${ts} >= {start:DateTime64(3, 'UTC')} AND ${ts} < {end:DateTime64(3, 'UTC')}`,
       query_params: { start: clickhouseTimestamp(period.startMs), end: clickhouseTimestamp(period.endMs) },
       format: 'JSONEachRow',
@@ -112,8 +98,8 @@ describe('extract modes on PostgreSQL + chDB', () => {
       'report_prosthetic_monthly_metrics',
       'user_prosthesis_stats',
     ] as const) {
-      expect(await readMonth(client, mart, period, 'marts_ch')).toEqual(
-        await readMonth(client, mart, period, 'marts_copy'),
+      expect(await readMonth(clickhouse, mart, period, 'marts_ch')).toEqual(
+        await readMonth(clickhouse, mart, period, 'marts_copy'),
       );
     }
     // Where the time went: ClickHouse's copy and PostgreSQL's rule check per table, then the marts.
@@ -240,20 +226,20 @@ describe('retention of the hourly mart (a backfill two years back)', () => {
 
   const layout = { rawDatabase: 'raw_retention', martDatabase: 'marts_retention' };
   const hourlyRows = async () =>
-    (await readMonth(client, 'user_prosthesis_stats', monthPeriod('2024-01'), 'marts_retention')).length;
+    (await readMonth(clickhouse, 'user_prosthesis_stats', monthPeriod('2024-01'), 'marts_retention')).length;
 
   it('refuses a month outside the default 365 days before any work, naming the month and the retention', async () => {
     const error = await runMonthlyJob({
       month: '2024-01',
       crm: pools.crm,
       telemetry: pools.telemetry,
-      clickhouse: client,
+      clickhouse,
       layout,
       now,
     }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'outside_retention', month: '2024-01', retentionDays: 365 });
     expect((error as Error).message).toMatch(/month 2024-01 lies outside the 365-day retention/);
-    const databases = await client.query({
+    const databases = await clickhouse.query({
       query: "SELECT count() AS n FROM system.databases WHERE name = 'raw_retention'",
       format: 'JSONEachRow',
     });
@@ -265,7 +251,7 @@ describe('retention of the hourly mart (a backfill two years back)', () => {
       month: '2024-01',
       crm: pools.crm,
       telemetry: pools.telemetry,
-      clickhouse: client,
+      clickhouse,
       layout,
       retentionDays: null,
       now,
@@ -273,7 +259,7 @@ describe('retention of the hourly mart (a backfill two years back)', () => {
     expect(summary.retentionDays).toBeNull();
     expect(summary.marts.user_prosthesis_stats).toBeGreaterThan(0);
     expect(await hourlyRows()).toBe(summary.marts.user_prosthesis_stats);
-    const ddl = await client.query({
+    const ddl = await clickhouse.query({
       query:
         "SELECT engine_full FROM system.tables WHERE database = 'marts_retention' AND name = 'user_prosthesis_stats'",
       format: 'JSONEachRow',
@@ -286,12 +272,12 @@ describe('retention of the hourly mart (a backfill two years back)', () => {
       month: '2024-01',
       crm: pools.crm,
       telemetry: pools.telemetry,
-      clickhouse: client,
+      clickhouse,
       layout,
       retentionDays: 3650,
       now,
     });
-    const ddl = await client.query({
+    const ddl = await clickhouse.query({
       query:
         "SELECT engine_full FROM system.tables WHERE database = 'marts_retention' AND name = 'user_prosthesis_stats'",
       format: 'JSONEachRow',
@@ -300,7 +286,7 @@ describe('retention of the hourly mart (a backfill two years back)', () => {
       /TTL date \+ toIntervalDay\(3650\)/,
     );
     // TTL merges run now: nothing within ten years may go.
-    await client.command({ query: 'OPTIMIZE TABLE marts_retention.user_prosthesis_stats FINAL' });
+    await clickhouse.command({ query: 'OPTIMIZE TABLE marts_retention.user_prosthesis_stats FINAL' });
     expect(await hourlyRows()).toBe(summary.marts.user_prosthesis_stats);
     expect(summary.warnings).toEqual([]);
   });
