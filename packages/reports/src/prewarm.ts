@@ -1,5 +1,5 @@
 import { assembleDailyReport, assembleUserMonthlyReport } from './report-assembly.js';
-import { monthPeriod, dayPeriod } from './report-cache.js';
+import { monthReportPeriod, dayReportPeriod } from './report-cache.js';
 import {
   dayDataset,
   monthDataset,
@@ -149,7 +149,7 @@ export async function prewarmReports(options: PrewarmOptions): Promise<PrewarmSu
           devices: own.filter((r) => r['part'] === 'devices'),
         });
         writes.push([
-          { scope, report: 'user_monthly', period: monthPeriod(month) },
+          { scope, report: 'user_monthly', period: monthReportPeriod(month) },
           { version: monthVersion, body: JSON.stringify(report) },
         ]);
       }
@@ -167,7 +167,7 @@ export async function prewarmReports(options: PrewarmOptions): Promise<PrewarmSu
           hours.sort((a, b) => (String(a['hour']) < String(b['hour']) ? -1 : 1));
           const report = assembleDailyReport({ date, rows: hours, user: String(scope.userId) });
           writes.push([
-            { scope, report: 'daily', period: dayPeriod(date) },
+            { scope, report: 'daily', period: dayReportPeriod(date) },
             { version: versions.get(dayDataset(date)) ?? '-', body: JSON.stringify(report) },
           ]);
         }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createJwksKeyStore } from './jwks-key-store.js';
 import { createKeycloakVerifier } from './keycloak-verifier.js';
 import { reportsPrometheusMetrics } from './prometheus.js';
-import { cachedReport, createMemoryReportCache, monthPeriod } from './report-cache.js';
+import { cachedReport, createMemoryReportCache, monthReportPeriod } from './report-cache.js';
 import { trustedReportScope } from './report-scope.js';
 
 async function value(registry: Registry, name: string, labels: Record<string, string> = {}) {
@@ -47,14 +47,14 @@ describe('reportsPrometheusMetrics', () => {
     const key = {
       scope: trustedReportScope(7),
       report: 'user_monthly',
-      period: monthPeriod('2024-01'),
+      period: monthReportPeriod('2024-01'),
       dataVersion: 'v1',
     };
     let computed = 0;
     const compute = async () => `report ${++computed}`;
     expect(await cachedReport(cache, key, compute)).toBe('report 1');
     expect(await cachedReport(cache, key, compute)).toBe('report 1');
-    expect(await cache.invalidatePeriod(monthPeriod('2024-01'))).toBe(1);
+    expect(await cache.invalidatePeriod(monthReportPeriod('2024-01'))).toBe(1);
     expect(await cachedReport(cache, key, compute)).toBe('report 2');
     const { registry } = metrics;
     expect(await value(registry, 'bionicpro_reports_cache_lookups_total', { result: 'hit' })).toBe(1);

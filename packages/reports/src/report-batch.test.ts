@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prewarmReports } from './prewarm.js';
-import { monthPeriod } from './report-cache.js';
+import { monthReportPeriod } from './report-cache.js';
 import {
   monthHourlyRowsQuery,
   reportDatesQuery,
@@ -139,14 +139,14 @@ describe('prewarmReports', () => {
       '2024-01',
     );
     const stored = await store.read(
-      { scope: scopes[2]!, report: 'user_monthly', period: monthPeriod('2024-01') },
+      { scope: scopes[2]!, report: 'user_monthly', period: monthReportPeriod('2024-01') },
       'month:2024-01',
     );
     expect(stored.dataVersion).toBe('m2024-02-01 02:00:00p-');
     expect(stored.report).toEqual({ version: 'm2024-02-01 02:00:00p-', body: JSON.stringify(online) });
     // A user with no financial row still gets a (zero) report; bob's day has a report.
     const two = await store.read(
-      { scope: scopes[1]!, report: 'user_monthly', period: monthPeriod('2024-01') },
+      { scope: scopes[1]!, report: 'user_monthly', period: monthReportPeriod('2024-01') },
       'month:2024-01',
     );
     expect(JSON.parse(two.report!.body)).toMatchObject({ user_id: 2, financial: { total_payments: '0.00' } });
